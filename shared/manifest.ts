@@ -1,0 +1,198 @@
+/**
+ * The manifest: the contract between a trained graph and everything that serves it. The exporter writes one
+ * beside each model's `.onnx` files and validates it before writing; the edge validates it again at load.
+ */
+import { LATENT_DISTRIBUTIONS, type LatentDistribution } from './latent.js';
+import { PIXEL_RANGES, type PixelRange } from './pixels.js';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+export const MODEL_FAMILIES = ['dcgan', 'gan', 'vae', 'cgan'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
+/** Tensor names inside every exported graph. */
+export const TENSOR_NAMES = {
+  latent: 'z',
+  label: 'label',
+  image: 'image',
+  mean: 'mean',
+  logvar: 'logvar',
+} as const;
+
+/** A graph's roles: GAN-like models export a generator; a VAE a decoder and an encoder. */
+export const GRAPH_ROLES = ['generator', 'decoder', 'encoder'] as const;
+export type GraphRole = (typeof GRAPH_ROLES)[number];
+
+export interface TensorSpec {
+  name: string;
+  dtype: 'float32' | 'int64';
+  /** Dimensions; the string 'batch' marks the dynamic batch dimension. */
+  shape: (number | 'batch')[];
+}
+
+export interface GraphSpec {
+  /** File name beside the manifest. */
+  file: string;
+  sha256: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+export interface TrainingRecord {
+  dataset: string;
+  steps: number;
+  epochs: number;
+  batchSize: number;
+  wallTimeSeconds: number;
+  backend: string;
+  finalLosses: Record<string, number>;
+  seed: number;
+  /** The full training configuration, for reproduction. */
+  config: Record<string, unknown>;
+}
+
+export interface Manifest {
+  schemaVersion: typeof MANIFEST_SCHEMA_VERSION;
+  id: string;
+  family: ModelFamily;
+  version: string;
+  createdAt: string;
+  description: string;
+  latent: { size: number; distribution: LatentDistribution };
+  /** `count` 0 means unconditional; `labels` names each class index. */
+  classes: { count: number; labels: string[] };
+  /** Image shape and the range of pixel values the graph produces (NCHW output). */
+  image: { width: number; height: number; channels: 1 | 3 | 4; pixelRange: PixelRange };
+  graphs: Partial<Record<GraphRole, GraphSpec>>;
+  training: TrainingRecord;
+}
+
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown, path: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ManifestError(`${path} must be an object`);
+  return v as Obj;
+}
+function str(o: Obj, key: string, path: string, pattern?: RegExp): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0) throw new ManifestError(`${path}.${key} must be a non-empty string`);
+  if (pattern && !pattern.test(v)) throw new ManifestError(`${path}.${key} must match ${pattern}, got "${v}"`);
+  return v;
+}
+function int(o: Obj, key: string, path: string, min: number, max: number): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ManifestError(`${path}.${key} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+function oneOf<T extends string>(o: Obj, key: string, path: string, allowed: readonly T[]): T {
+  const v = o[key];
+  if (!allowed.includes(v as T)) throw new ManifestError(`${path}.${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function tensorSpec(v: unknown, path: string): TensorSpec {
+  const o = obj(v, path);
+  const shape = o['shape'];
+  if (!Array.isArray(shape) || !shape.every((d) => d === 'batch' || (Number.isInteger(d) && d > 0))) {
+    throw new ManifestError(`${path}.shape must be an array of positive integers or 'batch'`);
+  }
+  return { name: str(o, 'name', path), dtype: oneOf(o, 'dtype', path, ['float32', 'int64'] as const), shape };
+}
+
+function graphSpec(v: unknown, path: string): GraphSpec {
+  const o = obj(v, path);
+  const list = (key: string) => {
+    const a = o[key];
+    if (!Array.isArray(a) || a.length === 0) throw new ManifestError(`${path}.${key} must be a non-empty array`);
+    return a.map((t, i) => tensorSpec(t, `${path}.${key}[${i}]`));
+  };
+  return {
+    file: str(o, 'file', path, /^[A-Za-z0-9._-]+\.onnx$/),
+    sha256: str(o, 'sha256', path, /^[0-9a-f]{64}$/),
+    inputs: list('inputs'),
+    outputs: list('outputs'),
+  };
+}
+
+/** Checks `value` against the schema and returns it typed; throws ManifestError naming the first bad field. */
+export function validateManifest(value: unknown): Manifest {
+  const m = obj(value, 'manifest');
+  if (m['schemaVersion'] !== MANIFEST_SCHEMA_VERSION) {
+    throw new ManifestError(`manifest.schemaVersion must be ${MANIFEST_SCHEMA_VERSION}, got ${JSON.stringify(m['schemaVersion'])}`);
+  }
+  const family = oneOf(m, 'family', 'manifest', MODEL_FAMILIES);
+  const latentObj = obj(m['latent'], 'manifest.latent');
+  const classesObj = obj(m['classes'], 'manifest.classes');
+  const imageObj = obj(m['image'], 'manifest.image');
+  const graphsObj = obj(m['graphs'], 'manifest.graphs');
+  const training = obj(m['training'], 'manifest.training');
+
+  const createdAt = str(m, 'createdAt', 'manifest');
+  if (Number.isNaN(Date.parse(createdAt))) throw new ManifestError(`manifest.createdAt must be an ISO date, got "${createdAt}"`);
+  const classCount = int(classesObj, 'count', 'manifest.classes', 0, 1000);
+  const labels = classesObj['labels'];
+  if (!Array.isArray(labels) || labels.length !== classCount || !labels.every((l) => typeof l === 'string')) {
+    throw new ManifestError(`manifest.classes.labels must be ${classCount} strings`);
+  }
+  if ((family === 'cgan') !== classCount > 0) {
+    throw new ManifestError(`manifest.classes.count must be ${family === 'cgan' ? '> 0' : '0'} for family ${family}`);
+  }
+  const channels = int(imageObj, 'channels', 'manifest.image', 1, 4);
+  if (channels === 2) throw new ManifestError('manifest.image.channels must be 1, 3 or 4');
+
+  const graphs: Partial<Record<GraphRole, GraphSpec>> = {};
+  for (const [role, spec] of Object.entries(graphsObj)) {
+    if (!(GRAPH_ROLES as readonly string[]).includes(role)) throw new ManifestError(`manifest.graphs.${role} is not a graph role (${GRAPH_ROLES.join(', ')})`);
+    graphs[role as GraphRole] = graphSpec(spec, `manifest.graphs.${role}`);
+  }
+  const imageRole: GraphRole = family === 'vae' ? 'decoder' : 'generator';
+  if (!graphs[imageRole]) throw new ManifestError(`manifest.graphs.${imageRole} is required for family ${family}`);
+
+  const losses = obj(training['finalLosses'], 'manifest.training.finalLosses');
+  for (const [k, v] of Object.entries(losses)) {
+    if (typeof v !== 'number') throw new ManifestError(`manifest.training.finalLosses.${k} must be a number`);
+  }
+  const description = m['description'];
+  if (typeof description !== 'string') throw new ManifestError('manifest.description must be a string');
+
+  return {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    id: str(m, 'id', 'manifest', ID_PATTERN),
+    family,
+    version: str(m, 'version', 'manifest', /^[A-Za-z0-9._-]{1,64}$/),
+    createdAt,
+    description,
+    latent: { size: int(latentObj, 'size', 'manifest.latent', 1, 4096), distribution: oneOf(latentObj, 'distribution', 'manifest.latent', LATENT_DISTRIBUTIONS) },
+    classes: { count: classCount, labels: labels as string[] },
+    image: {
+      width: int(imageObj, 'width', 'manifest.image', 1, 4096),
+      height: int(imageObj, 'height', 'manifest.image', 1, 4096),
+      channels: channels as 1 | 3 | 4,
+      pixelRange: oneOf(imageObj, 'pixelRange', 'manifest.image', PIXEL_RANGES),
+    },
+    graphs,
+    training: {
+      dataset: str(training, 'dataset', 'manifest.training'),
+      steps: int(training, 'steps', 'manifest.training', 0, Number.MAX_SAFE_INTEGER),
+      epochs: int(training, 'epochs', 'manifest.training', 0, Number.MAX_SAFE_INTEGER),
+      batchSize: int(training, 'batchSize', 'manifest.training', 1, 1 << 20),
+      wallTimeSeconds: typeof training['wallTimeSeconds'] === 'number' ? training['wallTimeSeconds'] : 0,
+      backend: str(training, 'backend', 'manifest.training'),
+      finalLosses: losses as Record<string, number>,
+      seed: int(training, 'seed', 'manifest.training', 0, 0xffffffff),
+      config: obj(training['config'], 'manifest.training.config'),
+    },
+  };
+}
+
+/** The graph that produces images: the decoder of a VAE, the generator otherwise. */
+export function imageGraphRole(family: ModelFamily): GraphRole {
+  return family === 'vae' ? 'decoder' : 'generator';
+}

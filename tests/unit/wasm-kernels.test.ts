@@ -1,0 +1,99 @@
+/**
+ * The trainer's own wasm training kernels against the reference cpu backend: gradients of conv2d and of
+ * conv2dTranspose (whose forward pass is Conv2DBackpropInput), transposed matmuls, and no tensor leaks.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../trainer/backend.js';
+import { tf } from '../../trainer/tf.js';
+import { SeededRandom } from '../../shared/rng.js';
+
+function randomArray(rng: SeededRandom, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.nextNormal();
+  return a;
+}
+
+/** Runs `f` on the named backend with fresh tensors of `shapes`, returns every output as plain arrays. */
+async function onBackend(backend: string, shapes: number[][], seed: number, f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const rng = new SeededRandom(seed);
+  const inputs = shapes.map((s) => tf.tensor(randomArray(rng, s.reduce((a, b) => a * b, 1)), s));
+  const outs = f(...inputs);
+  const values = await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose([...inputs, ...outs]);
+  return values;
+}
+
+function maxRelativeError(a: Float32Array, b: Float32Array): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < a.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+    maxRef = Math.max(maxRef, Math.abs(b[i]!));
+  }
+  return maxDiff / Math.max(maxRef, 1e-12);
+}
+
+async function expectParity(shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<void> {
+  const wasm = await onBackend('wasm', shapes, 7, f);
+  const cpu = await onBackend('cpu', shapes, 7, f);
+  expect(wasm.length).toBe(cpu.length);
+  for (let i = 0; i < cpu.length; i++) {
+    expect(wasm[i]!.length).toBe(cpu[i]!.length);
+    expect(maxRelativeError(wasm[i]!, cpu[i]!)).toBeLessThanOrEqual(1e-5);
+  }
+}
+
+type ConvCase = { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: 'same' | 'valid' };
+const convCases: ConvCase[] = [
+  { n: 3, h: 28, w: 28, ci: 1, co: 8, k: 4, s: 2, pad: 'same' },
+  { n: 2, h: 14, w: 14, ci: 8, co: 16, k: 5, s: 2, pad: 'same' },
+  { n: 2, h: 9, w: 7, ci: 3, co: 4, k: 3, s: 2, pad: 'valid' },
+  { n: 2, h: 8, w: 8, ci: 4, co: 5, k: 3, s: 1, pad: 'same' },
+  { n: 1, h: 10, w: 11, ci: 2, co: 3, k: 4, s: 3, pad: 'same' },
+];
+
+describe('wasm training kernels', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm');
+  });
+
+  it.each(convCases)('conv2d gradients match cpu: %o', async (c) => {
+    await expectParity([[c.n, c.h, c.w, c.ci], [c.k, c.k, c.ci, c.co]], (x, w) => {
+      const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.sin(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad)));
+      return tf.grads(loss)([x!, w!]);
+    });
+  });
+
+  it.each(convCases)('conv2dTranspose forward and gradients match cpu: %o', async (c) => {
+    const outH = c.pad === 'same' ? c.h * c.s : (c.h - 1) * c.s + c.k;
+    const outW = c.pad === 'same' ? c.w * c.s : (c.w - 1) * c.s + c.k;
+    await expectParity([[c.n, c.h, c.w, c.ci], [c.k, c.k, c.co, c.ci]], (x, w) => {
+      const fwd = (a: tf.Tensor, b: tf.Tensor) => tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [c.n, outH, outW, c.co], c.s, c.pad);
+      const y = fwd(x!, w!);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.sin(fwd(a, b))))([x!, w!]);
+      return [y, ...grads];
+    });
+  });
+
+  it('matMul with transposed operands and its gradients match cpu', async () => {
+    await expectParity([[5, 7], [9, 7], [4, 5]], (a, b, c) => {
+      const y = tf.matMul(a!, b!, false, true);
+      const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, false, true))))([a!, b!]);
+      return [y, tf.matMul(a!, a!, true, false), tf.matMul(a!, c!, true, true), ...grads];
+    });
+  });
+
+  it('leaks no tensors', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 14, 14, 4]);
+    const w = tf.randomNormal([4, 4, 4, 6]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2dTranspose(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), b as tf.Tensor4D, [2, 14, 14, 4], 2, 'same')))([x, w]);
+      tf.dispose(grads);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The adversarial game shared by GAN, DCGAN and cGAN (Goodfellow et al. 2014, Algorithm 1): k discriminator steps,
+ * then one generator step with the non-saturating loss.
+ */
+import { tf } from './tf.js';
+import type { Network } from './nn/network.js';
+import type { Batch } from './family.js';
+import { fillLatent, type LatentDistribution } from '../shared/latent.js';
+import type { SeededRandom } from '../shared/rng.js';
+
+export interface AdversarialSetup {
+  generator: Network;
+  discriminator: Network;
+  optG: tf.Optimizer;
+  optD: tf.Optimizer;
+  latentSize: number;
+  latentDistribution: LatentDistribution;
+  dSteps: number;
+  /** Generator input from latents (and labels, for a conditional model). */
+  generatorInput?: (z: tf.Tensor2D, labels: Uint8Array) => tf.Tensor;
+  /** Discriminator input from images (and labels, for a conditional model). */
+  discriminatorInput?: (images: tf.Tensor4D, labels: Uint8Array) => tf.Tensor;
+}
+
+/** Draws a batch of latents from the run's stream with the shared latent function. */
+export function drawLatents(rng: SeededRandom, n: number, size: number, distribution: LatentDistribution): tf.Tensor2D {
+  return tf.tensor2d(fillLatent(rng, distribution, new Float32Array(n * size)), [n, size]);
+}
+
+export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng: SeededRandom): Record<string, number> {
+  const gIn = s.generatorInput ?? ((z) => z);
+  const dIn = s.discriminatorInput ?? ((x) => x);
+  let dLoss = 0;
+  let batchSize = 0;
+  let labels = new Uint8Array(0);
+  for (let k = 0; k < s.dSteps; k++) {
+    const batch = nextBatch();
+    batchSize = batch.images.shape[0];
+    labels = batch.labels;
+    const cost = tf.tidy(() => {
+      const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
+      // G's forward pass stays off the gradient tape: only D learns here.
+      const fake = s.generator.apply(gIn(z, batch.labels), { training: true }) as tf.Tensor4D;
+      return s.optD.minimize(() => {
+        const realLogits = s.discriminator.apply(dIn(batch.images, batch.labels), { training: true });
+        const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true });
+        // D ascends log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1). With logits l:
+        // -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).
+        return tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))) as tf.Scalar;
+      }, true, s.discriminator.trainableVariables());
+    });
+    dLoss += cost!.dataSync()[0]! / s.dSteps;
+    cost!.dispose();
+    batch.images.dispose();
+  }
+  const gCost = tf.tidy(() => {
+    const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
+    return s.optG.minimize(() => {
+      const fake = s.generator.apply(gIn(z, labels), { training: true, updateStats: true }) as tf.Tensor4D;
+      // Non-saturating generator loss (Goodfellow et al. 2014, section 3): G ascends log D(G(z)) rather than
+      // descending log(1 - D(G(z))), which saturates early in training when D rejects samples confidently.
+      return tf.mean(tf.softplus(tf.neg(s.discriminator.apply(dIn(fake, labels), { training: true })))) as tf.Scalar;
+    }, true, s.generator.trainableVariables());
+  });
+  const gLoss = gCost!.dataSync()[0]!;
+  gCost!.dispose();
+  return { d: dLoss, g: gLoss };
+}

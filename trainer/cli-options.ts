@@ -1,0 +1,132 @@
+/**
+ * Command-line options of `npm run train`. Every key of a family's config is also a flag (camelCase key ->
+ * --kebab-case flag), typed by its default: so a new config field is a new flag with no code here.
+ */
+import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
+import { DEFAULT_DATA_DIR } from './data/idx.js';
+import { FAMILIES } from './families.js';
+import { isValidSeed } from '../shared/rng.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface TrainOptions {
+  model: string;
+  data: string;
+  out: string;
+  resume: boolean;
+  epochs?: number;
+  steps?: number;
+  batchSize: number;
+  seed: number;
+  backend: BackendChoice;
+  limit?: number;
+  checkpointEvery: number;
+  /** Family config values given on the command line. */
+  overrides: Record<string, unknown>;
+}
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const COMMON = {
+  model: { type: 'string', default: 'dcgan' },
+  data: { type: 'string', default: DEFAULT_DATA_DIR },
+  out: { type: 'string' },
+  resume: { type: 'boolean', default: false },
+  epochs: { type: 'string' },
+  steps: { type: 'string' },
+  'batch-size': { type: 'string', default: '64' },
+  seed: { type: 'string', default: '1' },
+  backend: { type: 'string', default: 'auto' },
+  limit: { type: 'string' },
+  'checkpoint-every': { type: 'string', default: '200' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+function positiveInt(flag: string, value: string | undefined, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+/** Parses `value` with the type of `example` (number, string, boolean or number[] as a comma list). */
+function typedLike(flag: string, example: unknown, value: string): unknown {
+  if (typeof example === 'number') {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+    return n;
+  }
+  if (Array.isArray(example)) {
+    const parts = value.split(',').map(Number);
+    if (parts.length !== example.length || parts.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new UsageError(`--${flag} must be ${example.length} comma-separated positive integers (default ${example.join(',')}), got "${value}"`);
+    }
+    return parts;
+  }
+  if (typeof example === 'boolean') return value === 'true';
+  return value;
+}
+
+export function usage(): string {
+  const lines = [
+    'usage: npm run train -- [--model NAME] [--data DIR] [--epochs N | --steps N] [--out runs/NAME] [--resume]',
+    '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|wasm|cpu] [--limit N] [--checkpoint-every 200]',
+    '',
+    'family options (defaults shown):',
+  ];
+  for (const [name, family] of Object.entries(FAMILIES)) {
+    lines.push(`  --model ${name}: ${family.description}`);
+    for (const [key, value] of Object.entries(family.defaults)) lines.push(`    --${kebab(key)} ${Array.isArray(value) ? value.join(',') : String(value)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Parses argv; returns null when --help was asked for. Throws UsageError with a one-line message. */
+export function parseTrainArgs(argv: string[]): TrainOptions | null {
+  const familyFlags = new Map<string, { key: string; example: unknown }>();
+  for (const family of Object.values(FAMILIES)) {
+    for (const [key, example] of Object.entries(family.defaults)) familyFlags.set(kebab(key), { key, example });
+  }
+  const options = { ...COMMON, ...Object.fromEntries([...familyFlags.keys()].map((f) => [f, { type: 'string' as const }])) };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (v['help']) return null;
+  const model = v['model'] as string;
+  const family = FAMILIES[model];
+  if (!family) throw new UsageError(`--model must be one of ${Object.keys(FAMILIES).join(', ')}, got "${model}"`);
+  const backend = v['backend'] as BackendChoice;
+  if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${backend}"`);
+  if (v['epochs'] !== undefined && v['steps'] !== undefined) throw new UsageError('give --epochs or --steps, not both');
+  const seed = Number(v['seed']);
+  if (!/^\d+$/.test(v['seed'] as string) || !isValidSeed(seed)) throw new UsageError(`--seed must be an integer in [0, 4294967295], got "${v['seed']}"`);
+
+  const overrides: Record<string, unknown> = {};
+  for (const [flag, { key, example }] of familyFlags) {
+    const value = v[flag];
+    if (value === undefined) continue;
+    if (!(key in family.defaults)) throw new UsageError(`--${flag} does not apply to --model ${model}`);
+    overrides[key] = typedLike(flag, example, value as string);
+  }
+  return {
+    model,
+    data: v['data'] as string,
+    out: (v['out'] as string | undefined) ?? `runs/${model}`,
+    resume: v['resume'] as boolean,
+    ...(v['epochs'] !== undefined ? { epochs: positiveInt('epochs', v['epochs'] as string) } : {}),
+    ...(v['steps'] !== undefined ? { steps: positiveInt('steps', v['steps'] as string) } : {}),
+    batchSize: positiveInt('batch-size', v['batch-size'] as string)!,
+    seed,
+    backend,
+    ...(v['limit'] !== undefined ? { limit: positiveInt('limit', v['limit'] as string) } : {}),
+    checkpointEvery: positiveInt('checkpoint-every', v['checkpoint-every'] as string)!,
+    overrides,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * What every model family provides to the training loop (train.ts) and the exporter (export.ts). Only what truly
+ * differs between VAE, GAN, DCGAN and cGAN lives in trainer/models/<family>.ts.
+ */
+import type { tf } from './tf.js';
+import type { Network } from './nn/network.js';
+import type { SeededRandom } from '../shared/rng.js';
+import type { ImageShape } from '../shared/grid.js';
+import type { LatentDistribution } from '../shared/latent.js';
+import type { ModelFamily, GraphRole } from '../shared/manifest.js';
+import type { PixelRange } from '../shared/pixels.js';
+
+/** A training batch: images in the family's pixel range, NHWC, and their labels. */
+export interface Batch {
+  images: tf.Tensor4D;
+  labels: Uint8Array;
+}
+
+/** One graph the exporter writes: a network, what feeds it, what it produces. */
+export interface ExportedGraph {
+  role: GraphRole;
+  network: Network;
+  /** 'latent' (z) or 'image' (an encoder's input). */
+  input: 'latent' | 'image';
+  /** Output tensor names, in order (an encoder's single output is split into mean and logvar). */
+  outputs: string[];
+}
+
+export interface TrainingModel {
+  /** Every network, checkpointed by name. */
+  networks: Record<string, Network>;
+  optimizers: Record<string, tf.Optimizer>;
+  /** One optimisation step; `nextBatch` hands out the next real batch (called k times for k D-steps). */
+  step(nextBatch: () => Batch, rng: SeededRandom): Record<string, number>;
+  /** Images [n, h, w, c] in the family's pixel range from latents (n x latentSize), inference mode. */
+  sample(latents: Float32Array, n: number): tf.Tensor4D;
+  exports: ExportedGraph[];
+}
+
+export interface FamilyContext {
+  image: ImageShape;
+  classCount: number;
+}
+
+export interface Family<Config extends object> {
+  name: ModelFamily;
+  description: string;
+  defaults: Config;
+  /** The range the family's networks see and produce. */
+  pixelRange: PixelRange;
+  latent(config: Config): { size: number; distribution: LatentDistribution };
+  create(config: Config, ctx: FamilyContext, rng: SeededRandom): TrainingModel;
+}

@@ -1,0 +1,136 @@
+/** A network spec made live in tfjs: its variables, its forward pass, its state for checkpoints. */
+import { tf, type Tensor } from '../tf.js';
+import type { SeededRandom } from '../../shared/rng.js';
+import { networkParams, traceShapes, type LayerSpec, type NetworkSpec, type ParamSpec } from './layers.js';
+
+export interface ApplyOptions {
+  /** Batch statistics instead of running averages in batch norm. */
+  training: boolean;
+  /** With `training`: also move the running averages (once per optimiser step, not per forward pass). */
+  updateStats?: boolean;
+}
+
+/** Initial values drawn from the run's seeded stream, so a run is reproducible from its seed alone. */
+function initialValue(p: ParamSpec, init: NetworkSpec['init'], rng: SeededRandom): Float32Array {
+  const n = p.shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  if (p.role === 'kernel') {
+    if (init === 'dcgan-normal') {
+      for (let i = 0; i < n; i++) v[i] = 0.02 * rng.nextNormal();
+    } else {
+      const [fanIn, fanOut] = p.fan!;
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let i = 0; i < n; i++) v[i] = limit * (2 * rng.nextFloat() - 1);
+    }
+  } else if (p.role === 'gamma') {
+    for (let i = 0; i < n; i++) v[i] = init === 'dcgan-normal' ? 1 + 0.02 * rng.nextNormal() : 1;
+  } else if (p.role === 'movingVariance') {
+    v.fill(1);
+  }
+  return v;
+}
+
+export class Network {
+  readonly params: ParamSpec[];
+  readonly variables = new Map<string, tf.Variable>();
+  readonly outputShape: number[];
+
+  constructor(
+    readonly spec: NetworkSpec,
+    rng: SeededRandom,
+  ) {
+    this.params = networkParams(spec);
+    this.outputShape = traceShapes(spec).output;
+    for (const p of this.params) {
+      const t = tf.tensor(initialValue(p, spec.init, rng), p.shape);
+      this.variables.set(p.name, tf.variable(t, p.trainable, `${spec.name}/${p.name}`));
+      t.dispose();
+    }
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.params.filter((p) => p.trainable).map((p) => this.variables.get(p.name)!);
+  }
+
+  private v(i: number, role: ParamSpec['role']): tf.Variable {
+    return this.variables.get(`${i}.${role}`)!;
+  }
+
+  /** Forward pass on a batch [N, ...inputShape]. */
+  apply(x: Tensor, opts: ApplyOptions): Tensor {
+    return this.spec.layers.reduce((h, layer, i) => this.applyLayer(layer, i, h, opts), x);
+  }
+
+  private applyLayer(layer: LayerSpec, i: number, x: Tensor, opts: ApplyOptions): Tensor {
+    switch (layer.kind) {
+      case 'dense':
+        return tf.add(tf.matMul(x as tf.Tensor2D, this.v(i, 'kernel') as tf.Tensor2D), this.v(i, 'bias'));
+      case 'conv2d':
+        return tf.add(tf.conv2d(x as tf.Tensor4D, this.v(i, 'kernel') as tf.Tensor4D, layer.stride, 'same'), this.v(i, 'bias'));
+      case 'conv2dTranspose': {
+        const [n, h, w] = x.shape as number[];
+        const out: [number, number, number, number] = [n!, h! * layer.stride, w! * layer.stride, layer.filters];
+        return tf.add(tf.conv2dTranspose(x as tf.Tensor4D, this.v(i, 'kernel') as tf.Tensor4D, out, layer.stride, 'same'), this.v(i, 'bias'));
+      }
+      case 'batchNorm':
+        return this.batchNorm(layer, i, x, opts);
+      case 'relu':
+        return tf.relu(x);
+      case 'leakyRelu':
+        return tf.leakyRelu(x, layer.alpha);
+      case 'tanh':
+        return tf.tanh(x);
+      case 'sigmoid':
+        return tf.sigmoid(x);
+      case 'reshape':
+        return tf.reshape(x, [-1, ...layer.shape]);
+      case 'flatten':
+        return tf.reshape(x, [x.shape[0]!, -1]);
+    }
+  }
+
+  /** Batch normalisation (Ioffe & Szegedy) over every axis but the channels. */
+  private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions): Tensor {
+    const gamma = this.v(i, 'gamma');
+    const beta = this.v(i, 'beta');
+    let mean: Tensor = this.v(i, 'movingMean');
+    let variance: Tensor = this.v(i, 'movingVariance');
+    if (opts.training) {
+      const axes = x.shape.slice(0, -1).map((_, a) => a);
+      const m = tf.moments(x, axes);
+      mean = m.mean;
+      variance = m.variance;
+      if (opts.updateStats) {
+        // Plain assignments, outside any gradient: the running averages are statistics, not parameters.
+        const mm = this.v(i, 'movingMean');
+        const mv = this.v(i, 'movingVariance');
+        mm.assign(tf.tidy(() => tf.add(tf.mul(mm, layer.momentum), tf.mul(mean, 1 - layer.momentum))));
+        mv.assign(tf.tidy(() => tf.add(tf.mul(mv, layer.momentum), tf.mul(variance, 1 - layer.momentum))));
+      }
+    }
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, layer.epsilon))), gamma), beta);
+  }
+
+  /** All variables' values by parameter name (for checkpoints and export). */
+  async snapshot(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const p of this.params) out.set(p.name, { shape: p.shape, data: (await this.variables.get(p.name)!.data()) as Float32Array });
+    return out;
+  }
+
+  /** Overwrites every variable from a snapshot; shapes must match exactly. */
+  restore(values: Map<string, { shape: number[]; data: Float32Array }>): void {
+    for (const p of this.params) {
+      const v = values.get(p.name);
+      if (!v) throw new Error(`${this.spec.name}: checkpoint has no parameter ${p.name}`);
+      if (v.shape.join() !== p.shape.join()) throw new Error(`${this.spec.name}: parameter ${p.name} has shape [${v.shape}], expected [${p.shape}]`);
+      const t = tf.tensor(v.data, p.shape);
+      this.variables.get(p.name)!.assign(t);
+      t.dispose();
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+  }
+}

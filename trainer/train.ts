@@ -1,0 +1,178 @@
+/**
+ * `npm run train`: config, data, model, resume, loop, samples, checkpoint, in that order.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { tf } from './tf.js';
+import { selectBackend } from './backend.js';
+import { parseTrainArgs, usage, UsageError, type TrainOptions } from './cli-options.js';
+import { loadImageDataset, type ImageDataset } from './data/idx.js';
+import { FAMILIES } from './families.js';
+import type { Batch, Family } from './family.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { captureRun, restoreRun, type RunMeta } from './run-state.js';
+import { ProgressBar, formatDuration } from './progress.js';
+import { writeGrid, type GridSpec } from './samples.js';
+import { writeFileAtomic } from './fs-atomic.js';
+import { runCli } from './cli-main.js';
+import { SeededRandom } from '../shared/rng.js';
+import { bytesToPixels } from '../shared/pixels.js';
+
+const DEFAULT_EPOCHS = 5;
+const SAMPLE_GRID = { n: 64, cols: 8 };
+
+export class TrainingDiverged extends Error {
+  override name = 'TrainingDiverged';
+}
+
+/** The permutation of epoch `e`: a function of (seed, epoch) alone, so resuming mid-epoch needs no saved order. */
+function epochOrder(seed: number, epoch: number, n: number): Uint32Array {
+  return new SeededRandom((Math.imul(epoch + 1, 0x9e3779b1) ^ seed) >>> 0).permutation(n);
+}
+
+/** Hands out batch number `cursor`, `cursor + 1`, ... of the shuffled data set, in the family's pixel range. */
+function batchSource(data: ImageDataset, family: Family<object>, seed: number, batchSize: number, state: { batchesSeen: number }) {
+  const perEpoch = Math.floor(data.count / batchSize);
+  const pixels = data.shape.width * data.shape.height * data.shape.channels;
+  let order: { epoch: number; perm: Uint32Array } | null = null;
+  return (): Batch => {
+    const epoch = Math.floor(state.batchesSeen / perEpoch);
+    if (order?.epoch !== epoch) order = { epoch, perm: epochOrder(seed, epoch, data.count) };
+    const start = (state.batchesSeen % perEpoch) * batchSize;
+    const values = new Float32Array(batchSize * pixels);
+    const labels = new Uint8Array(batchSize);
+    for (let i = 0; i < batchSize; i++) {
+      const idx = order.perm[start + i]!;
+      bytesToPixels(data.images.subarray(idx * pixels, (idx + 1) * pixels), family.pixelRange, values.subarray(i * pixels, (i + 1) * pixels));
+      labels[i] = data.labels[idx]!;
+    }
+    state.batchesSeen++;
+    const { height, width, channels } = data.shape;
+    return { images: tf.tensor4d(values, [batchSize, height, width, channels]), labels };
+  };
+}
+
+export async function train(opts: TrainOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<RunMeta> {
+  // Config
+  const runDir = opts.out;
+  const previous = await loadCheckpoint<RunMeta>(runDir, log);
+  if (previous && !opts.resume) throw new UsageError(`${runDir} already holds a checkpoint: add --resume to continue it, or choose another --out`);
+  if (!previous && opts.resume) throw new UsageError(`--resume: no checkpoint in ${runDir}`);
+  if (previous && Object.keys(opts.overrides).length > 0) throw new UsageError('--resume continues the saved config; model options cannot change on resume');
+  const familyName = previous?.meta.family ?? opts.model;
+  const family = FAMILIES[familyName]!;
+  const config = (previous?.meta.config ?? { ...family.defaults, ...opts.overrides }) as Record<string, unknown>;
+  const seed = previous?.meta.seed ?? opts.seed;
+  const batchSize = previous?.meta.batchSize ?? opts.batchSize;
+  const backend = await selectBackend(opts.backend);
+  log(`backend: ${backend.description}`);
+
+  // Data
+  const dataDir = previous?.meta.dataDir ?? opts.data;
+  const limit = previous ? (previous.meta.limit ?? undefined) : opts.limit;
+  const data = loadImageDataset(dataDir, 'train', limit);
+  const perEpoch = Math.floor(data.count / batchSize);
+  if (perEpoch < 1) throw new UsageError(`--batch-size ${batchSize} is larger than the data set (${data.count} images)`);
+  const dSteps = typeof config['dSteps'] === 'number' ? config['dSteps'] : 1;
+  const totalSteps = opts.steps ?? (opts.epochs !== undefined || !previous ? Math.max(1, Math.floor(((opts.epochs ?? DEFAULT_EPOCHS) * perEpoch) / dSteps)) : previous.meta.totalSteps);
+  log(`data: ${data.name}, ${data.count} images ${data.shape.width}x${data.shape.height}x${data.shape.channels}, ${perEpoch} batches of ${batchSize} per epoch`);
+
+  // Model
+  const rng = new SeededRandom(seed);
+  const model = family.create(config, { image: data.shape, classCount: data.classNames.length }, rng);
+  const latent = family.latent(config);
+  const grid: GridSpec = { seed, ...SAMPLE_GRID, latentSize: latent.size, distribution: latent.distribution, image: data.shape, pixelRange: family.pixelRange };
+
+  // Resume
+  let meta: Omit<RunMeta, 'optimizerWeights'> = {
+    family: familyName, config, seed, batchSize, limit: limit ?? null, dataDir, dataset: data.name, datasetSize: data.count,
+    image: data.shape, classNames: data.classNames, step: 0, batchesSeen: 0, totalSteps, rng: rng.state(),
+    backend: backend.description, wallTimeSeconds: 0, losses: {},
+  };
+  let stepRng = rng;
+  if (previous) {
+    await restoreRun(model, previous);
+    meta = { ...previous.meta, totalSteps, backend: backend.description };
+    stepRng = SeededRandom.fromState(previous.meta.rng);
+    log(`resumed ${runDir} at step ${meta.step}/${totalSteps}`);
+  } else {
+    await mkdir(runDir, { recursive: true });
+    await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ family: familyName, config, seed, batchSize, dataDir, limit: limit ?? null }, null, 2));
+  }
+
+  // Loop
+  const cursor = { batchesSeen: meta.batchesSeen };
+  const nextBatch = batchSource(data, family as Family<object>, seed, batchSize, cursor);
+  const metrics: string[] = [];
+  const progress = new ProgressBar(totalSteps, `${familyName} ${runDir}`);
+  const started = performance.now();
+  const wallBefore = meta.wallTimeSeconds;
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const checkpoint = async () => {
+    meta = { ...meta, rng: stepRng.state(), batchesSeen: cursor.batchesSeen, wallTimeSeconds: wallBefore + (performance.now() - started) / 1000 };
+    await saveCheckpoint(runDir, await captureRun(model, meta));
+    if (metrics.length > 0) await appendFile(join(runDir, 'metrics.jsonl'), metrics.splice(0).join(''));
+  };
+
+  try {
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    let speed = 0;
+    while (meta.step < totalSteps && !stop) {
+      const epochBefore = Math.floor(cursor.batchesSeen / perEpoch);
+      const losses = model.step(nextBatch, stepRng);
+      const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
+      if (bad) throw new TrainingDiverged(`loss ${bad[0]} became ${bad[1]} at step ${meta.step + 1}; training stopped, the last good checkpoint in ${runDir} (step ${previous?.meta.step ?? 0} or later) is kept`);
+      meta.step++;
+      meta.losses = losses;
+      windowSteps++;
+      const now = performance.now();
+      if (now - windowStart > 5000) {
+        speed = (windowSteps * 1000) / (now - windowStart);
+        windowStart = now;
+        windowSteps = 0;
+      }
+      const epoch = Math.floor(cursor.batchesSeen / perEpoch);
+      metrics.push(`${JSON.stringify({ step: meta.step, epoch: cursor.batchesSeen / perEpoch, ...losses, time: wallBefore + (now - started) / 1000 })}\n`);
+      progress.update(meta.step, losses, speed || (meta.step * 1000) / (now - started + 1e-9));
+
+      // Samples (every epoch) and checkpoints (every epoch, every N steps, at the end).
+      const epochDone = epoch > epochBefore;
+      if (epochDone) await writeGrid(join(runDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`), model, grid);
+      if (epochDone || meta.step % opts.checkpointEvery === 0 || meta.step === totalSteps) await checkpoint();
+    }
+    if (stop) {
+      await checkpoint();
+      log(`\ninterrupted: checkpoint saved at step ${meta.step}; continue with --resume`);
+    }
+  } finally {
+    progress.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (!stop) {
+    await writeGrid(join(runDir, 'samples', 'final.png'), model, grid);
+    log(`done: ${meta.step} steps in ${formatDuration(meta.wallTimeSeconds)} (${runDir}); export with: npm run export -- ${runDir}`);
+  }
+  for (const net of Object.values(model.networks)) net.dispose();
+  for (const opt of Object.values(model.optimizers)) opt.dispose();
+  return { ...meta, optimizerWeights: {} };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runCli(async () => {
+    const opts = parseTrainArgs(process.argv.slice(2));
+    if (!opts) {
+      console.log(usage());
+      return;
+    }
+    await train(opts);
+  });
+}
