@@ -2,7 +2,7 @@
  * PNG encoding (8-bit grayscale, RGB or RGBA), the same bytes in the trainer's sample grids and the edge's
  * responses. Deflate comes from fflate, which runs unchanged in Node, workerd and browsers.
  */
-import { zlibSync } from 'fflate';
+import { unzlibSync, zlibSync } from 'fflate';
 
 export interface RasterImage {
   width: number;
@@ -79,4 +79,73 @@ export function encodePng(image: RasterImage, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 |
     o += p.length;
   }
   return out;
+}
+
+/**
+ * Decodes an 8-bit, non-interlaced grayscale, RGB or RGBA PNG (what `encodePng` and most tools write for such
+ * images). Throws a RangeError saying what is unsupported or malformed.
+ */
+export function decodePng(bytes: Uint8Array): RasterImage {
+  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new RangeError('not a PNG (bad signature)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 8;
+  let width = 0;
+  let height = 0;
+  let channels: 1 | 3 | 4 = 1;
+  const idat: Uint8Array[] = [];
+  while (pos + 12 <= bytes.length) {
+    const length = view.getUint32(pos);
+    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
+    if (pos + 12 + length > bytes.length) throw new RangeError(`PNG chunk ${type} is truncated`);
+    const body = bytes.subarray(pos + 8, pos + 8 + length);
+    if (type === 'IHDR') {
+      width = view.getUint32(pos + 8);
+      height = view.getUint32(pos + 12);
+      const [depth, color, , , interlace] = body.subarray(8, 13);
+      const found = Object.entries(COLOR_TYPE).find(([, t]) => t === color);
+      if (depth !== 8 || !found || interlace !== 0) throw new RangeError('PNG must be 8-bit, non-interlaced grayscale, RGB or RGBA');
+      channels = Number(found[0]) as 1 | 3 | 4;
+      if (width < 1 || height < 1 || width * height > 16_777_216) throw new RangeError(`PNG size ${width}x${height} is out of range`);
+    } else if (type === 'IDAT') {
+      idat.push(body);
+    } else if (type === 'IEND') {
+      break;
+    }
+    pos += 12 + length;
+  }
+  if (width === 0 || idat.length === 0) throw new RangeError('PNG has no IHDR or no IDAT chunk');
+  const joined = new Uint8Array(idat.reduce((n, c) => n + c.length, 0));
+  idat.reduce((o, c) => (joined.set(c, o), o + c.length), 0);
+  let raw: Uint8Array;
+  try {
+    raw = unzlibSync(joined);
+  } catch {
+    throw new RangeError('PNG image data is corrupt');
+  }
+  const stride = width * channels;
+  if (raw.length < (stride + 1) * height) throw new RangeError('PNG image data is truncated');
+  const out = new Uint8Array(stride * height);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const row = y * stride;
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? out[row + x - channels]! : 0;
+      const b = y > 0 ? out[row - stride + x]! : 0;
+      const c = x >= channels && y > 0 ? out[row - stride + x - channels]! : 0;
+      let pred = 0;
+      if (filter === 1) pred = a;
+      else if (filter === 2) pred = b;
+      else if (filter === 3) pred = (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      } else if (filter !== 0) throw new RangeError(`PNG row ${y} has unknown filter type ${filter}`);
+      out[row + x] = (src[x]! + pred) & 0xff;
+    }
+  }
+  return { width, height, channels, data: out };
 }

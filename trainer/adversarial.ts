@@ -32,37 +32,37 @@ export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng
   const dIn = s.discriminatorInput ?? ((x) => x);
   let dLoss = 0;
   let batchSize = 0;
-  let labels = new Uint8Array(0);
+  let labels: Uint8Array = new Uint8Array(0);
   for (let k = 0; k < s.dSteps; k++) {
     const batch = nextBatch();
     batchSize = batch.images.shape[0];
     labels = batch.labels;
-    const cost = tf.tidy(() => {
+    const cost = tf.tidy((): tf.Scalar => {
       const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
       // G's forward pass stays off the gradient tape: only D learns here.
       const fake = s.generator.apply(gIn(z, batch.labels), { training: true }) as tf.Tensor4D;
-      return s.optD.minimize(() => {
+      return s.optD.minimize((): tf.Scalar => {
         const realLogits = s.discriminator.apply(dIn(batch.images, batch.labels), { training: true });
         const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true });
         // D ascends log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1). With logits l:
         // -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).
         return tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))) as tf.Scalar;
-      }, true, s.discriminator.trainableVariables());
+      }, true, s.discriminator.trainableVariables())!;
     });
-    dLoss += cost!.dataSync()[0]! / s.dSteps;
-    cost!.dispose();
+    dLoss += cost.dataSync()[0]! / s.dSteps;
+    cost.dispose();
     batch.images.dispose();
   }
-  const gCost = tf.tidy(() => {
+  const gCost = tf.tidy((): tf.Scalar => {
     const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
-    return s.optG.minimize(() => {
+    return s.optG.minimize((): tf.Scalar => {
       const fake = s.generator.apply(gIn(z, labels), { training: true, updateStats: true }) as tf.Tensor4D;
       // Non-saturating generator loss (Goodfellow et al. 2014, section 3): G ascends log D(G(z)) rather than
       // descending log(1 - D(G(z))), which saturates early in training when D rejects samples confidently.
       return tf.mean(tf.softplus(tf.neg(s.discriminator.apply(dIn(fake, labels), { training: true })))) as tf.Scalar;
-    }, true, s.generator.trainableVariables());
+    }, true, s.generator.trainableVariables())!;
   });
-  const gLoss = gCost!.dataSync()[0]!;
-  gCost!.dispose();
+  const gLoss = gCost.dataSync()[0]!;
+  gCost.dispose();
   return { d: dLoss, g: gLoss };
 }

@@ -1,0 +1,38 @@
+/** The one error type of the edge API and the one handler that turns errors into JSON responses. */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export type ErrorCode = 'not_found' | 'invalid_parameter' | 'unknown_parameter' | 'model_unavailable' | 'internal';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    message: string,
+    /** What would have been accepted, when that is short enough to say. */
+    readonly allowed?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; allowed?: unknown };
+}
+
+export function errorResponse(c: Context, err: HttpError): Response {
+  const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.allowed !== undefined ? { allowed: err.allowed } : {}) } };
+  return c.json(body, err.status, { 'Cache-Control': 'no-store' });
+}
+
+/** Hono's onError: HttpErrors as they are; anything else is a bug, logged and answered with a bare 500. */
+export function onError(err: Error, c: Context): Response {
+  if (err instanceof HttpError) return errorResponse(c, err);
+  console.error('unhandled error', err);
+  return errorResponse(c, new HttpError(500, 'internal', 'internal error'));
+}
+
+export function notFound(c: Context): Response {
+  return errorResponse(c, new HttpError(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}; see GET /v1/models`));
+}

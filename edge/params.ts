@@ -1,0 +1,34 @@
+/** Query-string validation at the edge of each route: unknown names and bad values are 400s that say what is allowed. */
+import type { Context } from 'hono';
+import { MAX_SEED } from '../shared/rng.js';
+import { HttpError } from './errors.js';
+
+/** The query as a plain record, after rejecting names outside `allowed` and repeated names. */
+export function readQuery(c: Context, allowed: readonly string[]): Record<string, string> {
+  const url = new URL(c.req.url);
+  const out: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    if (!allowed.includes(name)) throw new HttpError(400, 'unknown_parameter', `unknown query parameter "${name}"`, allowed);
+    if (name in out) throw new HttpError(400, 'invalid_parameter', `query parameter "${name}" is given more than once`);
+    out[name] = value;
+  }
+  return out;
+}
+
+export function parseInteger(name: string, value: string | undefined, min: number, max: number, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback === undefined) throw new HttpError(400, 'invalid_parameter', `query parameter "${name}" is required: an integer in [${min}, ${max}]`, { min, max });
+    return fallback;
+  }
+  const n = Number(value);
+  if (!/^\d{1,16}$/.test(value) || n < min || n > max) {
+    throw new HttpError(400, 'invalid_parameter', `"${name}" must be an integer in [${min}, ${max}], got "${value.slice(0, 40)}"`, { min, max });
+  }
+  return n;
+}
+
+/** A given seed, or a fresh random one (then `given` is false and the response must not be cached). */
+export function parseSeed(value: string | undefined): { seed: number; given: boolean } {
+  if (value === undefined) return { seed: crypto.getRandomValues(new Uint32Array(1))[0]!, given: false };
+  return { seed: parseInteger('seed', value, 0, MAX_SEED), given: true };
+}

@@ -1,0 +1,40 @@
+/** Image responses: seeded ones are immutable and carry a strong ETag; unseeded ones say their seed and are not stored. */
+import type { Context } from 'hono';
+
+/** Bumped whenever the bytes for the same model version and parameters could change (PNG encoding, tiling). */
+export const RENDER_VERSION = 1;
+
+export interface ImageKey {
+  /** The model version that produced the image. */
+  version: string;
+  /** The route and its canonical parameters, e.g. 'grid:s=1:n=16:c=4'. */
+  what: string;
+}
+
+export function etagFor(key: ImageKey): string {
+  return `"r${RENDER_VERSION}-${key.version}-${key.what}"`;
+}
+
+function cacheHeaders(seed: number, given: boolean, etag: string): Record<string, string> {
+  return given
+    ? { 'Cache-Control': 'public, max-age=31536000, immutable', ETag: etag, 'X-Seed': String(seed) }
+    : { 'Cache-Control': 'no-store', 'X-Seed': String(seed) };
+}
+
+/** 304 for a matching If-None-Match on a seeded request, before any inference runs; otherwise null. */
+export function notModified(c: Context, key: ImageKey, seedGiven: boolean): Response | null {
+  if (!seedGiven) return null;
+  const etag = etagFor(key);
+  const header = c.req.header('If-None-Match');
+  if (!header) return null;
+  const tags = header.split(',').map((t) => t.trim());
+  if (!tags.includes(etag) && !tags.includes('*')) return null;
+  return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' } });
+}
+
+export function pngResponse(png: Uint8Array, key: ImageKey, seed: number, seedGiven: boolean): Response {
+  return new Response(png as Uint8Array<ArrayBuffer>, {
+    status: 200,
+    headers: { 'Content-Type': 'image/png', 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key)) },
+  });
+}

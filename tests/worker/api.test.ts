@@ -1,0 +1,122 @@
+/** The public API inside workerd, served by the real worker entry with onnxruntime-web and the bundled models. */
+import { SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { decodePng } from '../../shared/png.js';
+import { bundledModels } from '../../models/bundled.js';
+import { validateManifest } from '../../shared/manifest.js';
+
+const manifest = validateManifest(bundledModels[0]!.manifest);
+const base = `http://edge.test/v1/models/${manifest.id}`;
+const get = (path: string, init?: RequestInit) => SELF.fetch(path.startsWith('http') ? path : `${base}${path}`, init);
+
+async function png(res: Response) {
+  expect(res.status).toBe(200);
+  expect(res.headers.get('Content-Type')).toBe('image/png');
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function expectError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('Content-Type')).toMatch(/application\/json/);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(10);
+  return body;
+}
+
+describe('GET /v1/models', () => {
+  it('lists the bundled models without internals', async () => {
+    const res = await SELF.fetch('http://edge.test/v1/models');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { models: Record<string, unknown>[] };
+    const m = body.models.find((x) => x['id'] === manifest.id)!;
+    expect(m['family']).toBe(manifest.family);
+    expect(m['latent']).toEqual(manifest.latent);
+    expect(m['image']).toEqual(manifest.image);
+    expect(m).not.toHaveProperty('graphs');
+    expect(m['training']).not.toHaveProperty('config');
+  });
+});
+
+describe('grid.png and sample.png', () => {
+  it('serves a grid of the requested size as a valid PNG', async () => {
+    const img = decodePng(await png(await get('/grid.png?seed=1&n=16')));
+    expect(img.width).toBe(4 * manifest.image.width);
+    expect(img.height).toBe(4 * manifest.image.height);
+    expect(img.channels).toBe(manifest.image.channels);
+    // A generator's images are not blank: pixel values spread over the range.
+    const values = new Set(img.data);
+    expect(values.size).toBeGreaterThan(32);
+  });
+
+  it('tiles n images into cols columns', async () => {
+    const img = decodePng(await png(await get('/grid.png?seed=3&n=10&cols=5')));
+    expect([img.width, img.height]).toEqual([5 * manifest.image.width, 2 * manifest.image.height]);
+  });
+
+  it('same seed gives the same bytes, another seed other bytes', async () => {
+    const a = await png(await get('/grid.png?seed=42&n=8'));
+    const b = await png(await get('/grid.png?seed=42&n=8'));
+    const c = await png(await get('/grid.png?seed=43&n=8'));
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  it('the first image of a grid is the sample of the same seed', async () => {
+    const { width: w, height: h } = manifest.image;
+    const grid = decodePng(await png(await get('/grid.png?seed=7&n=4&cols=4')));
+    const one = decodePng(await png(await get('/sample.png?seed=7')));
+    expect([one.width, one.height]).toEqual([w, h]);
+    for (let y = 0; y < h; y++) expect(grid.data.subarray(y * 4 * w, y * 4 * w + w)).toEqual(one.data.subarray(y * w, (y + 1) * w));
+  });
+
+  it('seeded responses are immutable with a strong ETag, and revalidate with 304', async () => {
+    const res = await get('/sample.png?seed=5');
+    await png(res);
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    const etag = res.headers.get('ETag')!;
+    expect(etag).toMatch(/^"[^"]+"$/);
+    expect(res.headers.get('X-Model-Version')).toBe(manifest.version);
+    const again = await get('/sample.png?seed=5', { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+    const other = await get('/sample.png?seed=6');
+    expect(other.headers.get('ETag')).not.toBe(etag);
+    await other.arrayBuffer();
+  });
+
+  it('without a seed picks one, says which, and is not cached', async () => {
+    const res = await get('/grid.png?n=4');
+    const bytes = await png(res);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(res.headers.get('ETag')).toBeNull();
+    const seed = res.headers.get('X-Seed')!;
+    expect(seed).toMatch(/^\d+$/);
+    expect(await png(await get(`/grid.png?n=4&seed=${seed}`))).toEqual(bytes);
+  });
+});
+
+describe('bad input gets a JSON error, never a 500', () => {
+  it.each([
+    ['/grid.png?seed=abc', 400, 'invalid_parameter'],
+    ['/grid.png?seed=-1', 400, 'invalid_parameter'],
+    ['/grid.png?seed=4294967296', 400, 'invalid_parameter'],
+    ['/grid.png?seed=1.5', 400, 'invalid_parameter'],
+    ['/grid.png?seed=1&n=0', 400, 'invalid_parameter'],
+    ['/grid.png?seed=1&n=65', 400, 'invalid_parameter'],
+    ['/grid.png?seed=1&n=4&cols=5', 400, 'invalid_parameter'],
+    ['/grid.png?seed=1&seed=2', 400, 'invalid_parameter'],
+    ['/grid.png?seed=1&size=big', 400, 'unknown_parameter'],
+    ['/sample.png?seed=1&n=2', 400, 'unknown_parameter'],
+    ['http://edge.test/v1/models/no-such-model/grid.png?seed=1', 404, 'not_found'],
+    ['http://edge.test/v1/nothing-here', 404, 'not_found'],
+  ])('%s -> %i %s', async (path, status, code) => {
+    await expectError(await get(path), status, code);
+  });
+
+  it('names what is allowed', async () => {
+    const body = await expectError(await get('/grid.png?seed=1&n=100'), 400, 'invalid_parameter');
+    expect(body.error.message).toContain('[1, 64]');
+    const unknown = (await expectError(await get('/grid.png?colour=red'), 400, 'unknown_parameter')) as { error: { allowed: string[] } };
+    expect(unknown.error.allowed).toEqual(['seed', 'n', 'cols']);
+  });
+});

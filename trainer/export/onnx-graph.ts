@@ -1,0 +1,171 @@
+/**
+ * A trained network (its layer list and parameter values) as ONNX nodes, NCHW inside, as tfjs computes it in
+ * NHWC: kernels are transposed, 'same' padding becomes explicit pads, and each batch norm that follows a dense
+ * or convolution layer is folded into that layer's weights (inference mode, running statistics).
+ */
+import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
+import { traceShapes } from '../nn/layers.js';
+import type { Initializer, OnnxNode } from './onnx-model.js';
+
+export type ParamValues = Map<string, { shape: number[]; data: Float32Array }>;
+
+export interface GraphPart {
+  nodes: OnnxNode[];
+  initializers: Initializer[];
+}
+
+type BatchNorm = Extract<LayerSpec, { kind: 'batchNorm' }>;
+
+/** 'same' padding of tfjs for a forward convolution: [before, after] along one axis. */
+export function samePadding(inSize: number, kernel: number, stride: number): [number, number] {
+  const out = Math.ceil(inSize / stride);
+  const total = Math.max((out - 1) * stride + kernel - inSize, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** Reorders a 4-D array: `perm[i]` is the source axis of output axis i. */
+function permute(data: Float32Array, shape: number[], perm: number[]): { data: Float32Array; shape: number[] } {
+  const outShape = perm.map((p) => shape[p]!);
+  const srcStrides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Float32Array(data.length);
+  const [d0, d1, d2, d3] = outShape as [number, number, number, number];
+  const [s0, s1, s2, s3] = perm.map((p) => srcStrides[p]!) as [number, number, number, number];
+  let o = 0;
+  for (let a = 0; a < d0; a++) for (let b = 0; b < d1; b++) for (let c = 0; c < d2; c++) for (let d = 0; d < d3; d++) out[o++] = data[a * s0 + b * s1 + c * s2 + d * s3]!;
+  return { data: out, shape: outShape };
+}
+
+/** Per-output-channel scale and shift equal to batch norm with running statistics. */
+function foldedBatchNorm(bn: BatchNorm, i: number, values: ParamValues): { scale: Float32Array; shift: Float32Array } {
+  const get = (role: string) => values.get(`${i}.${role}`)!.data;
+  const gamma = get('gamma');
+  const beta = get('beta');
+  const mean = get('movingMean');
+  const variance = get('movingVariance');
+  const scale = new Float32Array(gamma.length);
+  const shift = new Float32Array(gamma.length);
+  for (let c = 0; c < gamma.length; c++) {
+    scale[c] = gamma[c]! / Math.sqrt(variance[c]! + bn.epsilon);
+    shift[c] = beta[c]! - mean[c]! * scale[c]!;
+  }
+  return { scale, shift };
+}
+
+/**
+ * Emits `spec` reading tensor `input` (a vector [N, units] or an NCHW image) and writing `output`.
+ * Initialisers are prefixed with `prefix` so that several networks can share one graph.
+ */
+export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: string, output: string, prefix = spec.name): GraphPart {
+  const nodes: OnnxNode[] = [];
+  const initializers: Initializer[] = [];
+  const { inputs: shapes } = traceShapes(spec);
+  let current = input;
+  let counter = 0;
+  const fresh = () => `${prefix}/t${counter++}`;
+  const constant = (name: string, dims: number[], data: Float32Array | BigInt64Array) => {
+    const full = `${prefix}/${name}`;
+    initializers.push({ name: full, dims, data });
+    return full;
+  };
+  const emit = (op: string, inputs: string[], attrs?: OnnxNode['attrs']) => {
+    const out = fresh();
+    nodes.push({ op, inputs: [current, ...inputs], outputs: [out], ...(attrs ? { attrs } : {}) });
+    current = out;
+  };
+
+  for (let i = 0; i < spec.layers.length; i++) {
+    const layer = spec.layers[i]!;
+    const inShape = shapes[i]!;
+    const next = spec.layers[i + 1];
+    const fold = next?.kind === 'batchNorm' ? foldedBatchNorm(next, i + 1, values) : null;
+    const kernel = values.get(`${i}.kernel`);
+    const bias = values.get(`${i}.bias`);
+    switch (layer.kind) {
+      case 'dense': {
+        const [inUnits, units] = kernel!.shape as [number, number];
+        const w = Float32Array.from(kernel!.data);
+        const b = Float32Array.from(bias!.data);
+        if (fold) {
+          for (let r = 0; r < inUnits; r++) for (let c = 0; c < units; c++) w[r * units + c]! *= fold.scale[c]!;
+          for (let c = 0; c < units; c++) b[c] = b[c]! * fold.scale[c]! + fold.shift[c]!;
+        }
+        emit('Gemm', [constant(`${i}.kernel`, [inUnits, units], w), constant(`${i}.bias`, [units], b)]);
+        break;
+      }
+      case 'conv2d':
+      case 'conv2dTranspose': {
+        const [h, w] = inShape as [number, number, number];
+        const k = layer.kernel;
+        const s = layer.stride;
+        // tfjs kernels: conv2d [k, k, in, out] -> ONNX Conv [out, in, k, k];
+        // conv2dTranspose [k, k, out, in] -> ONNX ConvTranspose [in, out, k, k].
+        const isT = layer.kind === 'conv2dTranspose';
+        const t = permute(kernel!.data, kernel!.shape, [3, 2, 0, 1]);
+        const b = Float32Array.from(bias!.data);
+        if (fold) {
+          const outC = layer.filters;
+          const perOut = k * k;
+          for (let a = 0; a < t.shape[0]!; a++) {
+            for (let c = 0; c < t.shape[1]!; c++) {
+              const oc = isT ? c : a;
+              const base = (a * t.shape[1]! + c) * perOut;
+              for (let p = 0; p < perOut; p++) t.data[base + p]! *= fold.scale[oc]!;
+            }
+          }
+          for (let c = 0; c < outC; c++) b[c] = b[c]! * fold.scale[c]! + fold.shift[c]!;
+        }
+        const weights = constant(`${i}.kernel`, t.shape, t.data);
+        const biasName = constant(`${i}.bias`, [layer.filters], b);
+        if (isT) {
+          // The transposed convolution of tfjs 'same' is the gradient of a 'same' conv on the s-times larger
+          // output: pads as that conv's, so the output is exactly s * input.
+          const [pt, pb] = samePadding(h * s, k, s);
+          const [pl, pr] = samePadding(w * s, k, s);
+          const extra = Math.max(0, s - k);
+          emit('ConvTranspose', [weights, biasName], {
+            kernel_shape: { ints: [k, k] }, strides: { ints: [s, s] }, pads: { ints: [pt, pl, pb, pr] },
+            ...(extra > 0 ? { output_padding: { ints: [extra, extra] } } : {}),
+          });
+        } else {
+          const [pt, pb] = samePadding(h, k, s);
+          const [pl, pr] = samePadding(w, k, s);
+          emit('Conv', [weights, biasName], { kernel_shape: { ints: [k, k] }, strides: { ints: [s, s] }, pads: { ints: [pt, pl, pb, pr] } });
+        }
+        break;
+      }
+      case 'batchNorm': {
+        const prev = spec.layers[i - 1]?.kind;
+        if (prev === 'dense' || prev === 'conv2d' || prev === 'conv2dTranspose') break; // folded above
+        const get = (role: string) => constant(`${i}.${role}`, [inShape[inShape.length - 1]!], values.get(`${i}.${role}`)!.data);
+        emit('BatchNormalization', [get('gamma'), get('beta'), get('movingMean'), get('movingVariance')], { epsilon: { f: layer.epsilon } });
+        break;
+      }
+      case 'relu':
+        emit('Relu', []);
+        break;
+      case 'leakyRelu':
+        emit('LeakyRelu', [], { alpha: { f: layer.alpha } });
+        break;
+      case 'tanh':
+        emit('Tanh', []);
+        break;
+      case 'sigmoid':
+        emit('Sigmoid', []);
+        break;
+      case 'reshape': {
+        // tfjs reshapes the vector in HWC order; ONNX continues in CHW.
+        emit('Reshape', [constant(`${i}.shape`, [4], BigInt64Array.from([-1n, ...layer.shape.map(BigInt)]))]);
+        emit('Transpose', [], { perm: { ints: [0, 3, 1, 2] } });
+        break;
+      }
+      case 'flatten': {
+        emit('Transpose', [], { perm: { ints: [0, 2, 3, 1] } });
+        emit('Flatten', [], { axis: { i: 1 } });
+        break;
+      }
+    }
+  }
+  // Name the final value `output`.
+  nodes.push({ op: 'Identity', inputs: [current], outputs: [output] });
+  return { nodes, initializers };
+}
