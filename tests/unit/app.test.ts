@@ -1,0 +1,58 @@
+/**
+ * createApp in Node with real onnxruntime-node: model isolation (a broken model is 503, the others keep serving)
+ * and the listing. The full route contract is tested inside workerd (tests/worker).
+ */
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../edge/app.js';
+import type { InferenceRuntime } from '../../edge/runtime.js';
+import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
+import { loadModelDir } from '../helpers/models-on-disk.js';
+
+const good = loadModelDir('models/dcgan-fashion');
+const manifest = good.manifest as { id: string; graphs: { generator: { sha256: string } } };
+
+function corrupted(id: string) {
+  const m = structuredClone(good.manifest) as { id: string };
+  m.id = id;
+  const bytes = Uint8Array.from(good.graphs.generator as Uint8Array);
+  bytes[bytes.length - 1]! ^= 0xff;
+  return { manifest: m, graphs: { generator: bytes } };
+}
+
+describe('createApp', () => {
+  it('answers 503 for a model whose graph is corrupt, and keeps serving the others', async () => {
+    const app = createApp({ models: [good, corrupted('broken')], runtime: ortNodeRuntime });
+    const bad = await app.request('/v1/models/broken/sample.png?seed=1');
+    expect(bad.status).toBe(503);
+    const body = (await bad.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('model_unavailable');
+    expect(body.error.message).toMatch(/sha256/);
+    const ok = await app.request(`/v1/models/${manifest.id}/sample.png?seed=1`);
+    expect(ok.status).toBe(200);
+    // A broken model is not listed as available.
+    const list = (await (await app.request('/v1/models')).json()) as { models: { id: string }[] };
+    expect(list.models.map((m) => m.id)).toEqual([manifest.id]);
+  });
+
+  it('answers 503 for a model whose manifest is invalid', async () => {
+    const app = createApp({ models: [{ manifest: { id: 'half', family: 'dcgan' }, graphs: {} }], runtime: ortNodeRuntime });
+    const res = await app.request('/v1/models/half/grid.png?seed=1');
+    expect(res.status).toBe(503);
+  });
+
+  it('answers 503 when the runtime cannot open the graph, and creates each session only once', async () => {
+    let calls = 0;
+    const failing: InferenceRuntime = { name: 'failing', createSession: async () => (calls++, Promise.reject(new Error('no memory'))) };
+    const app = createApp({ models: [good], runtime: failing });
+    for (let i = 0; i < 3; i++) expect((await app.request(`/v1/models/${manifest.id}/sample.png?seed=${i}`)).status).toBe(503);
+    expect(calls).toBe(1);
+  });
+
+  it('reuses one session across requests', async () => {
+    let calls = 0;
+    const counting: InferenceRuntime = { name: 'counting', createSession: (g) => (calls++, ortNodeRuntime.createSession(g)) };
+    const app = createApp({ models: [good], runtime: counting });
+    await Promise.all([1, 2, 3, 4].map((s) => app.request(`/v1/models/${manifest.id}/grid.png?seed=${s}&n=2`)));
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,54 @@
+/** The trainer and exporter CLIs: bad flags give one line on stderr and a non-zero exit, never a stack trace. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseTrainArgs, UsageError } from '../../trainer/cli-options.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function run(script: string, args: string[]) {
+  const r = spawnSync('npx', ['tsx', script, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr.split('\n').filter((l) => l && !l.includes('npm warn')) };
+}
+
+describe('parseTrainArgs', () => {
+  it('applies defaults and family options', () => {
+    const o = parseTrainArgs(['--steps', '5', '--generator-channels', '32,16', '--latent-distribution', 'uniform'])!;
+    expect(o).toMatchObject({ model: 'dcgan', steps: 5, batchSize: 64, seed: 1, out: 'runs/dcgan', backend: 'auto' });
+    expect(o.overrides).toEqual({ generatorChannels: [32, 16], latentDistribution: 'uniform' });
+  });
+
+  it.each([
+    [['--epochs', '2', '--steps', '3'], /not both/],
+    [['--epochs', 'two'], /--epochs must be an integer/],
+    [['--model', 'diffusion'], /--model must be one of/],
+    [['--backend', 'tpu'], /--backend must be one of/],
+    [['--seed=-3'], /--seed must be an integer/],
+    [['--seed', '4294967296'], /--seed must be an integer/],
+    [['--generator-channels', '32'], /2 comma-separated positive integers/],
+    [['--learning-rate', 'fast'], /--learning-rate must be a number/],
+    [['--frobnicate'], /Unknown option/],
+  ])('rejects %j', (args, message) => {
+    expect(() => parseTrainArgs(args)).toThrow(UsageError);
+    expect(() => parseTrainArgs(args)).toThrow(message);
+  });
+});
+
+describe('CLI processes', () => {
+  it('train: a usage error is one line and exit code 2', () => {
+    const r = run('trainer/train.ts', ['--epochs', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toEqual(['error: --epochs must be an integer >= 1, got "0"']);
+  });
+
+  it('train: missing data is one line naming the file, exit code 1', () => {
+    const dir = tempDir('nodata');
+    const r = run('trainer/train.ts', ['--data', dir, '--out', `${dir}/run`, '--steps', '1']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.at(-1)).toMatch(new RegExp(`^error: missing ${dir}/train-images-idx3-ubyte.gz`));
+  });
+
+  it('export: a run without a checkpoint is one line, exit code 2', () => {
+    const r = run('trainer/export.ts', [tempDir('norun')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.at(-1)).toMatch(/^error: .* holds no checkpoint/);
+  });
+});
