@@ -16,7 +16,8 @@ import { restoreRun, type RunMeta } from './run-state.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { networkToOnnx } from './export/onnx-graph.js';
 import { serializeModel, type ValueInfo } from './export/onnx-model.js';
-import { checkParity, ExportError } from './export/verify.js';
+import { checkParity, ExportError, toNchw, type Feed } from './export/verify.js';
+import { oneHot } from './one-hot.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
 import { MANIFEST_SCHEMA_VERSION, TENSOR_NAMES, validateManifest, type GraphSpec, type Manifest, type TensorSpec } from '../shared/manifest.js';
 import { latentsForSeed } from '../shared/latent.js';
@@ -62,23 +63,53 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
     const outNames = exp.outputs;
     const outputSpecs: TensorSpec[] = outNames.map((name) => (name === TENSOR_NAMES.image ? imageSpec(name) : { name, dtype: 'float32', shape: ['batch', latent.size] }));
     const internalOut = outNames.length === 1 ? outNames[0]! : `${exp.role}/joint`;
-    const part = networkToOnnx(exp.network.spec, await exp.network.snapshot(), inputName, internalOut, exp.role);
+    const k = exp.classCount ?? 0;
+    const networkInput = k > 0 ? `${exp.role}/input` : inputName;
+    const part = networkToOnnx(exp.network.spec, await exp.network.snapshot(), networkInput, internalOut, exp.role);
+    const inputs = [inputSpec];
+    if (k > 0) {
+      // Conditional generator: an int64 class index, one-hot by a lookup in the identity matrix, after z.
+      inputs.push({ name: TENSOR_NAMES.label, dtype: 'int64', shape: ['batch'] });
+      const eye = new Float32Array(k * k).map((_, i) => (i % (k + 1) === 0 ? 1 : 0));
+      part.initializers.push({ name: `${exp.role}/eye`, dims: [k, k], data: eye });
+      part.nodes.unshift(
+        { op: 'Gather', inputs: [`${exp.role}/eye`, TENSOR_NAMES.label], outputs: [`${exp.role}/onehot`], attrs: { axis: { i: 0 } } },
+        { op: 'Concat', inputs: [inputName, `${exp.role}/onehot`], outputs: [networkInput], attrs: { axis: { i: 1 } } },
+      );
+    }
     if (outNames.length > 1) part.nodes.push({ op: 'Split', inputs: [internalOut], outputs: outNames, attrs: { axis: { i: 1 } } });
     const toValueInfo = (t: TensorSpec): ValueInfo => ({ name: t.name, dtype: t.dtype, shape: t.shape });
-    const bytes = serializeModel({ name: `${id}-${exp.role}`, ...part, inputs: [toValueInfo(inputSpec)], outputs: outputSpecs.map(toValueInfo) }, 'edge-generative exporter');
+    const bytes = serializeModel({ name: `${id}-${exp.role}`, ...part, inputs: inputs.map(toValueInfo), outputs: outputSpecs.map(toValueInfo) }, 'edge-generative exporter');
 
-    // Self-check on seeded inputs: latents as served, or real-looking images for an encoder.
-    const input =
-      exp.input === 'latent'
-        ? { data: latentsForSeed(PARITY_SEED, PARITY_COUNT, latent.size, latent.distribution), shape: [PARITY_COUNT, latent.size] }
-        : { data: seededImages(PARITY_COUNT * width * height * channels, family.pixelRange), shape: [PARITY_COUNT, height, width, channels] };
-    const parity = await checkParity(bytes, exp.network, inputName, input, outNames, PARITY_TOLERANCE);
+    // Self-check on seeded inputs: latents as served (every class in turn for a conditional model), or
+    // seeded images for an encoder.
+    let parity;
+    if (exp.input === 'latent') {
+      const z = latentsForSeed(PARITY_SEED, PARITY_COUNT, latent.size, latent.distribution);
+      const feeds: Record<string, Feed> = { [inputName]: { dtype: 'float32', data: z, dims: [PARITY_COUNT, latent.size] } };
+      let tfInput = { data: z, shape: [PARITY_COUNT, latent.size] };
+      if (k > 0) {
+        const labels = new Uint8Array(PARITY_COUNT).map((_, i) => i % k);
+        feeds[TENSOR_NAMES.label] = { dtype: 'int64', data: BigInt64Array.from(labels, BigInt), dims: [PARITY_COUNT] };
+        const code = oneHot(labels, k);
+        const joined = new Float32Array(PARITY_COUNT * (latent.size + k));
+        for (let i = 0; i < PARITY_COUNT; i++) {
+          joined.set(z.subarray(i * latent.size, (i + 1) * latent.size), i * (latent.size + k));
+          joined.set(code.subarray(i * k, (i + 1) * k), i * (latent.size + k) + latent.size);
+        }
+        tfInput = { data: joined, shape: [PARITY_COUNT, latent.size + k] };
+      }
+      parity = await checkParity(bytes, exp.network, feeds, tfInput, outNames, PARITY_TOLERANCE);
+    } else {
+      const images = { data: seededImages(PARITY_COUNT * width * height * channels, family.pixelRange), shape: [PARITY_COUNT, height, width, channels] };
+      const feeds = { [inputName]: { dtype: 'float32' as const, data: await toNchw(images), dims: [PARITY_COUNT, channels, height, width] } };
+      parity = await checkParity(bytes, exp.network, feeds, images, outNames, PARITY_TOLERANCE);
+    }
     log(`${exp.role}: ${(bytes.length / 1024).toFixed(0)} KiB, parity with tfjs on ${parity.count} inputs: max |diff| = ${parity.maxAbsDiff.toExponential(2)}`);
 
-    const file = `${exp.role}.onnx`;
-    const spec: GraphSpec = { file, sha256: sha256(bytes), inputs: [inputSpec], outputs: outputSpecs };
+    const spec: GraphSpec = { file: `${exp.role}.onnx`, sha256: sha256(bytes), inputs, outputs: outputSpecs };
     graphs[exp.role] = spec;
-    files.push([file, bytes]);
+    files.push([spec.file, bytes]);
   }
 
   const manifest = validateManifest({

@@ -1,6 +1,7 @@
 /** The model families the trainer knows, by `--model` name. */
 import type { Family } from './family.js';
 import { dcgan } from './models/dcgan.js';
+import { cgan } from './models/cgan.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const FAMILIES: Record<string, Family<any>> = { dcgan };
+export const FAMILIES: Record<string, Family<any>> = { dcgan, cgan };

@@ -24,6 +24,8 @@ export interface ExportedGraph {
   input: 'latent' | 'image';
   /** Output tensor names, in order (an encoder's single output is split into mean and logvar). */
   outputs: string[];
+  /** A conditional generator also takes an int64 class index, one-hot encoded inside the graph. */
+  classCount?: number;
 }
 
 export interface TrainingModel {
@@ -33,7 +35,11 @@ export interface TrainingModel {
   /** One optimisation step; `nextBatch` hands out the next real batch (called k times for k D-steps). */
   step(nextBatch: () => Batch, rng: SeededRandom): Record<string, number>;
   /** Images [n, h, w, c] in the family's pixel range from latents (n x latentSize), inference mode. */
-  sample(latents: Float32Array, n: number): tf.Tensor4D;
+  sample(latents: Float32Array, n: number, labels?: Uint8Array): tf.Tensor4D;
+  /** For the sample grid of a conditional model: the class of grid image i (one row per class). */
+  gridLabels?(n: number, cols: number): Uint8Array;
+  /** Reconstructions [n, h, w, c] of real images (an autoencoder's second sample grid). */
+  reconstruct?(images: tf.Tensor4D): tf.Tensor4D;
   exports: ExportedGraph[];
 }
 

@@ -23,7 +23,7 @@ export interface GridSpec {
  */
 export async function renderGrid(model: TrainingModel, g: GridSpec): Promise<Uint8Array> {
   const latents = latentsForSeed(g.seed, g.n, g.latentSize, g.distribution);
-  const images = model.sample(latents, g.n);
+  const images = model.sample(latents, g.n, model.gridLabels?.(g.n, g.cols));
   const values = await images.data();
   images.dispose();
   return encodePng(tileImages(pixelsToBytes(values, g.pixelRange), g.n, g.image, g.cols));

@@ -15,41 +15,50 @@ export interface ParityResult {
   count: number;
 }
 
+export interface Feed {
+  dtype: 'float32' | 'int64';
+  data: Float32Array | BigInt64Array;
+  dims: number[];
+}
+
 /**
- * Runs `graph` on `input` (NHWC for images, as tfjs takes them) and compares every output with the tfjs network
- * in inference mode. Image outputs are compared in NCHW, the graph's layout.
+ * Runs `graph` on `feeds` and compares every output with the tfjs network in inference mode on `tfInput` (the
+ * same inputs as the network sees them: NHWC images, or [z | one-hot] for a conditional generator). Image outputs
+ * are compared in NCHW, the graph's layout.
  */
-export async function checkParity(graph: Uint8Array, network: Network, inputName: string, input: { data: Float32Array; shape: number[] }, outputNames: string[], tolerance: number): Promise<ParityResult> {
+export async function checkParity(graph: Uint8Array, network: Network, feeds: Record<string, Feed>, tfInput: { data: Float32Array; shape: number[] }, outputNames: string[], tolerance: number): Promise<ParityResult> {
   const session = await ort.InferenceSession.create(graph);
-  const onnxInput = input.shape.length === 4 ? await toNchw(input) : input;
-  const result = await session.run({ [inputName]: new ort.Tensor('float32', onnxInput.data, onnxInput.shape) });
+  const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new ort.Tensor(f.dtype, f.data, f.dims)]));
+  const result = await session.run(ortFeeds);
   await session.release();
   const expected = tf.tidy(() => {
-    const y = network.apply(tf.tensor(input.data, input.shape), { training: false });
+    const y = network.apply(tf.tensor(tfInput.data, tfInput.shape), { training: false });
     return y.rank === 4 ? tf.transpose(y, [0, 3, 1, 2]) : y;
   });
   const want = (await expected.data()) as Float32Array;
   expected.dispose();
+  const n = tfInput.shape[0]!;
   // Outputs split along axis 1 (an encoder's mean and logvar) are compared against the matching columns.
-  const cols = want.length / input.shape[0]!;
+  const cols = want.length / n;
   const per = cols / outputNames.length;
   let maxAbsDiff = 0;
   outputNames.forEach((name, k) => {
     const got = result[name]!.data as Float32Array;
-    for (let n = 0; n < input.shape[0]!; n++) {
+    for (let i = 0; i < n; i++) {
       for (let j = 0; j < per; j++) {
-        const d = Math.abs(got[n * per + j]! - want[n * cols + k * per + j]!);
+        const d = Math.abs(got[i * per + j]! - want[i * cols + k * per + j]!);
         if (!(d <= maxAbsDiff)) maxAbsDiff = Number.isNaN(d) ? Infinity : d;
       }
     }
   });
   if (!(maxAbsDiff <= tolerance)) throw new ExportError(`ONNX graph differs from the tfjs model: max |diff| = ${maxAbsDiff} > ${tolerance}`);
-  return { maxAbsDiff, count: input.shape[0]! };
+  return { maxAbsDiff, count: n };
 }
 
-async function toNchw(x: { data: Float32Array; shape: number[] }): Promise<{ data: Float32Array; shape: number[] }> {
+/** NHWC image data to NCHW, the graph's input layout. */
+export async function toNchw(x: { data: Float32Array; shape: number[] }): Promise<Float32Array> {
   const t = tf.tidy(() => tf.transpose(tf.tensor(x.data, x.shape), [0, 3, 1, 2]));
-  const out = { data: (await t.data()) as Float32Array, shape: t.shape };
+  const out = (await t.data()) as Float32Array;
   t.dispose();
   return out;
 }

@@ -49,15 +49,18 @@ export const dcganDefaults: DcganConfig = {
 
 const bn = (c: DcganConfig) => ({ kind: 'batchNorm', momentum: c.batchNormMomentum, epsilon: 1e-5 }) as const;
 
-/** G: z -> Dense(h/4 * w/4 * C0) + BN + ReLU -> ConvT(C1, stride 2) + BN + ReLU -> ConvT(channels, stride 2) + tanh. */
-export function buildGenerator(c: DcganConfig, image: ImageShape): NetworkSpec {
+/**
+ * G: z -> Dense(h/4 * w/4 * C0) + BN + ReLU -> ConvT(C1, stride 2) + BN + ReLU -> ConvT(channels, stride 2) + tanh.
+ * `extraInputs` widens the input for a condition vector (cgan.ts).
+ */
+export function buildGenerator(c: DcganConfig, image: ImageShape, extraInputs = 0): NetworkSpec {
   if (image.height % 4 !== 0 || image.width % 4 !== 0) throw new Error(`DCGAN needs image sides divisible by 4, got ${image.width}x${image.height}`);
   const [c0, c1] = c.generatorChannels;
   const h = image.height / 4;
   const w = image.width / 4;
   return {
     name: 'generator',
-    inputShape: [c.latentSize],
+    inputShape: [c.latentSize + extraInputs],
     init: 'dcgan-normal',
     layers: [
       { kind: 'dense', units: h * w * c0 },
