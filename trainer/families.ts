@@ -2,6 +2,8 @@
 import type { Family } from './family.js';
 import { dcgan } from './models/dcgan.js';
 import { cgan } from './models/cgan.js';
+import { gan } from './models/gan.js';
+import { vae } from './models/vae.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const FAMILIES: Record<string, Family<any>> = { dcgan, cgan };
+export const FAMILIES: Record<string, Family<any>> = { vae, gan, dcgan, cgan };

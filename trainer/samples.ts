@@ -33,3 +33,15 @@ export async function writeGrid(path: string, model: TrainingModel, g: GridSpec)
   await writeFileAtomic(path, await renderGrid(model, g));
 }
 
+
+/** An autoencoder's check: `n` fixed real images (top half) above their reconstructions (bottom half). */
+export async function writeReconstructionGrid(path: string, model: TrainingModel, real: { data: Float32Array; n: number }, g: GridSpec): Promise<void> {
+  if (!model.reconstruct) return;
+  const { width, height, channels } = g.image;
+  const recon = model.reconstruct(tf.tensor4d(real.data, [real.n, height, width, channels]));
+  const values = new Float32Array(2 * real.data.length);
+  values.set(real.data);
+  values.set(await recon.data(), real.data.length);
+  recon.dispose();
+  await writeFileAtomic(path, encodePng(tileImages(pixelsToBytes(values, g.pixelRange), 2 * real.n, g.image, g.cols)));
+}

@@ -13,7 +13,7 @@ import type { Batch, Family } from './family.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { captureRun, restoreRun, type RunMeta } from './run-state.js';
 import { ProgressBar, formatDuration } from './progress.js';
-import { writeGrid, type GridSpec } from './samples.js';
+import { writeGrid, writeReconstructionGrid, type GridSpec } from './samples.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { runCli } from './cli-main.js';
 import { SeededRandom } from '../shared/rng.js';
@@ -83,6 +83,13 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const model = family.create(config, { image: data.shape, classCount: data.classNames.length }, rng);
   const latent = family.latent(config);
   const grid: GridSpec = { seed, ...SAMPLE_GRID, latentSize: latent.size, distribution: latent.distribution, image: data.shape, pixelRange: family.pixelRange };
+  const pixels = data.shape.width * data.shape.height * data.shape.channels;
+  const reconN = Math.min(SAMPLE_GRID.n / 2, data.count);
+  const reconSource = { n: reconN, data: bytesToPixels(data.images.subarray(0, reconN * pixels), family.pixelRange) };
+  const writeSamples = async (name: string) => {
+    await writeGrid(join(runDir, 'samples', `${name}.png`), model, grid);
+    await writeReconstructionGrid(join(runDir, 'samples', `recon-${name}.png`), model, reconSource, grid);
+  };
 
   // Resume
   let meta: Omit<RunMeta, 'optimizerWeights'> = {
@@ -145,7 +152,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
 
       // Samples (every epoch) and checkpoints (every epoch, every N steps, at the end).
       const epochDone = epoch > epochBefore;
-      if (epochDone) await writeGrid(join(runDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`), model, grid);
+      if (epochDone) await writeSamples(`epoch-${String(epoch).padStart(3, '0')}`);
       if (epochDone || meta.step % opts.checkpointEvery === 0 || meta.step === totalSteps) await checkpoint();
     }
     if (stop) {
@@ -158,7 +165,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
     process.off('SIGTERM', onSignal);
   }
   if (!stop) {
-    await writeGrid(join(runDir, 'samples', 'final.png'), model, grid);
+    await writeSamples('final');
     log(`done: ${meta.step} steps in ${formatDuration(meta.wallTimeSeconds)} (${runDir}); export with: npm run export -- ${runDir}`);
   }
   for (const net of Object.values(model.networks)) net.dispose();

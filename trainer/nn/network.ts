@@ -8,6 +8,8 @@ export interface ApplyOptions {
   training: boolean;
   /** With `training`: also move the running averages (once per optimiser step, not per forward pass). */
   updateStats?: boolean;
+  /** Stop before a final sigmoid and return its logits (for a numerically stable cross-entropy). */
+  logits?: boolean;
 }
 
 /** Initial values drawn from the run's seeded stream, so a run is reproducible from its seed alone. */
@@ -58,7 +60,14 @@ export class Network {
 
   /** Forward pass on a batch [N, ...inputShape]. */
   apply(x: Tensor, opts: ApplyOptions): Tensor {
-    return this.spec.layers.reduce((h, layer, i) => this.applyLayer(layer, i, h, opts), x);
+    let layers = this.spec.layers.map((layer, i) => [layer, i] as const);
+    if (opts.logits) {
+      // Drop the final sigmoid; only a reshape, which commutes with it, may follow it.
+      const s = this.spec.layers.findLastIndex((l) => l.kind === 'sigmoid');
+      if (s < 0 || this.spec.layers.slice(s + 1).some((l) => l.kind !== 'reshape')) throw new Error(`${this.spec.name}: logits asked for, but the network does not end in a sigmoid`);
+      layers = layers.filter(([, i]) => i !== s);
+    }
+    return layers.reduce((h, [layer, i]) => this.applyLayer(layer, i, h, opts), x);
   }
 
   private applyLayer(layer: LayerSpec, i: number, x: Tensor, opts: ApplyOptions): Tensor {

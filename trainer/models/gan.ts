@@ -1,0 +1,85 @@
+/**
+ * The original GAN (Goodfellow et al. 2014) with multilayer perceptrons: LeakyReLU hidden layers (in place of the
+ * paper's maxout), tanh output; non-saturating generator loss and k D-steps per G-step (adversarial.ts).
+ */
+import { tf } from '../tf.js';
+import { adversarialStep } from '../adversarial.js';
+import type { Family } from '../family.js';
+import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
+import { Network } from '../nn/network.js';
+import type { LatentDistribution } from '../../shared/latent.js';
+import type { ImageShape } from '../../shared/grid.js';
+import { TENSOR_NAMES } from '../../shared/manifest.js';
+
+export interface GanConfig {
+  /** Size of z. 100. */
+  latentSize: number;
+  /** 'normal' (default) or 'uniform' in [-1, 1]. */
+  latentDistribution: LatentDistribution;
+  /** G's hidden layer widths. [256, 512, 1024]. */
+  generatorUnits: [number, number, number];
+  /** D's hidden layer widths. [512, 256]. */
+  discriminatorUnits: [number, number];
+  /** LeakyReLU slope in both networks. 0.2. */
+  leakyAlpha: number;
+  /** Adam learning rate and beta1. 2e-4 and 0.5. */
+  learningRate: number;
+  beta1: number;
+  /** Discriminator steps per generator step (k). 1. */
+  dSteps: number;
+}
+
+export const ganDefaults: GanConfig = {
+  latentSize: 100,
+  latentDistribution: 'normal',
+  generatorUnits: [256, 512, 1024],
+  discriminatorUnits: [512, 256],
+  leakyAlpha: 0.2,
+  learningRate: 2e-4,
+  beta1: 0.5,
+  dSteps: 1,
+};
+
+const hidden = (units: number[], alpha: number): LayerSpec[] => units.flatMap((u) => [{ kind: 'dense', units: u } as const, { kind: 'leakyRelu', alpha } as const]);
+
+/** G: z -> (Dense + LeakyReLU) x 3 -> Dense(h*w*c) + tanh -> image. */
+export function buildMlpGenerator(c: GanConfig, image: ImageShape): NetworkSpec {
+  return {
+    name: 'generator',
+    inputShape: [c.latentSize],
+    init: 'glorot-uniform',
+    layers: [...hidden(c.generatorUnits, c.leakyAlpha), { kind: 'dense', units: image.width * image.height * image.channels }, { kind: 'tanh' }, { kind: 'reshape', shape: [image.height, image.width, image.channels] }],
+  };
+}
+
+/** D: image -> flatten -> (Dense + LeakyReLU) x 2 -> Dense(1) logit. */
+export function buildMlpDiscriminator(c: GanConfig, image: ImageShape): NetworkSpec {
+  return {
+    name: 'discriminator',
+    inputShape: [image.height, image.width, image.channels],
+    init: 'glorot-uniform',
+    layers: [{ kind: 'flatten' }, ...hidden(c.discriminatorUnits, c.leakyAlpha), { kind: 'dense', units: 1 }],
+  };
+}
+
+export const gan: Family<GanConfig> = {
+  name: 'gan',
+  description: 'GAN (Goodfellow et al. 2014) with multilayer perceptrons',
+  defaults: ganDefaults,
+  pixelRange: '-1..1',
+  latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
+  create(c, ctx, rng) {
+    const generator = new Network(buildMlpGenerator(c, ctx.image), rng);
+    const discriminator = new Network(buildMlpDiscriminator(c, ctx.image), rng);
+    const optG = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+    const optD = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+    const setup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps };
+    return {
+      networks: { generator, discriminator },
+      optimizers: { generator: optG, discriminator: optD },
+      step: (nextBatch, stepRng) => adversarialStep(setup, nextBatch, stepRng),
+      sample: (latents, n) => tf.tidy(() => generator.apply(tf.tensor2d(latents, [n, c.latentSize]), { training: false }) as tf.Tensor4D),
+      exports: [{ role: 'generator', network: generator, input: 'latent', outputs: [TENSOR_NAMES.image] }],
+    };
+  },
+};
