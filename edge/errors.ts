@@ -2,7 +2,16 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-export type ErrorCode = 'not_found' | 'invalid_parameter' | 'unknown_parameter' | 'model_unavailable' | 'internal';
+export type ErrorCode =
+  | 'not_found'
+  | 'invalid_parameter'
+  | 'unknown_parameter'
+  | 'invalid_body'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'not_supported'
+  | 'model_unavailable'
+  | 'internal';
 
 export class HttpError extends Error {
   override name = 'HttpError';

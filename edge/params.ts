@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { MAX_SEED } from '../shared/rng.js';
 import { HttpError } from './errors.js';
+import type { Manifest } from '../shared/manifest.js';
 
 /** The query as a plain record, after rejecting names outside `allowed` and repeated names. */
 export function readQuery(c: Context, allowed: readonly string[]): Record<string, string> {
@@ -31,4 +32,25 @@ export function parseInteger(name: string, value: string | undefined, min: numbe
 export function parseSeed(value: string | undefined): { seed: number; given: boolean } {
   if (value === undefined) return { seed: crypto.getRandomValues(new Uint32Array(1))[0]!, given: false };
   return { seed: parseInteger('seed', value, 0, MAX_SEED), given: true };
+}
+
+/**
+ * The `class` parameter against the model: rejected for unconditional models; for a conditional one an index in
+ * [0, classes - 1], required unless `optional`.
+ */
+export function parseClass(manifest: Manifest, value: string | undefined, optional = false): number | undefined {
+  const k = manifest.classes.count;
+  if (k === 0) {
+    if (value !== undefined) throw new HttpError(400, 'invalid_parameter', `model "${manifest.id}" is unconditional: "class" is not accepted`);
+    return undefined;
+  }
+  if (value === undefined && optional) return undefined;
+  return parseInteger('class', value, 0, k - 1);
+}
+
+/** Class indices for `n` images: one class for all, or (none given) class i mod k for image i. */
+export function classesFor(manifest: Manifest, n: number, cls: number | undefined): Uint8Array | undefined {
+  const k = manifest.classes.count;
+  if (k === 0) return undefined;
+  return new Uint8Array(n).map((_, i) => cls ?? i % k);
 }

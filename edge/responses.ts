@@ -32,9 +32,14 @@ export function notModified(c: Context, key: ImageKey, seedGiven: boolean): Resp
   return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' } });
 }
 
-export function pngResponse(png: Uint8Array, key: ImageKey, seed: number, seedGiven: boolean): Response {
-  return new Response(png as Uint8Array<ArrayBuffer>, {
+/** A response that is a pure function of (model version, parameters, seed): immutable when the seed was given. */
+export function seededResponse(body: Uint8Array | string, contentType: string, key: ImageKey, seed: number, seedGiven: boolean): Response {
+  return new Response(body as Uint8Array<ArrayBuffer> | string, {
     status: 200,
-    headers: { 'Content-Type': 'image/png', 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key)) },
+    headers: { 'Content-Type': contentType, 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key)) },
   });
+}
+
+export function pngResponse(png: Uint8Array, key: ImageKey, seed: number, seedGiven: boolean): Response {
+  return seededResponse(png, 'image/png', key, seed, seedGiven);
 }

@@ -1,0 +1,46 @@
+/** Request bodies at the edge of a route: size cap, content type, then parsing, each with its own 4xx. */
+import type { Context } from 'hono';
+import { HttpError } from './errors.js';
+
+/** Largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 1 << 20;
+
+function requireType(c: Context, type: string): void {
+  const got = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (got !== type) throw new HttpError(415, 'unsupported_media_type', `Content-Type must be ${type}, got "${got || '(none)'}"`, [type]);
+}
+
+/** The raw body, refusing more than MAX_BODY_BYTES whether or not Content-Length says so. */
+export async function readBody(c: Context, type: string): Promise<Uint8Array> {
+  requireType(c, type);
+  const tooLarge = () => new HttpError(413, 'payload_too_large', `request body must be at most ${MAX_BODY_BYTES} bytes`, { maxBytes: MAX_BODY_BYTES });
+  const declared = Number(c.req.header('Content-Length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const stream = c.req.raw.body;
+  if (!stream) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  chunks.reduce((o, ch) => (out.set(ch, o), o + ch.length), 0);
+  return out;
+}
+
+export async function readJson(c: Context): Promise<unknown> {
+  const bytes = await readBody(c, 'application/json');
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new HttpError(400, 'invalid_body', 'request body is not valid JSON');
+  }
+}
