@@ -1,7 +1,7 @@
 /** The shared contract: seeded numbers, latents, pixel conversion, PNG, tiling, manifest validation. */
 import { describe, expect, it } from 'vitest';
 import { SeededRandom, isValidSeed } from '../../shared/rng.js';
-import { latentsForSeed } from '../../shared/latent.js';
+import { interpolateLatents, latentsForSeed } from '../../shared/latent.js';
 import { bytesToPixels, pixelsToBytes } from '../../shared/pixels.js';
 import { decodePng, encodePng, crc32 } from '../../shared/png.js';
 import { defaultColumns, nchwToNhwc, tileImages } from '../../shared/grid.js';
@@ -73,6 +73,36 @@ describe('latentsForSeed', () => {
     expect(Math.min(...u)).toBeGreaterThanOrEqual(-1);
     expect(Math.max(...u)).toBeLessThan(1);
     expect(Math.min(...u)).toBeLessThan(-0.99);
+  });
+});
+
+describe('interpolateLatents', () => {
+  const a = Float32Array.of(1, 0);
+  const b = Float32Array.of(0, 1);
+
+  it('starts at a and ends at b, for both kinds', () => {
+    for (const kind of ['normal', 'uniform'] as const) {
+      const path = interpolateLatents(a, b, 5, kind);
+      expect(Array.from(path.subarray(0, 2))).toEqual([1, 0]);
+      expect(path[8]).toBeCloseTo(0, 6);
+      expect(path[9]).toBeCloseTo(1, 6);
+    }
+  });
+
+  it('slerps normal latents along the great circle (constant norm between unit vectors)', () => {
+    const path = interpolateLatents(a, b, 5, 'normal');
+    for (let s = 0; s < 5; s++) expect(Math.hypot(path[2 * s]!, path[2 * s + 1]!)).toBeCloseTo(1, 6);
+    expect(path[4]).toBeCloseTo(Math.SQRT1_2, 6); // the midpoint is at 45 degrees
+  });
+
+  it('lerps uniform latents along the straight line', () => {
+    const path = interpolateLatents(a, b, 3, 'uniform');
+    expect(Array.from(path.subarray(2, 4))).toEqual([0.5, 0.5]);
+  });
+
+  it('falls back to a straight line for parallel vectors', () => {
+    const path = interpolateLatents(a, Float32Array.of(2, 0), 3, 'normal');
+    expect(Array.from(path)).toEqual([1, 0, 1.5, 0, 2, 0]);
   });
 });
 

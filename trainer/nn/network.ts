@@ -45,7 +45,8 @@ export class Network {
     this.outputShape = traceShapes(spec).output;
     for (const p of this.params) {
       const t = tf.tensor(initialValue(p, spec.init, rng), p.shape);
-      this.variables.set(p.name, tf.variable(t, p.trainable, `${spec.name}/${p.name}`));
+      // Unnamed: tfjs variable names are process-global, and two models may hold the same parameter names.
+      this.variables.set(p.name, tf.variable(t, p.trainable));
       t.dispose();
     }
   }
