@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { notFound, onError } from './errors.js';
 import { ModelRegistry } from './model-registry.js';
-import type { BundledModel } from './model-source.js';
+import type { ModelSource } from './model-source.js';
 import type { InferenceRuntime } from './runtime.js';
 import { imageRoutes } from './routes/images.js';
 import { latentRoutes } from './routes/latents.js';
@@ -14,7 +14,7 @@ import { modelRoutes } from './routes/models.js';
 import { vaeRoutes } from './routes/vae.js';
 
 export interface AppOptions {
-  models: BundledModel[];
+  models: ModelSource[];
   runtime: InferenceRuntime;
 }
 

@@ -4,7 +4,7 @@
  */
 import { validateManifest, imageGraphRole, type GraphRole, type Manifest } from '../shared/manifest.js';
 import { HttpError } from './errors.js';
-import type { BundledModel } from './model-source.js';
+import type { ModelSource } from './model-source.js';
 import type { InferenceRuntime, InferenceSession } from './runtime.js';
 
 export interface ModelEntry {
@@ -12,7 +12,7 @@ export interface ModelEntry {
   manifest: Manifest | null;
   /** Why the model cannot serve, if it cannot. */
   problem: string | null;
-  graphs: BundledModel['graphs'];
+  source: ModelSource;
   sessions: Map<GraphRole, Promise<InferenceSession>>;
 }
 
@@ -21,15 +21,11 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function asBytes(b: ArrayBuffer | Uint8Array): Uint8Array {
-  return b instanceof Uint8Array ? b : new Uint8Array(b);
-}
-
 export class ModelRegistry {
   private readonly entries = new Map<string, ModelEntry>();
 
   constructor(
-    models: BundledModel[],
+    models: ModelSource[],
     private readonly runtime: InferenceRuntime,
   ) {
     for (const m of models) {
@@ -38,10 +34,10 @@ export class ModelRegistry {
       try {
         const manifest = validateManifest(m.manifest);
         if (this.entries.has(manifest.id)) throw new Error(`duplicate model id "${manifest.id}"`);
-        this.entries.set(manifest.id, { id: manifest.id, manifest, problem: null, graphs: m.graphs, sessions: new Map() });
+        this.entries.set(manifest.id, { id: manifest.id, manifest, problem: null, source: m, sessions: new Map() });
       } catch (err) {
         console.error(`model ${id ?? '(no id)'} rejected: ${(err as Error).message}`);
-        if (id && !this.entries.has(id)) this.entries.set(id, { id, manifest: null, problem: (err as Error).message, graphs: {}, sessions: new Map() });
+        if (id && !this.entries.has(id)) this.entries.set(id, { id, manifest: null, problem: (err as Error).message, source: m, sessions: new Map() });
       }
     }
   }
@@ -79,9 +75,13 @@ export class ModelRegistry {
 
   private async open(entry: ModelEntry & { manifest: Manifest }, role: GraphRole): Promise<InferenceSession> {
     const spec = entry.manifest.graphs[role];
-    const bytes = entry.graphs[role];
-    if (!spec || !bytes) throw new Error(`no ${role} graph`);
-    const graph = asBytes(bytes);
+    if (!spec) throw new Error(`no ${role} graph`);
+    let graph: Uint8Array;
+    try {
+      graph = await entry.source.readFile(spec.file);
+    } catch (err) {
+      throw new Error(`cannot read ${spec.file}: ${(err as Error).message}`);
+    }
     const digest = await sha256Hex(graph);
     if (digest !== spec.sha256) throw new Error(`${spec.file} sha256 is ${digest}, manifest says ${spec.sha256}`);
     return this.runtime.createSession(graph);

@@ -1,10 +1,38 @@
 /**
  * The Cloudflare Worker entry, and the one place that deals with Worker specifics: the ORT wasm arrives as a
- * precompiled module import (wrangler compiles *.wasm imports), the models as bundled Data modules.
+ * precompiled module import (wrangler compiles *.wasm imports), graphs come from the ASSETS binding (Workers
+ * Static Assets: models/ is uploaded beside the script, outside its size limit), manifests are bundled.
  */
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
-import { bundledModels } from '../models/bundled.js';
+import type { Hono } from 'hono';
+import { bundledManifests } from '../models/bundled.js';
 import { createApp } from './app.js';
+import type { ModelSource } from './model-source.js';
 import { createOrtWebRuntime } from './ort-web-runtime.js';
 
-export default createApp({ models: bundledModels, runtime: createOrtWebRuntime({ wasmModule: ortWasm }) });
+export interface Env {
+  ASSETS: Fetcher;
+}
+
+/** A model whose files are read from the assets binding. */
+function assetSource(assets: Fetcher, dir: string, manifest: unknown): ModelSource {
+  return {
+    manifest,
+    async readFile(file) {
+      const res = await assets.fetch(`https://assets.local/${dir}/${encodeURIComponent(file)}`);
+      if (!res.ok) throw new Error(`asset ${dir}/${file}: HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+}
+
+const runtime = createOrtWebRuntime({ wasmModule: ortWasm });
+let app: Hono | undefined;
+
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    // Built on the first request: bindings arrive with requests. Sessions then live as long as the isolate.
+    app ??= createApp({ models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)), runtime });
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

@@ -45,7 +45,7 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
  * Encodes `image` as PNG. Rows use filter type Up (2), which suits the smooth images generators produce;
  * `level` trades size for speed (fflate's 0..9; 6 by default).
  */
-export function encodePng(image: RasterImage, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Uint8Array {
+export function encodePng(image: RasterImage, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Uint8Array<ArrayBuffer> {
   const { width, height, channels, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`PNG size must be positive integers, got ${width}x${height}`);

@@ -96,7 +96,7 @@ export function latentRoutes(registry: ModelRegistry): Hono {
     const headers = { 'Cache-Control': 'no-store', 'X-Model-Version': m.version };
     if (req.format === 'png') {
       const png = await renderGrid(registry, entry, req.latents, req.n, req.cols, req.classes);
-      return new Response(png as Uint8Array<ArrayBuffer>, { headers: { ...headers, 'Content-Type': 'image/png' } });
+      return new Response(png, { headers: { ...headers, 'Content-Type': 'image/png' } });
     }
     const pixels = await latentsToImages(m, await registry.session(entry), req.latents, req.n, req.classes);
     const { width, height, channels } = m.image;

@@ -12,7 +12,7 @@ export const MAX_IMAGES = 64;
 export const DEFAULT_GRID_SIZE = 16;
 
 /** `n` images from latents (and labels), tiled into `cols` columns, as PNG. */
-export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>): Promise<Uint8Array> {
+export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>): Promise<Uint8Array<ArrayBuffer>> {
   const pixels = await latentsToImages(entry.manifest, await registry.session(entry), latents, n, labels);
   return encodePng(tileImages(pixels, n, entry.manifest.image, cols));
 }

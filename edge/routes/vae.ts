@@ -72,7 +72,7 @@ export function vaeRoutes(registry: ModelRegistry): Hono {
     const { mean } = await encode(registry, entry, pngToInput(await readBody(c, 'image/png'), m));
     const pixels = await latentsToImages(m, await registry.session(entry), mean, 1);
     const png = encodePng({ width: m.image.width, height: m.image.height, channels: m.image.channels, data: pixels });
-    return new Response(png as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'X-Model-Version': m.version } });
+    return new Response(png, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'X-Model-Version': m.version } });
   });
 
   return app;

@@ -1,10 +1,9 @@
-/** Exported model directories read from disk into the app's BundledModel shape (Node tests). */
+/** Exported model directories read from disk as the app's ModelSource (Node tests). */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BundledModel } from '../../edge/model-source.js';
+import type { ModelSource } from '../../edge/model-source.js';
 
-export function loadModelDir(dir: string): BundledModel {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { graphs: Record<string, { file: string }> };
-  const graphs = Object.fromEntries(Object.entries(manifest.graphs).map(([role, g]) => [role, new Uint8Array(readFileSync(join(dir, g.file)))]));
-  return { manifest, graphs };
+export function loadModelDir(dir: string): ModelSource {
+  return { manifest: JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), readFile: async (file) => new Uint8Array(await readFile(join(dir, file))) };
 }

@@ -5,18 +5,25 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
 import type { InferenceRuntime } from '../../edge/runtime.js';
+import type { ModelSource } from '../../edge/model-source.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
 
 const good = loadModelDir('models/dcgan-fashion');
-const manifest = good.manifest as { id: string; graphs: { generator: { sha256: string } } };
+const manifest = good.manifest as { id: string };
 
-function corrupted(id: string) {
+/** The same model under another id, with one flipped byte in its graph. */
+function corrupted(id: string): ModelSource {
   const m = structuredClone(good.manifest) as { id: string };
   m.id = id;
-  const bytes = Uint8Array.from(good.graphs.generator as Uint8Array);
-  bytes[bytes.length - 1]! ^= 0xff;
-  return { manifest: m, graphs: { generator: bytes } };
+  return {
+    manifest: m,
+    async readFile(file) {
+      const bytes = Uint8Array.from(await good.readFile(file));
+      bytes[bytes.length - 1]! ^= 0xff;
+      return bytes;
+    },
+  };
 }
 
 describe('createApp', () => {
@@ -35,7 +42,7 @@ describe('createApp', () => {
   });
 
   it('answers 503 for a model whose manifest is invalid', async () => {
-    const app = createApp({ models: [{ manifest: { id: 'half', family: 'dcgan' }, graphs: {} }], runtime: ortNodeRuntime });
+    const app = createApp({ models: [{ manifest: { id: 'half', family: 'dcgan' }, readFile: good.readFile }], runtime: ortNodeRuntime });
     const res = await app.request('/v1/models/half/grid.png?seed=1');
     expect(res.status).toBe(503);
   });
@@ -46,6 +53,13 @@ describe('createApp', () => {
     const app = createApp({ models: [good], runtime: failing });
     for (let i = 0; i < 3; i++) expect((await app.request(`/v1/models/${manifest.id}/sample.png?seed=${i}`)).status).toBe(503);
     expect(calls).toBe(1);
+  });
+
+  it('answers 503 when a graph file cannot be read', async () => {
+    const missing: ModelSource = { manifest: good.manifest, readFile: async () => Promise.reject(new Error('HTTP 404')) };
+    const res = await createApp({ models: [missing], runtime: ortNodeRuntime }).request(`/v1/models/${manifest.id}/sample.png?seed=1`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/cannot read generator.onnx: HTTP 404/);
   });
 
   it('reuses one session across requests', async () => {

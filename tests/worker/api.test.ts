@@ -2,10 +2,10 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decodePng } from '../../shared/png.js';
-import { bundledModels } from '../../models/bundled.js';
+import { bundledManifests } from '../../models/bundled.js';
 import { validateManifest } from '../../shared/manifest.js';
 
-const manifest = bundledModels.map((b) => validateManifest(b.manifest)).find((m) => m.family === 'dcgan')!;
+const manifest = bundledManifests.map((b) => validateManifest(b.manifest)).find((m) => m.family === 'dcgan')!;
 const base = `http://edge.test/v1/models/${manifest.id}`;
 const get = (path: string, init?: RequestInit) => SELF.fetch(path.startsWith('http') ? path : `${base}${path}`, init);
 

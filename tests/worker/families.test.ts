@@ -4,17 +4,17 @@
  */
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { bundledModels } from '../../models/bundled.js';
+import { bundledManifests } from '../../models/bundled.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { decodePng, encodePng } from '../../shared/png.js';
 import { SeededRandom } from '../../shared/rng.js';
 
-const manifests = bundledModels.map((b) => validateManifest(b.manifest));
+const manifests = bundledManifests.map((b) => validateManifest(b.manifest));
 const byFamily = (f: Manifest['family']) => manifests.find((m) => m.family === f)!;
 const url = (m: Manifest, rest: string) => `http://edge.test/v1/models/${m.id}/${rest}`;
 const get = (m: Manifest, rest: string) => SELF.fetch(url(m, rest));
 const postJson = (m: Manifest, rest: string, body: unknown) => SELF.fetch(url(m, rest), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-const postPng = (m: Manifest, rest: string, body: Uint8Array, type = 'image/png') => SELF.fetch(url(m, rest), { method: 'POST', headers: { 'Content-Type': type }, body });
+const postPng = (m: Manifest, rest: string, body: Uint8Array<ArrayBuffer>, type = 'image/png') => SELF.fetch(url(m, rest), { method: 'POST', headers: { 'Content-Type': type }, body });
 
 async function image(res: Response) {
   expect(res.status, await res.clone().text().catch(() => '')).toBe(200);
@@ -168,7 +168,7 @@ describe('VAE encode and reconstruct', () => {
     expect((await postPng(m, 'encode', rgb)).status).toBe(200);
     const small = encodePng({ width: 10, height: 10, channels: 1, data: new Uint8Array(100) });
     expect((await error(await postPng(m, 'encode', small), 400)).message).toMatch(/must be 28x28/);
-    expect((await error(await postPng(m, 'encode', new TextEncoder().encode('not a png')), 400)).message).toMatch(/not a usable PNG/);
+    expect((await error(await postPng(m, 'encode', new TextEncoder().encode('not a png') as Uint8Array<ArrayBuffer>), 400)).message).toMatch(/not a usable PNG/);
     expect((await error(await postPng(m, 'encode', shirt, 'image/jpeg'), 415)).code).toBe('unsupported_media_type');
     expect((await error(await postPng(byFamily('dcgan'), 'encode', shirt), 400)).code).toBe('not_supported');
   });
