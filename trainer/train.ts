@@ -53,7 +53,8 @@ function batchSource(data: ImageDataset, family: Family<object>, seed: number, b
   };
 }
 
-export async function train(opts: TrainOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<RunMeta> {
+/** Runs (or resumes) a training run; returns the final run state as saved in its last checkpoint. */
+export async function train(opts: TrainOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<Omit<RunMeta, 'optimizerWeights'>> {
   // Config
   const runDir = opts.out;
   const previous = await loadCheckpoint<RunMeta>(runDir, log);
@@ -122,9 +123,11 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  let savedStep = meta.step;
   const checkpoint = async () => {
     meta = { ...meta, rng: stepRng.state(), batchesSeen: cursor.batchesSeen, wallTimeSeconds: wallBefore + (performance.now() - started) / 1000 };
     await saveCheckpoint(runDir, await captureRun(model, meta));
+    savedStep = meta.step;
     if (metrics.length > 0) await appendFile(join(runDir, 'metrics.jsonl'), metrics.splice(0).join(''));
   };
 
@@ -136,7 +139,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       const epochBefore = Math.floor(cursor.batchesSeen / perEpoch);
       const losses = model.step(nextBatch, stepRng);
       const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
-      if (bad) throw new TrainingDiverged(`loss ${bad[0]} became ${bad[1]} at step ${meta.step + 1}; training stopped, the last good checkpoint in ${runDir} (step ${previous?.meta.step ?? 0} or later) is kept`);
+      if (bad) throw new TrainingDiverged(`loss ${bad[0]} became ${bad[1]} at step ${meta.step + 1}; training stopped; ${savedStep > 0 ? `the last good checkpoint (step ${savedStep}) is kept in ${runDir}` : 'no checkpoint had been written yet'}`);
       meta.step++;
       meta.losses = losses;
       windowSteps++;
@@ -170,7 +173,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   }
   for (const net of Object.values(model.networks)) net.dispose();
   for (const opt of Object.values(model.optimizers)) opt.dispose();
-  return { ...meta, optimizerWeights: {} };
+  return meta;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
