@@ -95,6 +95,16 @@ describe('grid.png and sample.png', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('serves 16 concurrent requests on one session, each with its own bytes', async () => {
+    const seeds = Array.from({ length: 16 }, (_, i) => 100 + i);
+    const bodies = await Promise.all(seeds.map(async (s) => png(await get(`/grid.png?seed=${s}&n=4`))));
+    const again = await png(await get('/grid.png?seed=107&n=4'));
+    expect(bodies[7]).toEqual(again);
+    expect(new Set(bodies.map((b) => b.join(','))).size).toBe(16);
+  });
+});
+
 describe('bad input gets a JSON error, never a 500', () => {
   it.each([
     ['/grid.png?seed=abc', 400, 'invalid_parameter'],
