@@ -3,8 +3,11 @@
  * then one generator step with the non-saturating loss.
  */
 import { tf } from './tf.js';
-import type { Network } from './nn/network.js';
-import type { Batch } from './family.js';
+import { Network } from './nn/network.js';
+import type { NetworkSpec } from './nn/layers.js';
+import type { Batch, TrainingModel } from './family.js';
+import { withClassCode, withLabelMaps } from './one-hot.js';
+import { TENSOR_NAMES } from '../shared/manifest.js';
 import { fillLatent, type LatentDistribution } from '../shared/latent.js';
 import type { SeededRandom } from '../shared/rng.js';
 
@@ -65,4 +68,42 @@ export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng
   const gLoss = gCost.dataSync()[0]!;
   gCost.dispose();
   return { d: dLoss, g: gLoss };
+}
+
+export interface AdversarialConfig {
+  latentSize: number;
+  latentDistribution: LatentDistribution;
+  learningRate: number;
+  beta1: number;
+  dSteps: number;
+}
+
+/**
+ * A GAN-family model from its two network specs: Adam for both players, the adversarial step above, the
+ * generator exported. With `classCount` > 0 it is conditional (Mirza & Osindero 2014): G sees [z | one-hot(y)],
+ * D sees the image with one constant plane per class, and the sample grid has one row per class.
+ */
+export function createAdversarialModel(c: AdversarialConfig, gSpec: NetworkSpec, dSpec: NetworkSpec, rng: SeededRandom, classCount = 0): TrainingModel {
+  const generator = new Network(gSpec, rng);
+  const discriminator = new Network(dSpec, rng);
+  const optG = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+  const optD = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+  const k = classCount;
+  const conditional = k > 0
+    ? {
+        generatorInput: (z: tf.Tensor2D, labels: Uint8Array) => withClassCode(z, labels, k),
+        discriminatorInput: (x: tf.Tensor4D, labels: Uint8Array) => withLabelMaps(x, labels, k),
+      }
+    : {};
+  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, ...conditional };
+  const gIn = setup.generatorInput ?? ((z) => z);
+  return {
+    networks: { generator, discriminator },
+    optimizers: { generator: optG, discriminator: optD },
+    step: (nextBatch, stepRng) => adversarialStep(setup, nextBatch, stepRng),
+    sample: (latents, n, labels) =>
+      tf.tidy(() => generator.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1))), { training: false }) as tf.Tensor4D),
+    ...(k > 0 ? { gridLabels: (n: number, cols: number) => new Uint8Array(n).map((_, i) => Math.floor(i / cols) % k) } : {}),
+    exports: [{ role: 'generator', network: generator, input: 'latent', outputs: [TENSOR_NAMES.image], ...(k > 0 ? { classCount: k } : {}) }],
+  };
 }

@@ -3,12 +3,9 @@
  * ReLU in G, tanh output; strided convolutions with LeakyReLU(0.2) in D; no pooling, no hidden dense layers
  * besides the projection of z; Adam(2e-4, beta1 = 0.5); weights from N(0, 0.02).
  */
-import { tf } from '../tf.js';
-import { adversarialStep } from '../adversarial.js';
+import { createAdversarialModel } from '../adversarial.js';
 import type { Family } from '../family.js';
 import type { NetworkSpec } from '../nn/layers.js';
-import { Network } from '../nn/network.js';
-import { TENSOR_NAMES } from '../../shared/manifest.js';
 import type { LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';
 
@@ -101,18 +98,5 @@ export const dcgan: Family<DcganConfig> = {
   defaults: dcganDefaults,
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
-  create(c, ctx, rng) {
-    const generator = new Network(buildGenerator(c, ctx.image), rng);
-    const discriminator = new Network(buildDiscriminator(c, ctx.image), rng);
-    const optG = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
-    const optD = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
-    const setup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps };
-    return {
-      networks: { generator, discriminator },
-      optimizers: { generator: optG, discriminator: optD },
-      step: (nextBatch, stepRng) => adversarialStep(setup, nextBatch, stepRng),
-      sample: (latents, n) => tf.tidy(() => generator.apply(tf.tensor2d(latents, [n, c.latentSize]), { training: false }) as tf.Tensor4D),
-      exports: [{ role: 'generator', network: generator, input: 'latent', outputs: [TENSOR_NAMES.image] }],
-    };
-  },
+  create: (c, ctx, rng) => createAdversarialModel(c, buildGenerator(c, ctx.image), buildDiscriminator(c, ctx.image), rng),
 };

@@ -2,14 +2,11 @@
  * The original GAN (Goodfellow et al. 2014) with multilayer perceptrons: LeakyReLU hidden layers (in place of the
  * paper's maxout), tanh output; non-saturating generator loss and k D-steps per G-step (adversarial.ts).
  */
-import { tf } from '../tf.js';
-import { adversarialStep } from '../adversarial.js';
+import { createAdversarialModel } from '../adversarial.js';
 import type { Family } from '../family.js';
 import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
-import { Network } from '../nn/network.js';
 import type { LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';
-import { TENSOR_NAMES } from '../../shared/manifest.js';
 
 export interface GanConfig {
   /** Size of z. 100. */
@@ -68,18 +65,5 @@ export const gan: Family<GanConfig> = {
   defaults: ganDefaults,
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
-  create(c, ctx, rng) {
-    const generator = new Network(buildMlpGenerator(c, ctx.image), rng);
-    const discriminator = new Network(buildMlpDiscriminator(c, ctx.image), rng);
-    const optG = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
-    const optD = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
-    const setup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps };
-    return {
-      networks: { generator, discriminator },
-      optimizers: { generator: optG, discriminator: optD },
-      step: (nextBatch, stepRng) => adversarialStep(setup, nextBatch, stepRng),
-      sample: (latents, n) => tf.tidy(() => generator.apply(tf.tensor2d(latents, [n, c.latentSize]), { training: false }) as tf.Tensor4D),
-      exports: [{ role: 'generator', network: generator, input: 'latent', outputs: [TENSOR_NAMES.image] }],
-    };
-  },
+  create: (c, ctx, rng) => createAdversarialModel(c, buildMlpGenerator(c, ctx.image), buildMlpDiscriminator(c, ctx.image), rng),
 };
