@@ -52,13 +52,20 @@ function positiveInt(flag: string, value: string | undefined, min = 1): number |
   return n;
 }
 
-/** Parses `value` with the type of `example` (number, string, boolean or number[] as a comma list). */
-function typedLike(flag: string, example: unknown, value: string): unknown {
+/**
+ * Parses `value` with the type of `example`: a count (integer default) must be a positive integer, a rate or
+ * coefficient (fractional default: learning rates, betas, slopes, momenta) must lie in [0, 1); a number[] is a
+ * comma list of positive integers; a string must be one of `choices` when the family lists them.
+ */
+function typedLike(flag: string, example: unknown, value: string, choices?: readonly string[]): unknown {
   if (typeof example === 'number') {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+    if (Number.isInteger(example) && (!Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+    if (!Number.isInteger(example) && (n < 0 || n >= 1)) throw new UsageError(`--${flag} must be in [0, 1), got "${value}"`);
     return n;
   }
+  if (choices && !choices.includes(value)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
   if (Array.isArray(example)) {
     const parts = value.split(',').map(Number);
     if (parts.length !== example.length || parts.some((n) => !Number.isInteger(n) || n < 1)) {
@@ -113,7 +120,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     const value = v[flag];
     if (value === undefined) continue;
     if (!(key in family.defaults)) throw new UsageError(`--${flag} does not apply to --model ${model}`);
-    overrides[key] = typedLike(flag, example, value as string);
+    overrides[key] = typedLike(flag, example, value as string, family.choices?.[key]);
   }
   return {
     model,

@@ -52,6 +52,8 @@ export interface Family<Config extends object> {
   name: ModelFamily;
   description: string;
   defaults: Config;
+  /** The allowed values of string options, checked on the command line. */
+  choices?: Partial<Record<keyof Config & string, readonly string[]>>;
   /** The range the family's networks see and produce. */
   pixelRange: PixelRange;
   latent(config: Config): { size: number; distribution: LatentDistribution };

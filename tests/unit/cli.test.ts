@@ -26,6 +26,11 @@ describe('parseTrainArgs', () => {
     [['--generator-channels', '32'], /2 comma-separated positive integers/],
     [['--learning-rate', 'fast'], /--learning-rate must be a number/],
     [['--frobnicate'], /Unknown option/],
+    [['--latent-distribution', 'cauchy'], /must be one of normal, uniform/],
+    [['--model', 'vae', '--arch', 'rnn'], /--arch must be one of mlp, conv/],
+    [['--latent-size', '0'], /positive integer/],
+    [['--beta1', '1.5'], /\[0, 1\)/],
+    [['--model', 'vae', '--d-steps', '2'], /does not apply to --model vae/],
   ])('rejects %j', (args, message) => {
     expect(() => parseTrainArgs(args)).toThrow(UsageError);
     expect(() => parseTrainArgs(args)).toThrow(message);

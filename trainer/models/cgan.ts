@@ -5,7 +5,7 @@
  */
 import { createAdversarialModel } from '../adversarial.js';
 import type { Family } from '../family.js';
-import { buildDiscriminator, buildGenerator, dcganDefaults, type DcganConfig } from './dcgan.js';
+import { buildDiscriminator, buildGenerator, dcgan, dcganDefaults, type DcganConfig } from './dcgan.js';
 
 export type CganConfig = DcganConfig;
 
@@ -13,6 +13,7 @@ export const cgan: Family<CganConfig> = {
   name: 'cgan',
   description: 'conditional DCGAN (Mirza & Osindero 2014): class label given to both G and D',
   defaults: { ...dcganDefaults },
+  choices: dcgan.choices,
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
   create(c, ctx, rng) {

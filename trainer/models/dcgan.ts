@@ -6,7 +6,7 @@
 import { createAdversarialModel } from '../adversarial.js';
 import type { Family } from '../family.js';
 import type { NetworkSpec } from '../nn/layers.js';
-import type { LatentDistribution } from '../../shared/latent.js';
+import { LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';
 
 export interface DcganConfig {
@@ -96,6 +96,7 @@ export const dcgan: Family<DcganConfig> = {
   name: 'dcgan',
   description: 'DCGAN (Radford et al. 2016): convolutional generator and discriminator with batch norm',
   defaults: dcganDefaults,
+  choices: { latentDistribution: LATENT_DISTRIBUTIONS },
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
   create: (c, ctx, rng) => createAdversarialModel(c, buildGenerator(c, ctx.image), buildDiscriminator(c, ctx.image), rng),

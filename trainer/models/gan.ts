@@ -5,7 +5,7 @@
 import { createAdversarialModel } from '../adversarial.js';
 import type { Family } from '../family.js';
 import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
-import type { LatentDistribution } from '../../shared/latent.js';
+import { LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';
 
 export interface GanConfig {
@@ -63,6 +63,7 @@ export const gan: Family<GanConfig> = {
   name: 'gan',
   description: 'GAN (Goodfellow et al. 2014) with multilayer perceptrons',
   defaults: ganDefaults,
+  choices: { latentDistribution: LATENT_DISTRIBUTIONS },
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
   create: (c, ctx, rng) => createAdversarialModel(c, buildMlpGenerator(c, ctx.image), buildMlpDiscriminator(c, ctx.image), rng),

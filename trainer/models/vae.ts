@@ -77,6 +77,7 @@ export const vae: Family<VaeConfig> = {
   name: 'vae',
   description: 'VAE (Kingma & Welling 2014): Gaussian encoder, Bernoulli decoder',
   defaults: vaeDefaults,
+  choices: { arch: ['mlp', 'conv'] },
   pixelRange: '0..1',
   latent: (c) => ({ size: c.latentSize, distribution: 'normal' }),
   create(c, ctx, rng) {
