@@ -103,7 +103,7 @@ export function createAdversarialModel(c: AdversarialConfig, gSpec: NetworkSpec,
     step: (nextBatch, stepRng) => adversarialStep(setup, nextBatch, stepRng),
     sample: (latents, n, labels) =>
       tf.tidy(() => generator.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1))), { training: false }) as tf.Tensor4D),
-    ...(k > 0 ? { gridLabels: (n: number, cols: number) => new Uint8Array(n).map((_, i) => Math.floor(i / cols) % k) } : {}),
+    ...(k > 0 ? { gridLabels: (n: number, cols: number) => new Uint8Array(n).map((_, i) => Math.floor(i / cols) % k), sampleGrid: { n: 8 * k, cols: 8 } } : {}),
     exports: [{ role: 'generator', network: generator, input: 'latent', outputs: [TENSOR_NAMES.image], ...(k > 0 ? { classCount: k } : {}) }],
   };
 }

@@ -38,6 +38,8 @@ export interface TrainingModel {
   sample(latents: Float32Array, n: number, labels?: Uint8Array): tf.Tensor4D;
   /** For the sample grid of a conditional model: the class of grid image i (one row per class). */
   gridLabels?(n: number, cols: number): Uint8Array;
+  /** The sample grid's size when it is not 64 images in 8 columns (a conditional model shows every class). */
+  sampleGrid?: { n: number; cols: number };
   /** Reconstructions [n, h, w, c] of real images (an autoencoder's second sample grid). */
   reconstruct?(images: tf.Tensor4D): tf.Tensor4D;
   exports: ExportedGraph[];

@@ -83,7 +83,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const rng = new SeededRandom(seed);
   const model = family.create(config, { image: data.shape, classCount: data.classNames.length }, rng);
   const latent = family.latent(config);
-  const grid: GridSpec = { seed, ...SAMPLE_GRID, latentSize: latent.size, distribution: latent.distribution, image: data.shape, pixelRange: family.pixelRange };
+  const grid: GridSpec = { seed, ...(model.sampleGrid ?? SAMPLE_GRID), latentSize: latent.size, distribution: latent.distribution, image: data.shape, pixelRange: family.pixelRange };
   const pixels = data.shape.width * data.shape.height * data.shape.channels;
   const reconN = Math.min(SAMPLE_GRID.n / 2, data.count);
   const reconSource = { n: reconN, data: bytesToPixels(data.images.subarray(0, reconN * pixels), family.pixelRange) };

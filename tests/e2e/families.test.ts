@@ -80,7 +80,8 @@ describe('every family end to end', () => {
     expect(manifest.classes.count).toBe(10);
     expect(manifest.graphs.generator!.inputs.map((i) => [i.name, i.dtype])).toEqual([['z', 'float32'], ['label', 'int64']]);
     const trained = decodePng(readFileSync(join(run, 'samples', 'final.png')));
-    // Trainer grid: 64 images, 8 columns, image i has class floor(i / 8). Image 8 (row 1, column 0) is class 1,
+    expect([trained.width, trained.height]).toEqual([8 * 28, 10 * 28]); // one row per class
+    // Trainer grid: 80 images, 8 columns, image i has class floor(i / 8). Image 8 (row 1, column 0) is class 1,
     // drawn from the 9th latent of the run's seed: generate it through the API from that latent.
     const { latents } = (await (await app.request('/v1/models/tiny-cgan/latents?seed=5&n=9')).json()) as { latents: number[][] };
     const one = await png(await app.request('/v1/models/tiny-cgan/generate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ latents: [latents[8]], classes: [1] }) }));
