@@ -14,14 +14,10 @@ import { UsageError } from './cli-options.js';
 import { FAMILIES } from './families.js';
 import { restoreRun, type RunMeta } from './run-state.js';
 import { writeFileAtomic } from './fs-atomic.js';
-import { networkToOnnx } from './export/onnx-graph.js';
-import { serializeModel, type ValueInfo } from './export/onnx-model.js';
-import { checkParity, ExportError, toNchw, type Feed } from './export/verify.js';
-import { oneHot } from './one-hot.js';
+import { buildGraph, parityInputs, type GraphContext } from './export/graph-for.js';
+import { checkParity, ExportError } from './export/verify.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
-import { MANIFEST_SCHEMA_VERSION, TENSOR_NAMES, validateManifest, type GraphSpec, type Manifest, type TensorSpec } from '../shared/manifest.js';
-import { latentsForSeed } from '../shared/latent.js';
-import { bytesToPixels } from '../shared/pixels.js';
+import { MANIFEST_SCHEMA_VERSION, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
 import { SeededRandom } from '../shared/rng.js';
 
 export const PARITY_TOLERANCE = 1e-4;
@@ -52,65 +48,21 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
   const model = family.create(meta.config, { image: meta.image, classCount: meta.classNames.length }, new SeededRandom(meta.seed));
   await restoreRun(model, ckpt, true);
   const latent = family.latent(meta.config);
-  const { width, height, channels } = meta.image;
-  const imageSpec = (name: string): TensorSpec => ({ name, dtype: 'float32', shape: ['batch', channels, height, width] });
+  const ctx: GraphContext = { modelId: id, latent, image: meta.image, pixelRange: family.pixelRange };
 
   const graphs: Manifest['graphs'] = {};
   const files: [string, Uint8Array][] = [];
   for (const exp of model.exports) {
-    const inputName = exp.input === 'latent' ? TENSOR_NAMES.latent : TENSOR_NAMES.image;
-    const inputSpec: TensorSpec = exp.input === 'latent' ? { name: inputName, dtype: 'float32', shape: ['batch', latent.size] } : imageSpec(inputName);
-    const outNames = exp.outputs;
-    const outputSpecs: TensorSpec[] = outNames.map((name) => (name === TENSOR_NAMES.image ? imageSpec(name) : { name, dtype: 'float32', shape: ['batch', latent.size] }));
-    const internalOut = outNames.length === 1 ? outNames[0]! : `${exp.role}/joint`;
-    const k = exp.classCount ?? 0;
-    const networkInput = k > 0 ? `${exp.role}/input` : inputName;
-    const part = networkToOnnx(exp.network.spec, await exp.network.snapshot(), networkInput, internalOut, exp.role);
-    const inputs = [inputSpec];
-    if (k > 0) {
-      // Conditional generator: an int64 class index, one-hot by a lookup in the identity matrix, after z.
-      inputs.push({ name: TENSOR_NAMES.label, dtype: 'int64', shape: ['batch'] });
-      const eye = new Float32Array(k * k).map((_, i) => (i % (k + 1) === 0 ? 1 : 0));
-      part.initializers.push({ name: `${exp.role}/eye`, dims: [k, k], data: eye });
-      part.nodes.unshift(
-        { op: 'Gather', inputs: [`${exp.role}/eye`, TENSOR_NAMES.label], outputs: [`${exp.role}/onehot`], attrs: { axis: { i: 0 } } },
-        { op: 'Concat', inputs: [inputName, `${exp.role}/onehot`], outputs: [networkInput], attrs: { axis: { i: 1 } } },
-      );
-    }
-    if (outNames.length > 1) part.nodes.push({ op: 'Split', inputs: [internalOut], outputs: outNames, attrs: { axis: { i: 1 } } });
-    const toValueInfo = (t: TensorSpec): ValueInfo => ({ name: t.name, dtype: t.dtype, shape: t.shape });
-    const bytes = serializeModel({ name: `${id}-${exp.role}`, ...part, inputs: inputs.map(toValueInfo), outputs: outputSpecs.map(toValueInfo) }, 'edge-generative exporter');
-
-    // Self-check on seeded inputs: latents as served (every class in turn for a conditional model), or
-    // seeded images for an encoder.
-    let parity;
-    if (exp.input === 'latent') {
-      const z = latentsForSeed(PARITY_SEED, PARITY_COUNT, latent.size, latent.distribution);
-      const feeds: Record<string, Feed> = { [inputName]: { dtype: 'float32', data: z, dims: [PARITY_COUNT, latent.size] } };
-      let tfInput = { data: z, shape: [PARITY_COUNT, latent.size] };
-      if (k > 0) {
-        const labels = new Uint8Array(PARITY_COUNT).map((_, i) => i % k);
-        feeds[TENSOR_NAMES.label] = { dtype: 'int64', data: BigInt64Array.from(labels, BigInt), dims: [PARITY_COUNT] };
-        const code = oneHot(labels, k);
-        const joined = new Float32Array(PARITY_COUNT * (latent.size + k));
-        for (let i = 0; i < PARITY_COUNT; i++) {
-          joined.set(z.subarray(i * latent.size, (i + 1) * latent.size), i * (latent.size + k));
-          joined.set(code.subarray(i * k, (i + 1) * k), i * (latent.size + k) + latent.size);
-        }
-        tfInput = { data: joined, shape: [PARITY_COUNT, latent.size + k] };
-      }
-      parity = await checkParity(bytes, exp.network, feeds, tfInput, outNames, PARITY_TOLERANCE);
-    } else {
-      const images = { data: seededImages(PARITY_COUNT * width * height * channels, family.pixelRange), shape: [PARITY_COUNT, height, width, channels] };
-      const feeds = { [inputName]: { dtype: 'float32' as const, data: await toNchw(images), dims: [PARITY_COUNT, channels, height, width] } };
-      parity = await checkParity(bytes, exp.network, feeds, images, outNames, PARITY_TOLERANCE);
-    }
+    const { bytes, inputs, outputs } = await buildGraph(exp, ctx);
+    const { feeds, tfInput } = await parityInputs(exp, ctx, PARITY_COUNT, PARITY_SEED);
+    const parity = await checkParity(bytes, exp.network, feeds, tfInput, exp.outputs, PARITY_TOLERANCE);
     log(`${exp.role}: ${(bytes.length / 1024).toFixed(0)} KiB, parity with tfjs on ${parity.count} inputs: max |diff| = ${parity.maxAbsDiff.toExponential(2)}`);
-
-    const spec: GraphSpec = { file: `${exp.role}.onnx`, sha256: sha256(bytes), inputs, outputs: outputSpecs };
+    const spec: GraphSpec = { file: `${exp.role}.onnx`, sha256: sha256(bytes), inputs, outputs };
     graphs[exp.role] = spec;
     files.push([spec.file, bytes]);
   }
+  const classCount = Math.max(0, ...model.exports.map((e) => e.classCount ?? 0));
+  const { width, height, channels } = meta.image;
 
   const manifest = validateManifest({
     schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -121,7 +73,7 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
     createdAt: new Date().toISOString(),
     description: opts.description ?? `${family.description}, trained on ${meta.dataset}`,
     latent,
-    classes: { count: family.name === 'cgan' ? meta.classNames.length : 0, labels: family.name === 'cgan' ? meta.classNames : [] },
+    classes: { count: classCount, labels: classCount > 0 ? meta.classNames.slice(0, classCount) : [] },
     image: { width, height, channels, pixelRange: family.pixelRange },
     graphs,
     training: {
@@ -144,14 +96,6 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
   if (resolve(outDir).startsWith(resolve(MODELS_DIR))) await writeBundleIndex(MODELS_DIR, log);
   for (const net of Object.values(model.networks)) net.dispose();
   return { dir: outDir, manifest };
-}
-
-/** Deterministic images for an encoder's parity check: smooth blobs, not just noise. */
-function seededImages(n: number, range: '-1..1' | '0..1'): Float32Array {
-  const rng = new SeededRandom(PARITY_SEED);
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bytes[i] = rng.nextInt(256);
-  return bytesToPixels(bytes, range);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
