@@ -53,6 +53,20 @@ describe('conditioning', () => {
   });
 });
 
+describe('k discriminator steps per generator step', () => {
+  it('draws k real batches per step and stays finite', () => {
+    const family = FAMILIES['dcgan']!;
+    const rng = new SeededRandom(1);
+    const model = family.create({ ...family.defaults, latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], dSteps: 3 }, { image: { width: 28, height: 28, channels: 1 }, classCount: 10 }, rng);
+    let batches = 0;
+    const batch = () => (batches++, { images: tf.randomUniform([4, 28, 28, 1], -1, 1) as tf.Tensor4D, labels: new Uint8Array(4) });
+    const losses = model.step(batch, rng);
+    expect(batches).toBe(3);
+    expect(Number.isFinite(losses['d']!) && Number.isFinite(losses['g']!)).toBe(true);
+    for (const net of Object.values(model.networks)) net.dispose();
+  });
+});
+
 describe('training steps leak no tensors', () => {
   const image = { width: 28, height: 28, channels: 1 as const };
   const tiny: Record<string, Record<string, unknown>> = {
