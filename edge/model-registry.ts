@@ -54,7 +54,7 @@ export class ModelRegistry {
   /** The model `id`, or a 404 naming the known ones, or a 503 if it is known but broken. */
   get(id: string): ModelEntry & { manifest: Manifest } {
     const e = this.entries.get(id);
-    if (!e) throw new HttpError(404, 'not_found', `unknown model "${id}"`, this.ids());
+    if (!e) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
     if (!e.manifest || e.problem) throw new HttpError(503, 'model_unavailable', `model "${id}" is unavailable: ${e.problem}`);
     return e as ModelEntry & { manifest: Manifest };
   }
