@@ -115,13 +115,21 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const metrics: string[] = [];
   const progress = new ProgressBar(totalSteps, `${familyName} ${runDir}`);
   const started = performance.now();
+  const firstStep = meta.step;
   const wallBefore = meta.wallTimeSeconds;
+  // Ctrl-C / SIGTERM: finish the step, save, exit. One Ctrl-C can arrive several times within milliseconds (npm
+  // and tsx relay it to this process too), so only a signal more than a second after the first quits at once.
   let stop = false;
+  let firstSignal = 0;
   const onSignal = () => {
-    stop = true;
+    if (!stop) {
+      stop = true;
+      firstSignal = Date.now();
+      log('\nstopping after this step to save a checkpoint (Ctrl-C again to quit without saving)');
+    } else if (Date.now() - firstSignal > 1000) process.exit(130);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let savedStep = meta.step;
   const checkpoint = async () => {
@@ -151,7 +159,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       }
       const epoch = Math.floor(cursor.batchesSeen / perEpoch);
       metrics.push(`${JSON.stringify({ step: meta.step, epoch: cursor.batchesSeen / perEpoch, ...losses, time: wallBefore + (now - started) / 1000 })}\n`);
-      progress.update(meta.step, losses, speed || (meta.step * 1000) / (now - started + 1e-9));
+      progress.update(meta.step, losses, speed || ((meta.step - firstStep) * 1000) / (now - started + 1e-9));
 
       // Samples (every epoch) and checkpoints (every epoch, every N steps, at the end).
       const epochDone = epoch > epochBefore;

@@ -1,5 +1,11 @@
 /** The trainer and exporter CLIs: bad flags give one line on stderr and a non-zero exit, never a stack trace. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../../trainer/checkpoint.js';
+import type { RunMeta } from '../../trainer/run-state.js';
+import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
+import { writeSyntheticSplit } from '../helpers/idx-files.js';
 import { describe, expect, it } from 'vitest';
 import { parseTrainArgs, UsageError } from '../../trainer/cli-options.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -55,5 +61,34 @@ describe('CLI processes', () => {
     const r = run('trainer/export.ts', [tempDir('norun')]);
     expect(r.status).toBe(2);
     expect(r.stderr.at(-1)).toMatch(/^error: .* holds no checkpoint/);
+  });
+
+  it('train: SIGINT finishes the step, saves a checkpoint and exits cleanly; --resume continues from it', async () => {
+    let data = DEFAULT_DATA_DIR;
+    if (!existsSync(data)) {
+      data = tempDir('sigdata');
+      writeSyntheticSplit(data, 'train', 256);
+    }
+    const out = join(tempDir('sig'), 'run');
+    const args = ['--import', 'tsx', 'trainer/train.ts', '--data', data, '--out', out, '--steps', '100000', '--limit', '256', '--batch-size', '32',
+      '--generator-channels', '16,8', '--discriminator-channels', '8,16', '--latent-size', '8', '--checkpoint-every', '100000'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('steps/s')) resolve(); // training has started
+      });
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/interrupted: checkpoint saved at step (\d+); continue with --resume/);
+    const saved = (await loadCheckpoint<RunMeta>(out))!;
+    expect(saved.meta.step).toBeGreaterThan(0);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'trainer/train.ts', '--out', out, '--resume', '--steps', String(saved.meta.step + 2)], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`resumed ${out} at step ${saved.meta.step}/${saved.meta.step + 2}`);
+    expect((await loadCheckpoint<RunMeta>(out))!.meta.step).toBe(saved.meta.step + 2);
   });
 });
