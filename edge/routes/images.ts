@@ -14,7 +14,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   app.get('/:id/sample.png', async (c) => {
     const entry = registry.get(c.req.param('id'));
     const m = entry.manifest;
-    const q = readQuery(c, m.classes.count > 0 ? ['seed', 'class'] : ['seed']);
+    const q = readQuery(c, ['seed', 'class']);
     const { seed, given } = parseSeed(q['seed']);
     const cls = parseClass(m, q['class']);
     const key = { version: m.version, what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}` };
@@ -27,7 +27,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   app.get('/:id/grid.png', async (c) => {
     const entry = registry.get(c.req.param('id'));
     const m = entry.manifest;
-    const q = readQuery(c, m.classes.count > 0 ? ['seed', 'n', 'cols', 'class'] : ['seed', 'n', 'cols']);
+    const q = readQuery(c, ['seed', 'n', 'cols', 'class']);
     const { seed, given } = parseSeed(q['seed']);
     const n = parseInteger('n', q['n'], 1, MAX_IMAGES, DEFAULT_GRID_SIZE);
     const cols = parseInteger('cols', q['cols'], 1, n, defaultColumns(n));
@@ -43,7 +43,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   app.get('/:id/interpolate.png', async (c) => {
     const entry = registry.get(c.req.param('id'));
     const m = entry.manifest;
-    const q = readQuery(c, m.classes.count > 0 ? ['from', 'to', 'steps', 'class'] : ['from', 'to', 'steps']);
+    const q = readQuery(c, ['from', 'to', 'steps', 'class']);
     const from = parseInteger('from', q['from'], 0, MAX_SEED);
     const to = parseInteger('to', q['to'], 0, MAX_SEED);
     const steps = parseInteger('steps', q['steps'], 2, MAX_IMAGES, 8);

@@ -61,7 +61,8 @@ describe('conditional models', () => {
   });
 
   it('unconditional models reject a class', async () => {
-    expect((await error(await get(byFamily('dcgan'), 'sample.png?seed=1&class=1'), 400)).message).toMatch(/unknown query parameter "class"/);
+    expect((await error(await get(byFamily('dcgan'), 'sample.png?seed=1&class=1'), 400)).message).toMatch(/is unconditional: "class" is not accepted/);
+    expect((await error(await get(byFamily('vae'), 'grid.png?seed=1&class=0'), 400)).message).toMatch(/is unconditional/);
   });
 });
 
