@@ -54,9 +54,43 @@ export function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
 }
 
 /**
- * dx by sub-pixel (phase) decomposition: output rows y with (y + pad) mod s = r only meet filter taps
- * r, r + s, r + 2s, ...; each of the s*s phases is a small stride-1 convolution of dy with those taps (flipped,
- * channels swapped). The phases are interleaved back into the full image. No zeros are inserted.
+ * All s*s phase kernels of a transposed convolution in one filter [mh, mw, Co, s*s*Ci]. Output rows y with
+ * (y + pad) mod s = r only meet filter taps r, r + s, r + 2s, ...; the filter is first padded in front to a
+ * multiple of s, so every phase has the same number of taps and the same padding. Phase (ry, rx) takes output
+ * channels [(ry*s + rx)*Ci, ...), the depthToSpace order. Built on the host: the filter is
+ * small, and wasm memory is read synchronously.
+ */
+function phaseKernel(filter: Float32Array, fh: number, fw: number, ci: number, co: number, s: number): Float32Array {
+  const mh = Math.ceil(fh / s);
+  const mw = Math.ceil(fw / s);
+  const eh = mh * s - fh;
+  const ew = mw * s - fw;
+  const groups = s * s * ci;
+  const out = new Float32Array(mh * mw * co * groups);
+  for (let a = 0; a < mh; a++) {
+    for (let b = 0; b < mw; b++) {
+      for (let ry = 0; ry < s; ry++) {
+        for (let rx = 0; rx < s; rx++) {
+          // Taps in reverse order (the correlation runs over dy backwards), shifted by the front padding.
+          const kh = (mh - 1 - a) * s + ry - eh;
+          const kw = (mw - 1 - b) * s + rx - ew;
+          if (kh < 0 || kw < 0) continue;
+          for (let c = 0; c < ci; c++) {
+            const src = ((kh * fw + kw) * ci + c) * co;
+            const dst = (a * mw + b) * co * groups + (ry * s + rx) * ci + c;
+            for (let o = 0; o < co; o++) out[dst + o * groups] = filter[src + o]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * dx by sub-pixel (phase) decomposition: ONE stride-1 convolution of dy with the s*s phase kernels side by side
+ * (phaseKernel), then one transpose interleaves the phases into the full image. No zeros are inserted into dy.
+ * Square strides only (what the trainer uses).
  */
 export function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; attrs: ConvAttrs & { inputShape: [number, number, number, number] } }): Tensor {
   const { inputs, attrs } = args;
@@ -64,35 +98,25 @@ export function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
   const filterShape = inputs.filter.shape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const [N, H, W, Ci] = attrs.inputShape;
-  const { outHeight: Ho, outWidth: Wo, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-  const { top, left } = info.padInfo;
-  const Qh = Math.ceil((H + top) / sh);
-  const Qw = Math.ceil((W + left) / sw);
+  const { outHeight: Ho, outWidth: Wo, strideHeight: s, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  if (s !== sw) throw new Error(`Conv2DBackpropInput: the trainer's wasm kernel needs equal strides, got ${s}x${sw}`);
+  const Co = filterShape[3];
+  const mh = Math.ceil(fh / s);
+  const mw = Math.ceil(fw / s);
+  const top = info.padInfo.top + (mh * s - fh);
+  const left = info.padInfo.left + (mw * s - fw);
+  const Qh = Math.ceil((H + top) / s);
+  const Qw = Math.ceil((W + left) / s);
+  const weights = tf.backend().readSync(inputs.filter.dataId) as Float32Array;
+  const kernel = phaseKernel(weights, fh, fw, Ci, Co, s);
   return tf.tidy(() => {
     const dy = asTensor(inputs.dy) as Tensor4D;
-    const filter = asTensor(inputs.filter) as Tensor4D;
-    const rows: Tensor[] = [];
-    for (let ry = 0; ry < sh; ry++) {
-      const cols: Tensor[] = [];
-      for (let rx = 0; rx < sw; rx++) {
-        const mh = Math.ceil((fh - ry) / sh);
-        const mw = Math.ceil((fw - rx) / sw);
-        if (mh <= 0 || mw <= 0) {
-          cols.push(tf.zeros([N, Qh, Qw, Ci]));
-          continue;
-        }
-        // Taps r + (m-1)s, ..., r + s, r in reverse order: the phase's filter, already flipped.
-        const rowsIdx = tf.tensor1d(Array.from({ length: mh }, (_, m) => ry + (mh - 1 - m) * sh), 'int32');
-        const colsIdx = tf.tensor1d(Array.from({ length: mw }, (_, m) => rx + (mw - 1 - m) * sw), 'int32');
-        const kernel = tf.transpose(tf.gather(tf.gather(filter, rowsIdx, 0), colsIdx, 1), [0, 1, 3, 2]) as Tensor4D;
-        const padBottom = Math.max(mh - 1, Qh - Ho);
-        const padRight = Math.max(mw - 1, Qw - Wo);
-        const phase = tf.conv2d(dy, kernel, 1, [[0, 0], [mh - 1, padBottom], [mw - 1, padRight], [0, 0]]);
-        cols.push(tf.slice(phase, [0, 0, 0, 0], [N, Qh, Qw, Ci]));
-      }
-      rows.push(tf.stack(cols, 3)); // [N, Qh, Qw, sw, Ci]
-    }
-    const interleaved = tf.reshape(tf.stack(rows, 2), [N, Qh * sh, Qw * sw, Ci]);
-    return tf.slice(interleaved, [0, top, left, 0], [N, H, W, Ci]);
+    const k = tf.tensor4d(kernel, [mh, mw, Co, s * s * Ci]);
+    const pads: tf.backend_util.ExplicitPadding = [[0, 0], [mh - 1, Math.max(0, Qh - Ho)], [mw - 1, Math.max(0, Qw - Wo)], [0, 0]];
+    const phases = tf.slice(tf.conv2d(dy, k, 1, pads), [0, 0, 0, 0], [N, Qh, Qw, s * s * Ci]);
+    // Interleave (the depthToSpace of this layout, which is slow on wasm): [N*Qh, Qw, s, s*Ci] -> [N*Qh, s, Qw, s*Ci].
+    const rows = tf.transpose(tf.reshape(phases, [N * Qh, Qw, s, s * Ci]), [0, 2, 1, 3]);
+    const full = tf.reshape(rows, [N, Qh * s, Qw * s, Ci]);
+    return tf.slice(full, [0, top, left, 0], [N, H, W, Ci]);
   });
 }
