@@ -21,6 +21,9 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** A model that passed validation: what routes work with. */
+export type ServedModel = ModelEntry & { manifest: Manifest };
+
 export class ModelRegistry {
   private readonly entries = new Map<string, ModelEntry>();
 
@@ -52,15 +55,15 @@ export class ModelRegistry {
   }
 
   /** The model `id`, or a 404 naming the known ones, or a 503 if it is known but broken. */
-  get(id: string): ModelEntry & { manifest: Manifest } {
+  get(id: string): ServedModel {
     const e = this.entries.get(id);
     if (!e) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
     if (!e.manifest || e.problem) throw new HttpError(503, 'model_unavailable', `model "${id}" is unavailable: ${e.problem}`);
-    return e as ModelEntry & { manifest: Manifest };
+    return e as ServedModel;
   }
 
   /** The session of the model's image graph (or another role), created once per isolate. */
-  session(entry: ModelEntry & { manifest: Manifest }, role: GraphRole = imageGraphRole(entry.manifest.family)): Promise<InferenceSession> {
+  session(entry: ServedModel, role: GraphRole = imageGraphRole(entry.manifest.family)): Promise<InferenceSession> {
     let s = entry.sessions.get(role);
     if (!s) {
       s = this.open(entry, role).catch((err: Error) => {
@@ -73,7 +76,7 @@ export class ModelRegistry {
     return s;
   }
 
-  private async open(entry: ModelEntry & { manifest: Manifest }, role: GraphRole): Promise<InferenceSession> {
+  private async open(entry: ServedModel, role: GraphRole): Promise<InferenceSession> {
     const spec = entry.manifest.graphs[role];
     if (!spec) throw new Error(`no ${role} graph`);
     let graph: Uint8Array;

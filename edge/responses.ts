@@ -40,6 +40,11 @@ export function seededResponse(body: Uint8Array | string, contentType: string, k
   });
 }
 
+/** A PNG drawn from a request body (generate, reconstruct): not addressable by URL, so never stored. */
+export function uncachedPng(png: Uint8Array, version: string): Response {
+  return new Response(png as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'X-Model-Version': version } });
+}
+
 export function pngResponse(png: Uint8Array, key: ImageKey, seed: number, seedGiven: boolean): Response {
   return seededResponse(png, 'image/png', key, seed, seedGiven);
 }

@@ -11,7 +11,7 @@ import { HttpError } from '../errors.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { parseInteger, parseSeed, readQuery } from '../params.js';
-import { notModified, seededResponse } from '../responses.js';
+import { notModified, seededResponse, uncachedPng } from '../responses.js';
 import { MAX_IMAGES, renderGrid } from './shared.js';
 
 /** Latent values beyond this magnitude are rejected: no prior puts mass there, and they can only produce junk. */
@@ -93,16 +93,12 @@ export function latentRoutes(registry: ModelRegistry): Hono {
     const m = entry.manifest;
     readQuery(c, []);
     const req = parseGenerateBody(await readJson(c), m);
-    const headers = { 'Cache-Control': 'no-store', 'X-Model-Version': m.version };
-    if (req.format === 'png') {
-      const png = await renderGrid(registry, entry, req.latents, req.n, req.cols, req.classes);
-      return new Response(png, { headers: { ...headers, 'Content-Type': 'image/png' } });
-    }
+    if (req.format === 'png') return uncachedPng(await renderGrid(registry, entry, req.latents, req.n, req.cols, req.classes), m.version);
     const pixels = await latentsToImages(m, await registry.session(entry), req.latents, req.n, req.classes);
     const { width, height, channels } = m.image;
     const per = width * height * channels;
     const images = Array.from({ length: req.n }, (_, i) => ({ width, height, channels, data: base64(pixels.subarray(i * per, (i + 1) * per)) }));
-    return c.json({ model: m.id, version: m.version, encoding: 'base64 of uint8 pixels, row-major, channels interleaved', images }, 200, headers);
+    return c.json({ model: m.id, version: m.version, encoding: 'base64 of uint8 pixels, row-major, channels interleaved', images }, 200, { 'Cache-Control': 'no-store', 'X-Model-Version': m.version });
   });
 
   return app;

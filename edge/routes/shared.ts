@@ -1,11 +1,9 @@
-/** What the route modules share: the registry and rendering latents to a PNG grid. */
+/** Rendering latents to a PNG grid, shared by the image and generation routes; and the request limits. */
 import { tileImages } from '../../shared/grid.js';
 import { encodePng } from '../../shared/png.js';
 import { latentsToImages } from '../generate.js';
-import type { ModelEntry, ModelRegistry } from '../model-registry.js';
-import type { Manifest } from '../../shared/manifest.js';
+import type { ModelRegistry, ServedModel } from '../model-registry.js';
 
-export type ServedModel = ModelEntry & { manifest: Manifest };
 
 /** Most images one request may ask for. */
 export const MAX_IMAGES = 64;

@@ -10,9 +10,9 @@ import type { Manifest } from '../../shared/manifest.js';
 import { readBody } from '../body.js';
 import { HttpError } from '../errors.js';
 import { latentsToImages } from '../generate.js';
-import type { ModelRegistry } from '../model-registry.js';
+import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import { readQuery } from '../params.js';
-import type { ServedModel } from './shared.js';
+import { uncachedPng } from '../responses.js';
 
 /** The PNG body as the encoder's input: NCHW floats in the model's pixel range. */
 export function pngToInput(body: Uint8Array, m: Manifest): Float32Array {
@@ -72,7 +72,7 @@ export function vaeRoutes(registry: ModelRegistry): Hono {
     const { mean } = await encode(registry, entry, pngToInput(await readBody(c, 'image/png'), m));
     const pixels = await latentsToImages(m, await registry.session(entry), mean, 1);
     const png = encodePng({ width: m.image.width, height: m.image.height, channels: m.image.channels, data: pixels });
-    return new Response(png, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'X-Model-Version': m.version } });
+    return uncachedPng(png, m.version);
   });
 
   return app;
