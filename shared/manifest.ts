@@ -50,6 +50,25 @@ export interface TrainingRecord {
   config: Record<string, unknown>;
 }
 
+/**
+ * A model card's numbers, written by `npm run eval` (trainer/eval/): measured with the project's Fashion-MNIST
+ * classifier (named by its sha256) on `samples` generated images drawn from `seed`.
+ */
+export interface Evaluation {
+  evaluatedAt: string;
+  classifier: { sha256: string; testAccuracy: number };
+  samples: number;
+  seed: number;
+  /**
+   * fcd (Frechet classifier distance to the test set), fcdRealReference (the same for real training images),
+   * classifierScore; cGAN: classAccuracy; VAE: testNegativeElbo, iwaeBound, iwaeElbo, iwaeSamples, iwaeImages,
+   * reconstructionFcd. Likelihoods in nats per image (pixels / 255, Bernoulli).
+   */
+  metrics: Record<string, number>;
+  /** How many samples the classifier puts in each class. */
+  classHistogram: number[];
+}
+
 export interface Manifest {
   schemaVersion: typeof MANIFEST_SCHEMA_VERSION;
   id: string;
@@ -64,6 +83,7 @@ export interface Manifest {
   image: { width: number; height: number; channels: 1 | 3 | 4; pixelRange: PixelRange };
   graphs: Partial<Record<GraphRole, GraphSpec>>;
   training: TrainingRecord;
+  evaluation?: Evaluation;
 }
 
 export class ManifestError extends Error {
@@ -118,6 +138,28 @@ function graphSpec(v: unknown, path: string): GraphSpec {
     sha256: str(o, 'sha256', path, /^[0-9a-f]{64}$/),
     inputs: list('inputs'),
     outputs: list('outputs'),
+  };
+}
+
+function evaluation(v: unknown): Evaluation {
+  const path = 'manifest.evaluation';
+  const o = obj(v, path);
+  const classifier = obj(o['classifier'], `${path}.classifier`);
+  const metrics = obj(o['metrics'], `${path}.metrics`);
+  for (const [k, x] of Object.entries(metrics)) if (typeof x !== 'number' || !Number.isFinite(x)) throw new ManifestError(`${path}.metrics.${k} must be a finite number`);
+  const histogram = o['classHistogram'];
+  if (!Array.isArray(histogram) || !histogram.every((c) => Number.isInteger(c) && c >= 0)) throw new ManifestError(`${path}.classHistogram must be an array of counts`);
+  const accuracy = classifier['testAccuracy'];
+  if (typeof accuracy !== 'number' || accuracy < 0 || accuracy > 1) throw new ManifestError(`${path}.classifier.testAccuracy must be a number in [0, 1]`);
+  const evaluatedAt = str(o, 'evaluatedAt', path);
+  if (Number.isNaN(Date.parse(evaluatedAt))) throw new ManifestError(`${path}.evaluatedAt must be an ISO date`);
+  return {
+    evaluatedAt,
+    classifier: { sha256: str(classifier, 'sha256', `${path}.classifier`, /^[0-9a-f]{64}$/), testAccuracy: accuracy },
+    samples: int(o, 'samples', path, 1, Number.MAX_SAFE_INTEGER),
+    seed: int(o, 'seed', path, 0, 0xffffffff),
+    metrics: metrics as Record<string, number>,
+    classHistogram: histogram as number[],
   };
 }
 
@@ -189,6 +231,7 @@ export function validateManifest(value: unknown): Manifest {
       seed: int(training, 'seed', 'manifest.training', 0, 0xffffffff),
       config: obj(training['config'], 'manifest.training.config'),
     },
+    ...(m['evaluation'] !== undefined ? { evaluation: evaluation(m['evaluation']) } : {}),
   };
 }
 

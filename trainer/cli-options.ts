@@ -24,6 +24,10 @@ export interface TrainOptions {
   backend: BackendChoice;
   limit?: number;
   checkpointEvery: number;
+  /** Generated images the classifier measures after every epoch and at the end (0: off). */
+  evalN: number;
+  /** Stop at the end of an epoch whose FCD improved by less than this fraction over the previous epoch's. */
+  untilPlateau?: number;
   /** Family config values given on the command line. */
   overrides: Record<string, unknown>;
 }
@@ -42,6 +46,8 @@ const COMMON = {
   backend: { type: 'string', default: 'auto' },
   limit: { type: 'string' },
   'checkpoint-every': { type: 'string', default: '200' },
+  'eval-n': { type: 'string', default: '2000' },
+  'until-plateau': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -49,6 +55,12 @@ function positiveInt(flag: string, value: string | undefined, min = 1): number |
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+function fraction(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n < 1)) throw new UsageError(`--${flag} must be a number in (0, 1), got "${value}"`);
   return n;
 }
 
@@ -81,6 +93,7 @@ export function usage(): string {
   const lines = [
     'usage: npm run train -- [--model NAME] [--data DIR] [--epochs N | --steps N] [--out runs/NAME] [--resume]',
     '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|wasm|cpu] [--limit N] [--checkpoint-every 200]',
+    '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
     '',
     'family options (defaults shown):',
   ];
@@ -134,6 +147,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     backend,
     ...(v['limit'] !== undefined ? { limit: positiveInt('limit', v['limit'] as string) } : {}),
     checkpointEvery: positiveInt('checkpoint-every', v['checkpoint-every'] as string)!,
+    evalN: v['eval-n'] === '0' ? 0 : positiveInt('eval-n', v['eval-n'] as string, 2)!,
+    ...(v['until-plateau'] !== undefined ? { untilPlateau: fraction('until-plateau', v['until-plateau'] as string) } : {}),
     overrides,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run train`: config, data, model, resume, loop, samples, checkpoint, in that order.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tf } from './tf.js';
@@ -16,6 +16,8 @@ import { ProgressBar, formatDuration } from './progress.js';
 import { writeGrid, writeReconstructionGrid, type GridSpec } from './samples.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { runCli } from './cli-main.js';
+import { createEpochEvaluator, EVALS_FILE, type EvalRecord } from './eval/epoch-eval.js';
+import { writeReport } from './eval/report.js';
 import { SeededRandom } from '../shared/rng.js';
 import { bytesToPixels } from '../shared/pixels.js';
 
@@ -109,6 +111,18 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
     await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ family: familyName, config, seed, batchSize, dataDir, limit: limit ?? null }, null, 2));
   }
 
+  // Numbers: FCD and friends after every epoch, from the classifier (trainer/eval/), when it fits the data.
+  const evaluator = await createEpochEvaluator({ n: opts.evalN, seed, dataDir, image: data.shape, latent, pixelRange: family.pixelRange, classCount: model.exports.reduce((k, e) => Math.max(k, e.classCount ?? 0), 0), runDir }, log);
+  const evals = await readEvals(runDir);
+  const measure = async (epoch: number) => {
+    const r = await evaluator!.measure(model, { step: meta.step, epoch });
+    log(`\nepoch ${epoch}: FCD ${r.fcd.toFixed(3)} (real-vs-real ${r.fcdRealReference.toFixed(3)}), classifier score ${r.classifierScore.toFixed(3)}${r.classAccuracy !== undefined ? `, class accuracy ${(100 * r.classAccuracy).toFixed(1)}%` : ''} (N = ${r.n})`);
+    evals.push(r);
+    return r;
+  };
+  if (evaluator && previous && evals.length === 0) await measure(Math.floor(meta.batchesSeen / perEpoch));
+  let plateau = false;
+
   // Loop
   const cursor = { batchesSeen: meta.batchesSeen };
   const nextBatch = batchSource(data, family as Family<object>, seed, batchSize, cursor);
@@ -164,7 +178,17 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       // Samples (every epoch) and checkpoints (every epoch, every N steps, at the end).
       const epochDone = epoch > epochBefore;
       if (epochDone) await writeSamples(`epoch-${String(epoch).padStart(3, '0')}`);
-      if (epochDone || meta.step % opts.checkpointEvery === 0 || meta.step === totalSteps) await checkpoint();
+      if (epochDone && evaluator) {
+        const before = evals.at(-1)?.fcd;
+        const { fcd } = await measure(epoch);
+        // Stop once an epoch improves FCD by less than the asked fraction: more steps no longer pay.
+        if (opts.untilPlateau !== undefined && before !== undefined && (before - fcd) / before < opts.untilPlateau) {
+          plateau = true;
+          log(`FCD improved by ${((100 * (before - fcd)) / before).toFixed(1)}% (< ${100 * opts.untilPlateau}%) over epoch ${epoch}: stopping`);
+        }
+      }
+      if (epochDone || plateau || meta.step % opts.checkpointEvery === 0 || meta.step === totalSteps) await checkpoint();
+      if (plateau) break;
     }
     if (stop) {
       await checkpoint();
@@ -177,11 +201,22 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   }
   if (!stop) {
     await writeSamples('final');
+    if (evaluator && evals.at(-1)?.step !== meta.step) await measure(cursor.batchesSeen / perEpoch);
+    await writeReport(runDir, log);
     log(`done: ${meta.step} steps in ${formatDuration(meta.wallTimeSeconds)} (${runDir}); export with: npm run export -- ${runDir}`);
   }
+  await evaluator?.release();
   for (const net of Object.values(model.networks)) net.dispose();
   for (const opt of Object.values(model.optimizers)) opt.dispose();
   return meta;
+}
+
+async function readEvals(runDir: string): Promise<EvalRecord[]> {
+  try {
+    return (await readFile(join(runDir, EVALS_FILE), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as EvalRecord);
+  } catch {
+    return [];
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

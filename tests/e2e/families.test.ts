@@ -31,7 +31,7 @@ const tinyConfigs = {
 async function trainAndServe(model: keyof typeof tinyConfigs, extra: Record<string, unknown> = {}) {
   const root = tempDir(`e2e-${model}`);
   const run = join(root, 'run');
-  await train({ model, data: dataDir, out: run, resume: false, batchSize: 32, seed: 5, backend: 'wasm', limit: 256, checkpointEvery: 100, steps: 4, overrides: { ...tinyConfigs[model], ...extra } }, quiet);
+  await train({ model, data: dataDir, out: run, resume: false, batchSize: 32, seed: 5, backend: 'wasm', limit: 256, checkpointEvery: 100, evalN: 0, steps: 4, overrides: { ...tinyConfigs[model], ...extra } }, quiet);
   const out = join(root, `tiny-${model}`);
   const { manifest } = await exportRun({ run, out, id: `tiny-${model}` }, quiet);
   const app = createApp({ models: [loadModelDir(out)], runtime: ortNodeRuntime });

@@ -26,7 +26,7 @@ const dataDir = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
 })();
 
 const tiny = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  model: 'dcgan', data: dataDir, out, resume: false, batchSize: 32, seed: 11, backend: 'wasm', limit: 256, checkpointEvery: 2,
+  model: 'dcgan', data: dataDir, out, resume: false, batchSize: 32, seed: 11, backend: 'wasm', limit: 256, checkpointEvery: 2, evalN: 0,
   overrides: { generatorChannels: [32, 16], discriminatorChannels: [16, 32], latentSize: 16 },
   ...extra,
 });

@@ -1,0 +1,91 @@
+/**
+ * The committed evaluation classifier (eval/classifier), run by onnxruntime-node on 8-bit images: exactly the
+ * pixels a client gets in a PNG, scaled to 0..1 as the classifier was trained.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { CLASSIFIER_TENSORS } from './classifier-graph.js';
+import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
+import { bytesToPixels } from '../../shared/pixels.js';
+import type { ImageShape } from '../../shared/grid.js';
+
+export class EvalError extends Error {
+  override name = 'EvalError';
+}
+
+export interface ClassifierOutput {
+  /** [n, featureSize], row-major. */
+  features: Float32Array;
+  /** Softmax probabilities [n, classes]. */
+  probs: Float32Array;
+}
+
+const BATCH = 500;
+
+export class Classifier {
+  private constructor(
+    readonly card: ClassifierCard,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async load(dir = CLASSIFIER_DIR): Promise<Classifier> {
+    let card: ClassifierCard;
+    let graph: Uint8Array;
+    try {
+      card = JSON.parse(await readFile(join(dir, 'classifier.json'), 'utf8')) as ClassifierCard;
+      graph = new Uint8Array(await readFile(join(dir, card.file)));
+    } catch (err) {
+      throw new EvalError(`no evaluation classifier in ${dir} (${(err as Error).message.split('\n')[0]}); train one with: npm run classifier`);
+    }
+    const sha = createHash('sha256').update(graph).digest('hex');
+    if (sha !== card.sha256) throw new EvalError(`${dir}/${card.file}: sha256 ${sha} does not match classifier.json (${card.sha256})`);
+    return new Classifier(card, await ort.InferenceSession.create(graph));
+  }
+
+  get classes(): number {
+    return this.card.classNames.length;
+  }
+
+  /** Checks that images of `shape` are what the classifier reads. */
+  accepts(shape: ImageShape, what: string): void {
+    const c = this.card.image;
+    if (shape.width !== c.width || shape.height !== c.height || shape.channels !== c.channels) {
+      throw new EvalError(`${what} makes ${shape.width}x${shape.height}x${shape.channels} images; the classifier reads ${c.width}x${c.height}x${c.channels}`);
+    }
+  }
+
+  /** Features and class probabilities of `n` 8-bit single-channel images (row-major, n*h*w bytes). */
+  async run(bytes: Uint8Array, n: number): Promise<ClassifierOutput> {
+    const { width: w, height: h, channels } = this.card.image;
+    if (channels !== 1) throw new EvalError('the classifier runtime reads single-channel images only');
+    const px = w * h;
+    const features = new Float32Array(n * this.card.featureSize);
+    const probs = new Float32Array(n * this.classes);
+    for (let s = 0; s < n; s += BATCH) {
+      const m = Math.min(BATCH, n - s);
+      const input = new ort.Tensor('float32', bytesToPixels(bytes.subarray(s * px, (s + m) * px), '0..1'), [m, 1, h, w]);
+      const out = await this.session.run({ [CLASSIFIER_TENSORS.image]: input });
+      features.set(out[CLASSIFIER_TENSORS.features]!.data as Float32Array, s * this.card.featureSize);
+      probs.set(softmaxRows(out[CLASSIFIER_TENSORS.logits]!.data as Float32Array, this.classes), s * this.classes);
+    }
+    return { features, probs };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function softmaxRows(logits: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / k; r++) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[r * k + j]!);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += out[r * k + j] = Math.exp(logits[r * k + j]! - max);
+    for (let j = 0; j < k; j++) out[r * k + j]! /= sum;
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * Numbers during training: after every epoch (and at the end) the run's generator makes `n` images from fixed
+ * latents, and the classifier measures them against the test set (FCD, classifier score, class accuracy).
+ * Appended to `runs/NAME/evals.jsonl`; the report (report.ts) plots them.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Classifier } from './classifier-runtime.js';
+import { CLASSIFIER_DIR } from './classifier-card.js';
+import { balancedLabels, buildReference, measureSamples, type Reference, type SampleMetrics } from './measure.js';
+import type { TrainingModel } from '../family.js';
+import type { ImageShape } from '../../shared/grid.js';
+import { latentsForSeed, type LatentDistribution } from '../../shared/latent.js';
+import { pixelsToBytes, type PixelRange } from '../../shared/pixels.js';
+
+export const EVALS_FILE = 'evals.jsonl';
+
+export interface EvalRecord extends SampleMetrics {
+  step: number;
+  epoch: number;
+  n: number;
+  fcdRealReference: number;
+}
+
+export interface EpochEvaluator {
+  measure(model: TrainingModel, at: { step: number; epoch: number }): Promise<EvalRecord>;
+  release(): Promise<void>;
+}
+
+export interface EpochEvalOptions {
+  n: number;
+  seed: number;
+  dataDir: string;
+  image: ImageShape;
+  latent: { size: number; distribution: LatentDistribution };
+  pixelRange: PixelRange;
+  classCount: number;
+  runDir: string;
+  classifierDir?: string;
+}
+
+/** An evaluator, or null (with the reason logged) when the classifier or the test split is not there or does not fit. */
+export async function createEpochEvaluator(o: EpochEvalOptions, log: (line: string) => void): Promise<EpochEvaluator | null> {
+  if (o.n < 2) return null;
+  const dir = o.classifierDir ?? CLASSIFIER_DIR;
+  if (!existsSync(join(dir, 'classifier.json'))) return skip(`no classifier in ${dir}`, log);
+  if (!existsSync(join(o.dataDir, 't10k-images-idx3-ubyte.gz')) && !existsSync(join(o.dataDir, 't10k-images-idx3-ubyte'))) return skip(`no test split in ${o.dataDir}`, log);
+  const classifier = await Classifier.load(dir);
+  const c = classifier.card.image;
+  if (c.width !== o.image.width || c.height !== o.image.height || c.channels !== o.image.channels) {
+    await classifier.release();
+    return skip('the classifier reads other image shapes', log);
+  }
+  let ref: Reference | null = null;
+  const latents = latentsForSeed(o.seed, o.n, o.latent.size, o.latent.distribution);
+  const labels = o.classCount > 0 ? balancedLabels(o.n, o.classCount) : undefined;
+  const px = o.image.width * o.image.height * o.image.channels;
+  return {
+    async measure(model, at) {
+      ref ??= await buildReference(classifier, o.dataDir, o.n, o.seed);
+      const images = new Uint8Array(o.n * px);
+      for (let s = 0; s < o.n; s += 500) {
+        const k = Math.min(500, o.n - s);
+        const t = model.sample(latents.subarray(s * o.latent.size, (s + k) * o.latent.size), k, labels?.subarray(s, s + k));
+        images.set(pixelsToBytes((await t.data()) as Float32Array, o.pixelRange), s * px);
+        t.dispose();
+      }
+      const record: EvalRecord = { ...at, n: o.n, ...(await measureSamples(classifier, ref, images, o.n, labels)), fcdRealReference: ref.realVsReal };
+      await appendFile(join(o.runDir, EVALS_FILE), `${JSON.stringify(record)}\n`);
+      return record;
+    },
+    release: () => classifier.release(),
+  };
+}
+
+function skip(why: string, log: (line: string) => void): null {
+  log(`per-epoch evaluation off: ${why}`);
+  return null;
+}

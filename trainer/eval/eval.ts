@@ -1,0 +1,147 @@
+/**
+ * `npm run eval -- MODEL_DIR [--n 10000] [--seed 1]`: measures an exported model with the committed classifier
+ * and writes the numbers into its manifest (the model card `GET /v1/models` serves). Same seed, same numbers.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runCli } from '../cli-main.js';
+import { UsageError } from '../cli-options.js';
+import { DEFAULT_DATA_DIR } from '../data/idx.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { Classifier } from './classifier-runtime.js';
+import { CLASSIFIER_DIR } from './classifier-card.js';
+import { ModelRunner } from './model-runner.js';
+import { balancedLabels, buildReference, measureSamples } from './measure.js';
+import { importanceWeightedBound, negativeElbo, type VaeFunctions } from './likelihood.js';
+import { fitGaussian, frechetDistance } from './frechet.js';
+import { latentsForSeed } from '../../shared/latent.js';
+import { bytesToPixels, pixelsToBytes } from '../../shared/pixels.js';
+import { validateManifest, type Evaluation } from '../../shared/manifest.js';
+
+export interface EvalOptions {
+  modelDir: string;
+  n: number;
+  seed: number;
+  iwaeK: number;
+  iwaeN: number;
+  data: string;
+  classifierDir: string;
+  write: boolean;
+}
+
+const BATCH = 500;
+
+export async function evaluateModel(opts: EvalOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<Evaluation> {
+  const classifier = await Classifier.load(opts.classifierDir);
+  const model = await ModelRunner.load(opts.modelDir);
+  const m = model.manifest;
+  const { width, height, channels } = m.image;
+  classifier.accepts({ width, height, channels }, m.id);
+  const px = width * height * channels;
+  const started = performance.now();
+  log(`${m.id} (${m.family}, version ${m.version}): classifier test accuracy ${(100 * classifier.card.testAccuracy).toFixed(2)}%, N = ${opts.n}, seed ${opts.seed}`);
+
+  const ref = await buildReference(classifier, opts.data, opts.n, opts.seed);
+  log(`reference: FCD(${ref.n} real training images, test set) = ${ref.realVsReal.toFixed(3)}`);
+
+  // Samples exactly as served: the seed's latents (shared/latent.ts), 8-bit pixels (shared/pixels.ts).
+  const latents = latentsForSeed(opts.seed, opts.n, m.latent.size, m.latent.distribution);
+  const labels = m.classes.count > 0 ? balancedLabels(opts.n, m.classes.count) : undefined;
+  const images = new Uint8Array(opts.n * px);
+  for (let s = 0; s < opts.n; s += BATCH) {
+    const k = Math.min(BATCH, opts.n - s);
+    const out = await model.generate(latents.subarray(s * m.latent.size, (s + k) * m.latent.size), k, labels?.subarray(s, s + k));
+    images.set(pixelsToBytes(out, m.image.pixelRange), s * px);
+  }
+  const samples = await measureSamples(classifier, ref, images, opts.n, labels);
+  const metrics: Record<string, number> = { fcd: samples.fcd, fcdRealReference: ref.realVsReal, classifierScore: samples.classifierScore };
+  if (samples.classAccuracy !== undefined) metrics['classAccuracy'] = samples.classAccuracy;
+
+  if (m.family === 'vae') {
+    const test = bytesToPixels(ref.testImages, '0..1');
+    const vae: VaeFunctions = {
+      latentSize: m.latent.size,
+      pixels: px,
+      encode: (x, n) => model.encode(x, n),
+      decode: (z, n) => model.generate(z, n),
+    };
+    const elbo = await negativeElbo(vae, test, ref.testCount, opts.seed);
+    const iwaeN = Math.min(opts.iwaeN, ref.testCount);
+    const iw = await importanceWeightedBound(vae, test, iwaeN, opts.iwaeK, opts.seed);
+    // Reconstructions of the test set (posterior means), measured like samples.
+    const recon = new Uint8Array(ref.testCount * px);
+    for (let s = 0; s < ref.testCount; s += BATCH) {
+      const k = Math.min(BATCH, ref.testCount - s);
+      const { mean } = await model.encode(test.subarray(s * px, (s + k) * px), k);
+      recon.set(pixelsToBytes(await model.generate(mean, k), '0..1'), s * px);
+    }
+    const reconFeatures = await classifier.run(recon, ref.testCount);
+    Object.assign(metrics, {
+      testNegativeElbo: elbo.nelbo,
+      testReconstruction: elbo.recon,
+      testKl: elbo.kl,
+      iwaeBound: -iw.iwae,
+      iwaeElbo: -iw.elbo,
+      iwaeSamples: opts.iwaeK,
+      iwaeImages: iwaeN,
+      reconstructionFcd: frechetDistance(fitGaussian(reconFeatures.features, ref.testCount, classifier.card.featureSize), ref.test),
+    });
+  }
+
+  const evaluation: Evaluation = {
+    evaluatedAt: new Date().toISOString(),
+    classifier: { sha256: classifier.card.sha256, testAccuracy: classifier.card.testAccuracy },
+    samples: opts.n,
+    seed: opts.seed,
+    metrics,
+    classHistogram: samples.classHistogram,
+  };
+  for (const [k, v] of Object.entries(metrics)) log(`  ${k.padEnd(20)} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
+  log(`  classHistogram       ${samples.classHistogram.join(' ')}`);
+  if (opts.write) {
+    // Re-read and re-validate: the card is written into the manifest as it is now, atomically.
+    const path = join(opts.modelDir, 'manifest.json');
+    const current = validateManifest(JSON.parse(await readFile(path, 'utf8')));
+    await writeFileAtomic(path, `${JSON.stringify(validateManifest({ ...current, evaluation }), null, 2)}\n`);
+    log(`wrote the evaluation into ${path} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  await model.release();
+  await classifier.release();
+  return evaluation;
+}
+
+export function parseEvalArgs(argv: string[]): EvalOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        n: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, 'iwae-k': { type: 'string', default: '500' }, 'iwae-n': { type: 'string', default: '1000' },
+        data: { type: 'string', default: DEFAULT_DATA_DIR }, classifier: { type: 'string', default: CLASSIFIER_DIR }, 'dry-run': { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!);
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run eval -- MODEL_DIR [--n 10000] [--seed 1] [--iwae-k 500] [--iwae-n 1000] [--data DIR] [--classifier DIR] [--dry-run]');
+  const v = parsed.values;
+  const int = (name: string, s: string | undefined, min: number, max: number) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got "${s}"`);
+    return n;
+  };
+  return {
+    modelDir: parsed.positionals[0]!, n: int('n', v.n, 2, 1_000_000), seed: int('seed', v.seed, 0, 0xffffffff), iwaeK: int('iwae-k', v['iwae-k'], 1, 100_000),
+    iwaeN: int('iwae-n', v['iwae-n'], 1, 1_000_000), data: v.data!, classifierDir: v.classifier!, write: !v['dry-run'],
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runCli(async () => {
+    await evaluateModel(parseEvalArgs(process.argv.slice(2)));
+  });
+}
