@@ -8,6 +8,7 @@ import { notFound, onError } from './errors.js';
 import { ModelRegistry } from './model-registry.js';
 import type { ModelSource } from './model-source.js';
 import type { InferenceRuntime } from './runtime.js';
+import { rateLimit, type RateLimitOptions } from './rate-limit.js';
 import { imageRoutes } from './routes/images.js';
 import { latentRoutes } from './routes/latents.js';
 import { modelRoutes } from './routes/models.js';
@@ -16,13 +17,16 @@ import { vaeRoutes } from './routes/vae.js';
 export interface AppOptions {
   models: ModelSource[];
   runtime: InferenceRuntime;
+  /** Per-client limits on the public API (the worker passes its rate-limiting binding). */
+  rateLimit?: RateLimitOptions;
 }
 
-export function createApp({ models, runtime }: AppOptions) {
+export function createApp({ models, runtime, rateLimit: limits }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
   const app = new Hono();
   app.onError(onError);
   app.notFound(notFound);
+  if (limits) app.use('/v1/*', rateLimit(limits));
   app.route('/v1/models', modelRoutes(registry));
   app.route('/v1/models', imageRoutes(registry));
   app.route('/v1/models', latentRoutes(registry));

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'not_supported'
   | 'model_unavailable'
+  | 'rate_limited'
   | 'internal';
 
 export class HttpError extends Error {

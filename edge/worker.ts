@@ -9,9 +9,14 @@ import { bundledManifests } from '../models/bundled.js';
 import { createApp } from './app.js';
 import type { ModelSource } from './model-source.js';
 import { createOrtWebRuntime } from './ort-web-runtime.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export interface Env {
   ASSETS: Fetcher;
+  /** `[[ratelimits]]` in wrangler.toml; its limit and period are repeated in vars for the error message. */
+  RATE_LIMITER?: RateLimiter;
+  RATE_LIMIT?: string;
+  RATE_LIMIT_PERIOD?: string;
 }
 
 /** A model whose files are read from the assets binding. */
@@ -32,7 +37,11 @@ let app: Hono | undefined;
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
     // Built on the first request: bindings arrive with requests. Sessions then live as long as the isolate.
-    app ??= createApp({ models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)), runtime });
+    app ??= createApp({
+      models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
+      runtime,
+      ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: Number(env.RATE_LIMIT ?? 0), periodSeconds: Number(env.RATE_LIMIT_PERIOD ?? 60) } } : {}),
+    });
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

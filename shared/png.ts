@@ -85,7 +85,7 @@ export function encodePng(image: RasterImage, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 |
  * Decodes an 8-bit, non-interlaced grayscale, RGB or RGBA PNG (what `encodePng` and most tools write for such
  * images). Throws a RangeError saying what is unsupported or malformed.
  */
-export function decodePng(bytes: Uint8Array): RasterImage {
+export function decodePng(bytes: Uint8Array, maxPixels = 16_777_216): RasterImage {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new RangeError('not a PNG (bad signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 8;
@@ -105,7 +105,7 @@ export function decodePng(bytes: Uint8Array): RasterImage {
       const found = Object.entries(COLOR_TYPE).find(([, t]) => t === color);
       if (depth !== 8 || !found || interlace !== 0) throw new RangeError('PNG must be 8-bit, non-interlaced grayscale, RGB or RGBA');
       channels = Number(found[0]) as 1 | 3 | 4;
-      if (width < 1 || height < 1 || width * height > 16_777_216) throw new RangeError(`PNG size ${width}x${height} is out of range`);
+      if (width < 1 || height < 1 || width * height > maxPixels) throw new RangeError(`PNG size ${width}x${height} is over the limit of ${maxPixels} pixels`);
     } else if (type === 'IDAT') {
       idat.push(body);
     } else if (type === 'IEND') {

@@ -6,7 +6,7 @@ import { MAX_SEED } from '../../shared/rng.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { classesFor, parseClass, parseInteger, parseSeed, readQuery } from '../params.js';
 import { notModified, pngResponse } from '../responses.js';
-import { DEFAULT_GRID_SIZE, MAX_IMAGES, renderGrid } from './shared.js';
+import { DEFAULT_GRID_SIZE, maxImages, renderGrid } from './shared.js';
 
 export function imageRoutes(registry: ModelRegistry): Hono {
   const app = new Hono();
@@ -29,7 +29,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const m = entry.manifest;
     const q = readQuery(c, ['seed', 'n', 'cols', 'class']);
     const { seed, given } = parseSeed(q['seed']);
-    const n = parseInteger('n', q['n'], 1, MAX_IMAGES, DEFAULT_GRID_SIZE);
+    const n = parseInteger('n', q['n'], 1, maxImages(m), Math.min(DEFAULT_GRID_SIZE, maxImages(m)));
     const cols = parseInteger('cols', q['cols'], 1, n, defaultColumns(n));
     // Without a class, a conditional model's grid cycles through the classes: image i has class i mod k.
     const cls = parseClass(m, q['class'], true);
@@ -46,7 +46,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const q = readQuery(c, ['from', 'to', 'steps', 'class']);
     const from = parseInteger('from', q['from'], 0, MAX_SEED);
     const to = parseInteger('to', q['to'], 0, MAX_SEED);
-    const steps = parseInteger('steps', q['steps'], 2, MAX_IMAGES, 8);
+    const steps = parseInteger('steps', q['steps'], 2, Math.max(2, maxImages(m)), 8);
     const cls = parseClass(m, q['class']);
     const key = { version: m.version, what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}` };
     const cached = notModified(c, key, true);

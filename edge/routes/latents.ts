@@ -12,7 +12,7 @@ import { latentsToImages } from '../generate.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { parseInteger, parseSeed, readQuery } from '../params.js';
 import { notModified, seededResponse, uncachedPng } from '../responses.js';
-import { MAX_IMAGES, renderGrid } from './shared.js';
+import { MAX_IMAGES, maxImages, renderGrid } from './shared.js';
 
 /** Latent values beyond this magnitude are rejected: no prior puts mass there, and they can only produce junk. */
 export const MAX_LATENT_ABS = 1000;
@@ -36,7 +36,8 @@ export function parseGenerateBody(body: unknown, m: Manifest): GenerateRequest {
   if (unknown) throw bad(`unknown field "${unknown}"`, known);
   const size = m.latent.size;
   const rows = b['latents'];
-  if (!Array.isArray(rows) || rows.length < 1 || rows.length > MAX_IMAGES) throw bad(`"latents" must be an array of 1 to ${MAX_IMAGES} latent vectors`, { min: 1, max: MAX_IMAGES });
+  const max = maxImages(m);
+  if (!Array.isArray(rows) || rows.length < 1 || rows.length > max) throw bad(`"latents" must be an array of 1 to ${max} latent vectors`, { min: 1, max });
   const latents = new Float32Array(rows.length * size);
   rows.forEach((row, i) => {
     if (!Array.isArray(row) || row.length !== size) throw bad(`"latents[${i}]" must be an array of ${size} numbers (the model's latent size)`, { length: size });

@@ -21,6 +21,8 @@ export function publicModel(m: Manifest, origin: string) {
     image: m.image,
     canEncode: Boolean(m.graphs.encoder),
     training,
+    // The model card's numbers (npm run eval), null until the model has been measured.
+    evaluation: m.evaluation ?? null,
     links: {
       sample: `${self}/sample.png?seed=1${cls}`,
       grid: `${self}/grid.png?seed=1&n=${DEFAULT_GRID_SIZE}`,

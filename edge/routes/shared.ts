@@ -3,10 +3,18 @@ import { tileImages } from '../../shared/grid.js';
 import { encodePng } from '../../shared/png.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
+import type { Manifest } from '../../shared/manifest.js';
 
 
 /** Most images one request may ask for. */
 export const MAX_IMAGES = 64;
+/** Most output pixels one request may make (64 images of 256x256): bounds memory and time for large-image models. */
+export const MAX_PIXELS = 64 * 256 * 256;
+
+/** How many images of model `m` one request may ask for: MAX_IMAGES, fewer when its images are large. */
+export function maxImages(m: Manifest): number {
+  return Math.max(1, Math.min(MAX_IMAGES, Math.floor(MAX_PIXELS / (m.image.width * m.image.height * m.image.channels))));
+}
 export const DEFAULT_GRID_SIZE = 16;
 
 /** `n` images from latents (and labels), tiled into `cols` columns, as PNG. */

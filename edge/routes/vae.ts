@@ -18,7 +18,8 @@ import { uncachedPng } from '../responses.js';
 export function pngToInput(body: Uint8Array, m: Manifest): Float32Array {
   let img: RasterImage;
   try {
-    img = decodePng(body);
+    // The model's size as the limit: a small body that inflates to a huge image is refused before inflating.
+    img = decodePng(body, m.image.width * m.image.height);
   } catch (err) {
     throw new HttpError(400, 'invalid_body', `body is not a usable PNG: ${(err as Error).message}`);
   }

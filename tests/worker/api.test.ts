@@ -130,3 +130,20 @@ describe('bad input gets a JSON error, never a 500', () => {
     expect(unknown.error.allowed).toEqual(['seed', 'n', 'cols', 'class']);
   });
 });
+
+describe('rate limiting (the [[ratelimits]] binding, run by miniflare)', () => {
+  it('answers 429 with Retry-After once a client passes its limit; other clients are unaffected', async () => {
+    const as = (ip: string) => ({ headers: { 'CF-Connecting-IP': ip } });
+    // The test config allows 20 requests per 10 s per client, in windows aligned to the clock (as miniflare
+    // simulates it), so the run may straddle one window boundary: between 20 and 40 pass before the first 429.
+    let passed = 0;
+    while (passed <= 40 && (await get('http://edge.test/v1/models', as('203.0.113.7'))).status === 200) passed++;
+    expect(passed).toBeGreaterThanOrEqual(20);
+    expect(passed).toBeLessThanOrEqual(40);
+    const res = await get('http://edge.test/v1/models', as('203.0.113.7'));
+    const body = await expectError(res, 429, 'rate_limited');
+    expect(res.headers.get('Retry-After')).toBe('10');
+    expect(body.error.message).toContain('20 per 10 s');
+    expect((await get('http://edge.test/v1/models', as('203.0.113.8'))).status).toBe(200);
+  });
+});
