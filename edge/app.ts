@@ -9,6 +9,7 @@ import { ModelRegistry } from './model-registry.js';
 import type { ModelSource } from './model-source.js';
 import type { InferenceRuntime } from './runtime.js';
 import { rateLimit, type RateLimitOptions } from './rate-limit.js';
+import { responseCache, type ResponseCache } from './response-cache.js';
 import { imageRoutes } from './routes/images.js';
 import { latentRoutes } from './routes/latents.js';
 import { modelRoutes } from './routes/models.js';
@@ -19,14 +20,17 @@ export interface AppOptions {
   runtime: InferenceRuntime;
   /** Per-client limits on the public API (the worker passes its rate-limiting binding). */
   rateLimit?: RateLimitOptions;
+  /** Where seeded responses are kept (the worker passes `caches.default`). */
+  cache?: ResponseCache;
 }
 
-export function createApp({ models, runtime, rateLimit: limits }: AppOptions) {
+export function createApp({ models, runtime, rateLimit: limits, cache }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
   const app = new Hono();
   app.onError(onError);
   app.notFound(notFound);
   if (limits) app.use('/v1/*', rateLimit(limits));
+  if (cache) app.use('/v1/models/*', responseCache(cache, (id) => registry.versionOf(id)));
   app.route('/v1/models', modelRoutes(registry));
   app.route('/v1/models', imageRoutes(registry));
   app.route('/v1/models', latentRoutes(registry));

@@ -50,6 +50,12 @@ export class ModelRegistry {
     return [...this.entries.values()].filter((e) => e.manifest && !e.problem).map((e) => e.manifest!).sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** The version a healthy model `id` serves, or undefined. */
+  versionOf(id: string): string | undefined {
+    const e = this.entries.get(id);
+    return e?.manifest && !e.problem ? e.manifest.version : undefined;
+  }
+
   ids(): string[] {
     return [...this.entries.keys()].sort();
   }

@@ -32,19 +32,33 @@ export function notModified(c: Context, key: ImageKey, seedGiven: boolean): Resp
   return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' } });
 }
 
+/** A PNG and where its time went: inference, then tiling + PNG encoding. */
+export interface RenderedPng {
+  png: Uint8Array<ArrayBuffer>;
+  timing?: { inferMs: number; encodeMs: number };
+}
+
+/**
+ * `Server-Timing: infer;dur=..., png;dur=...` (milliseconds), shown by browsers' dev tools and read by the benchmark.
+ * Deployed Workers advance clocks only at I/O, so there the numbers are coarse; locally (workerd) they are exact.
+ */
+function timingHeader(r: RenderedPng): Record<string, string> {
+  return r.timing ? { 'Server-Timing': `infer;dur=${r.timing.inferMs.toFixed(2)}, png;dur=${r.timing.encodeMs.toFixed(2)}` } : {};
+}
+
 /** A response that is a pure function of (model version, parameters, seed): immutable when the seed was given. */
-export function seededResponse(body: Uint8Array | string, contentType: string, key: ImageKey, seed: number, seedGiven: boolean): Response {
+export function seededResponse(body: Uint8Array | string, contentType: string, key: ImageKey, seed: number, seedGiven: boolean, extra: Record<string, string> = {}): Response {
   return new Response(body as Uint8Array<ArrayBuffer> | string, {
     status: 200,
-    headers: { 'Content-Type': contentType, 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key)) },
+    headers: { 'Content-Type': contentType, 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key)), ...extra },
   });
 }
 
 /** A PNG drawn from a request body (generate, reconstruct): not addressable by URL, so never stored. */
-export function uncachedPng(png: Uint8Array, version: string): Response {
-  return new Response(png as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'X-Model-Version': version } });
+export function uncachedPng(r: RenderedPng, version: string): Response {
+  return new Response(r.png, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'X-Model-Version': version, ...timingHeader(r) } });
 }
 
-export function pngResponse(png: Uint8Array, key: ImageKey, seed: number, seedGiven: boolean): Response {
-  return seededResponse(png, 'image/png', key, seed, seedGiven);
+export function pngResponse(r: RenderedPng, key: ImageKey, seed: number, seedGiven: boolean): Response {
+  return seededResponse(r.png, 'image/png', key, seed, seedGiven, timingHeader(r));
 }

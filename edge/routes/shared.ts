@@ -1,6 +1,7 @@
 /** Rendering latents to a PNG grid, shared by the image and generation routes; and the request limits. */
 import { tileImages } from '../../shared/grid.js';
 import { encodePng } from '../../shared/png.js';
+import type { RenderedPng } from '../responses.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import type { Manifest } from '../../shared/manifest.js';
@@ -17,8 +18,12 @@ export function maxImages(m: Manifest): number {
 }
 export const DEFAULT_GRID_SIZE = 16;
 
-/** `n` images from latents (and labels), tiled into `cols` columns, as PNG. */
-export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>): Promise<Uint8Array<ArrayBuffer>> {
-  const pixels = await latentsToImages(entry.manifest, await registry.session(entry), latents, n, labels);
-  return encodePng(tileImages(pixels, n, entry.manifest.image, cols));
+/** `n` images from latents (and labels), tiled into `cols` columns, as PNG, with where the time went. */
+export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>): Promise<RenderedPng> {
+  const session = await registry.session(entry);
+  const t0 = performance.now();
+  const pixels = await latentsToImages(entry.manifest, session, latents, n, labels);
+  const t1 = performance.now();
+  const png = encodePng(tileImages(pixels, n, entry.manifest.image, cols));
+  return { png, timing: { inferMs: t1 - t0, encodeMs: performance.now() - t1 } };
 }

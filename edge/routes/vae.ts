@@ -73,7 +73,7 @@ export function vaeRoutes(registry: ModelRegistry): Hono {
     const { mean } = await encode(registry, entry, pngToInput(await readBody(c, 'image/png'), m));
     const pixels = await latentsToImages(m, await registry.session(entry), mean, 1);
     const png = encodePng({ width: m.image.width, height: m.image.height, channels: m.image.channels, data: pixels });
-    return uncachedPng(png, m.version);
+    return uncachedPng({ png }, m.version);
   });
 
   return app;

@@ -147,3 +147,26 @@ describe('rate limiting (the [[ratelimits]] binding, run by miniflare)', () => {
     expect((await get('http://edge.test/v1/models', as('203.0.113.8'))).status).toBe(200);
   });
 });
+
+describe('response cache (Cache API, keyed by model version)', () => {
+  it('answers a repeated seeded request from the cache with the same bytes and headers', async () => {
+    const first = await get('/sample.png?seed=777123');
+    expect(first.headers.get('Server-Timing')).toMatch(/^infer;dur=[\d.]+, png;dur=[\d.]+$/);
+    const bytes = await png(first);
+    const again = await get('/sample.png?seed=777123');
+    expect(again.headers.get('Server-Timing')).toBe('cache;desc="hit"');
+    expect(again.headers.get('ETag')).toBe(first.headers.get('ETag'));
+    expect(again.headers.get('X-Model-Version')).toBe(manifest.version);
+    expect(await png(again)).toEqual(bytes);
+    const revalidated = await get('/sample.png?seed=777123', { headers: { 'If-None-Match': first.headers.get('ETag')! } });
+    expect(revalidated.status).toBe(304);
+  });
+
+  it('never stores unseeded responses', async () => {
+    const a = await get('/sample.png');
+    const b = await get('/sample.png');
+    expect(a.headers.get('Server-Timing')).toMatch(/^infer/);
+    expect(b.headers.get('Server-Timing')).toMatch(/^infer/);
+    expect(a.headers.get('X-Seed')).not.toBe(b.headers.get('X-Seed'));
+  });
+});
