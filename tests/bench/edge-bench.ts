@@ -1,0 +1,166 @@
+/**
+ * Edge benchmarks through a locally started worker (wrangler dev / workerd on loopback): latency and throughput
+ * of sample.png and grid.png (sequential and concurrent), the cache, cold start, memory, in-isolate inference
+ * (Server-Timing) against onnxruntime-node on the same graph, and a mixed load test.
+ */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { bundledManifests } from '../../models/bundled.js';
+import { latentsForSeed } from '../../shared/latent.js';
+import { validateManifest, type Manifest } from '../../shared/manifest.js';
+import { encodePng } from '../../shared/png.js';
+import { runLoad, serverTimingMedians, type RequestSpec } from './http-load.js';
+import { startLocalWorker } from './local-worker.js';
+import { median, summarize, type LatencySummary } from './stats.js';
+
+const manifests = bundledManifests.map((b) => ({ dir: b.dir, manifest: validateManifest(b.manifest) }));
+const byFamily = (f: Manifest['family']) => manifests.find((m) => m.manifest.family === f)!;
+
+export interface EdgeResults {
+  model: string;
+  coldStartMs: number;
+  firstImageMs: number;
+  sample: { sequential: LatencySummary; repeatedSeed: LatencySummary; c8: LatencySummary; c32: LatencySummary };
+  grid64: { sequential: LatencySummary; c8: LatencySummary; c32: LatencySummary };
+  inIsolate: { batch1InferMs: number; batch64InferMs: number; batch1PngMs: number; batch64PngMs: number };
+  onnxruntimeNode: { batch1Ms: number; batch64Ms: number };
+  ratios: { grid64EndToEndOverInference: number; inIsolateOverNodeBatch64: number; inIsolateOverNodeBatch1: number };
+  memoryMiB: { afterBenchRss: number; peak: number };
+  load?: LoadResults;
+}
+
+export interface LoadResults {
+  requests: number;
+  concurrency: number;
+  statuses: Record<string, number>;
+  errors: string[];
+  latency: LatencySummary;
+  /** RSS of the workerd processes after each tenth of the run. */
+  rssMiB: number[];
+  /** Growth from the RSS after the first tenth (warm-up) to the end. */
+  rssGrowthMiB: number;
+  /** The worker isolate's V8 heap in use after each tenth, and its largest value after the first tenth. */
+  isolateHeapUsedMiB: number[];
+  isolateHeapMaxAfterWarmupMiB: number;
+}
+
+async function ortNode(dir: string, m: Manifest, batch: number, runs: number): Promise<number> {
+  const session = await ort.InferenceSession.create(readFileSync(`models/${dir}/${m.graphs.generator!.file}`));
+  const z = new ort.Tensor('float32', latentsForSeed(1, batch, m.latent.size, m.latent.distribution), [batch, m.latent.size]);
+  const times: number[] = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const t = performance.now();
+    await session.run({ z });
+    if (i >= 3) times.push(performance.now() - t);
+  }
+  await session.release();
+  return median(times);
+}
+
+/** The mixed public-route traffic of the load test: request i. */
+export function mixedRequest(i: number): RequestSpec {
+  const dcgan = byFamily('dcgan').manifest;
+  const cgan = byFamily('cgan').manifest;
+  const vae = byFamily('vae').manifest;
+  const models = manifests.map((m) => m.manifest);
+  const m = models[i % models.length]!;
+  const cls = m.classes.count > 0 ? `&class=${i % m.classes.count}` : '';
+  const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  switch (i % 10) {
+    case 0: case 1: case 2:
+      return { path: `/v1/models/${m.id}/sample.png?seed=${100_000 + i}${cls}` };
+    case 3:
+      return { path: `/v1/models/${m.id}/sample.png?seed=7${cls}` };
+    case 4:
+      return { path: `/v1/models/${m.id}/grid.png?seed=${i}&n=16` };
+    case 5:
+      return { path: `/v1/models/${m.id}/interpolate.png?from=${i}&to=${i + 1}&steps=8${cls}` };
+    case 6:
+      return { path: `/v1/models/${m.id}/latents?seed=${i}&n=4` };
+    case 7:
+      return { path: i % 20 === 7 ? '/v1/models' : `/v1/models/${m.id}` };
+    case 8:
+      return i % 20 === 8
+        ? { path: `/v1/models/${dcgan.id}/generate`, init: json({ latents: Array.from({ length: 2 }, (_, r) => Array.from(latentsForSeed(i + r, 1, dcgan.latent.size, dcgan.latent.distribution))) }) }
+        : { path: `/v1/models/${cgan.id}/generate`, init: json({ latents: [Array.from(latentsForSeed(i, 1, cgan.latent.size, cgan.latent.distribution))], classes: [i % cgan.classes.count], format: 'json' }) };
+    default: {
+      const png = encodePng({ width: vae.image.width, height: vae.image.height, channels: 1, data: new Uint8Array(vae.image.width * vae.image.height).map((_, p) => (p * 7 + i) & 255) });
+      return { path: `/v1/models/${vae.id}/${i % 20 === 9 ? 'encode' : 'reconstruct'}`, init: { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png } };
+    }
+  }
+}
+
+export async function benchEdge(opts: { quick: boolean; loadRequests: number; port: number }, log: (line: string) => void): Promise<EdgeResults> {
+  const { dir, manifest: m } = byFamily('dcgan');
+  const scale = opts.quick ? 0.2 : 1;
+  const n = (k: number) => Math.max(10, Math.round(k * scale));
+  const worker = await startLocalWorker(opts.port, `/v1/models/${m.id}/sample.png?seed=1`);
+  log(`cold start: ${worker.coldStartMs.toFixed(0)} ms from process start to first image, ${worker.firstImageMs.toFixed(0)} ms of it from the worker's first answer`);
+  try {
+    const path = (route: string) => `/v1/models/${m.id}/${route}`;
+    await runLoad(worker.base, 30, 1, (i) => ({ path: path(`sample.png?seed=${50 + i}`) }));
+    await runLoad(worker.base, 5, 1, (i) => ({ path: path(`grid.png?seed=${60 + i}&n=64`) }));
+
+    const seq = await runLoad(worker.base, n(400), 1, (i) => ({ path: path(`sample.png?seed=${10_000 + i}`) }));
+    const repeat = await runLoad(worker.base, n(400), 1, () => ({ path: path('sample.png?seed=10000') }));
+    const c8 = await runLoad(worker.base, n(1000), 8, (i) => ({ path: path(`sample.png?seed=${20_000 + i}`) }));
+    const c32 = await runLoad(worker.base, n(2000), 32, (i) => ({ path: path(`sample.png?seed=${30_000 + i}`) }));
+    const grid = await runLoad(worker.base, n(60), 1, (i) => ({ path: path(`grid.png?seed=${40_000 + i}&n=64`) }));
+    const grid8 = await runLoad(worker.base, n(80), 8, (i) => ({ path: path(`grid.png?seed=${41_000 + i}&n=64`) }));
+    const grid32 = await runLoad(worker.base, n(128), 32, (i) => ({ path: path(`grid.png?seed=${42_000 + i}&n=64`) }));
+    const one = serverTimingMedians(seq.serverTimings);
+    const many = serverTimingMedians(grid.serverTimings);
+    const node1 = await ortNode(dir, m, 1, 200);
+    const node64 = await ortNode(dir, m, 64, 40);
+    const results: EdgeResults = {
+      model: m.id,
+      coldStartMs: Math.round(worker.coldStartMs),
+      firstImageMs: Math.round(worker.firstImageMs),
+      sample: { sequential: summarize(seq.latencies, seq.wallMs), repeatedSeed: summarize(repeat.latencies, repeat.wallMs), c8: summarize(c8.latencies, c8.wallMs), c32: summarize(c32.latencies, c32.wallMs) },
+      grid64: { sequential: summarize(grid.latencies, grid.wallMs), c8: summarize(grid8.latencies, grid8.wallMs), c32: summarize(grid32.latencies, grid32.wallMs) },
+      inIsolate: { batch1InferMs: one.inferMs, batch64InferMs: many.inferMs, batch1PngMs: one.pngMs, batch64PngMs: many.pngMs },
+      onnxruntimeNode: { batch1Ms: round(node1), batch64Ms: round(node64) },
+      ratios: {
+        grid64EndToEndOverInference: round(summarize(grid.latencies, grid.wallMs).p50 / many.inferMs),
+        inIsolateOverNodeBatch64: round(many.inferMs / node64),
+        inIsolateOverNodeBatch1: round(one.inferMs / node1),
+      },
+      memoryMiB: { afterBenchRss: worker.memory().rssMiB, peak: worker.memory().peakMiB },
+    };
+    const bad = [seq, repeat, c8, c32, grid, grid8, grid32].flatMap((r) => r.errors);
+    if (bad.length > 0) throw new Error(`benchmark requests failed: ${bad.slice(0, 3).join('; ')}`);
+    if (opts.loadRequests > 0) results.load = await loadTest(worker, opts.loadRequests, log);
+    return results;
+  } finally {
+    await worker.stop();
+  }
+}
+
+async function loadTest(worker: Awaited<ReturnType<typeof startLocalWorker>>, count: number, log: (line: string) => void): Promise<LoadResults> {
+  const rss: number[] = [];
+  const heap: number[] = [];
+  const tenth = Math.ceil(count / 10);
+  const r = await runLoad(worker.base, count, 32, mixedRequest, (done) => {
+    if (done % tenth === 0) {
+      rss.push(worker.memory().rssMiB);
+      void worker.isolateHeap().then((h) => {
+        heap.push(h.usedMiB);
+        log(`load: ${done}/${count} requests, isolate heap ${h.usedMiB} MiB used of ${h.totalMiB}, workerd RSS ${rss.at(-1)} MiB`);
+      });
+    }
+  });
+  await new Promise((res) => setTimeout(res, 200));
+  return {
+    requests: count,
+    concurrency: 32,
+    statuses: Object.fromEntries([...r.statuses.entries()].map(([k, v]) => [String(k), v])),
+    errors: r.errors,
+    latency: summarize(r.latencies, r.wallMs),
+    rssMiB: rss,
+    rssGrowthMiB: round(rss.at(-1)! - rss[0]!),
+    isolateHeapUsedMiB: heap,
+    isolateHeapMaxAfterWarmupMiB: Math.max(...heap.slice(1)),
+  };
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;

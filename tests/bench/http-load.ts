@@ -1,0 +1,57 @@
+/** Runs requests against a local server with a fixed concurrency and records each latency and status. */
+
+export interface RequestSpec {
+  path: string;
+  init?: RequestInit;
+}
+
+export interface LoadResult {
+  latencies: number[];
+  statuses: Map<number, number>;
+  errors: string[];
+  wallMs: number;
+  serverTimings: string[];
+}
+
+/** `count` requests, `concurrency` in flight at a time; `make(i)` says what request i is. */
+export async function runLoad(base: string, count: number, concurrency: number, make: (i: number) => RequestSpec, onProgress?: (done: number) => void): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  const errors: string[] = [];
+  const serverTimings: string[] = [];
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const { path, init } = make(i);
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${base}${path}`, init);
+        const body = await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        const timing = res.headers.get('Server-Timing');
+        if (timing) serverTimings.push(timing);
+        if (res.status >= 400 && errors.length < 10) errors.push(`${init?.method ?? 'GET'} ${path} -> ${res.status} ${new TextDecoder().decode(body.slice(0, 200))}`);
+      } catch (err) {
+        if (errors.length < 10) errors.push(`${path}: ${(err as Error).message}`);
+        statuses.set(0, (statuses.get(0) ?? 0) + 1);
+      }
+      done++;
+      onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { latencies, statuses, errors, wallMs: performance.now() - started, serverTimings };
+}
+
+/** Medians of the `infer` and `png` durations in Server-Timing headers. */
+export function serverTimingMedians(headers: string[]): { inferMs: number; pngMs: number } {
+  const pick = (name: string) => {
+    const v = headers.map((h) => new RegExp(`${name};dur=([\\d.]+)`).exec(h)?.[1]).filter(Boolean).map(Number).sort((a, b) => a - b);
+    return v.length ? v[Math.floor(v.length / 2)]! : NaN;
+  };
+  return { inferMs: pick('infer'), pngMs: pick('png') };
+}

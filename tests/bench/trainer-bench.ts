@@ -1,0 +1,61 @@
+/** Trainer throughput per family with its default config on the selected backend: optimisation steps and images per second. */
+import { existsSync } from 'node:fs';
+import { tf } from '../../trainer/tf.js';
+import { selectBackend } from '../../trainer/backend.js';
+import { DEFAULT_DATA_DIR, loadImageDataset } from '../../trainer/data/idx.js';
+import { FAMILIES } from '../../trainer/families.js';
+import type { Batch } from '../../trainer/family.js';
+import { bytesToPixels } from '../../shared/pixels.js';
+import { SeededRandom } from '../../shared/rng.js';
+
+export interface TrainerResult {
+  family: string;
+  backend: string;
+  batchSize: number;
+  stepsPerSecond: number;
+  /** Real images consumed per second (k discriminator batches per generator step). */
+  imagesPerSecond: number;
+  steps: number;
+}
+
+const STEPS: Record<string, number> = { dcgan: 15, cgan: 12, gan: 60, vae: 80 };
+const BATCH = 64;
+
+export async function benchTrainer(quick: boolean, log: (line: string) => void): Promise<TrainerResult[]> {
+  const backend = await selectBackend('auto');
+  if (!existsSync(DEFAULT_DATA_DIR)) throw new Error(`trainer benchmark needs Fashion-MNIST in ${DEFAULT_DATA_DIR} (apt-get install dataset-fashion-mnist)`);
+  const data = loadImageDataset(DEFAULT_DATA_DIR, 'train', 4096);
+  const px = 28 * 28;
+  const results: TrainerResult[] = [];
+  for (const [name, family] of Object.entries(FAMILIES)) {
+    const model = family.create(family.defaults, { image: data.shape, classCount: 10 }, new SeededRandom(1));
+    let cursor = 0;
+    let images = 0;
+    const nextBatch = (): Batch => {
+      const values = new Float32Array(BATCH * px);
+      const labels = new Uint8Array(BATCH);
+      for (let i = 0; i < BATCH; i++) {
+        const idx = (cursor++ * 7919) % data.count;
+        bytesToPixels(data.images.subarray(idx * px, (idx + 1) * px), family.pixelRange, values.subarray(i * px, (i + 1) * px));
+        labels[i] = data.labels[idx]!;
+      }
+      images += BATCH;
+      return { images: tf.tensor4d(values, [BATCH, 28, 28, 1]), labels };
+    };
+    const rng = new SeededRandom(2);
+    for (let i = 0; i < 2; i++) model.step(nextBatch, rng); // warm-up: kernel compilation, first allocations
+    const steps = Math.max(3, Math.round(STEPS[name]! * (quick ? 0.3 : 1)));
+    images = 0;
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) model.step(nextBatch, rng);
+    const seconds = (performance.now() - t) / 1000;
+    const r = { family: name, backend: backend.name, batchSize: BATCH, stepsPerSecond: round(steps / seconds), imagesPerSecond: round(images / seconds), steps };
+    log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.name})`);
+    results.push(r);
+    for (const net of Object.values(model.networks)) net.dispose();
+    for (const opt of Object.values(model.optimizers)) opt.dispose();
+  }
+  return results;
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
