@@ -35,6 +35,10 @@ describe('GET /v1/models', () => {
     expect(m['image']).toEqual(manifest.image);
     expect(m).not.toHaveProperty('graphs');
     expect(m['training']).not.toHaveProperty('config');
+    // The model card: the numbers npm run eval measured, or null for a model not measured yet.
+    expect(m['evaluation']).toEqual(manifest.evaluation ?? null);
+    const vae = body.models.find((x) => x['family'] === 'vae')!;
+    expect((vae['evaluation'] as { metrics: Record<string, number> }).metrics['iwaeBound']).toBeGreaterThan(0);
   });
 });
 

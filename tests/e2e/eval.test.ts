@@ -1,0 +1,92 @@
+/**
+ * The evaluation with the committed classifier on real Fashion-MNIST (CI installs dataset-fashion-mnist): the
+ * classifier's accuracy on a test slice, eval determinism and sanity on committed models, the VAE bounds, and
+ * per-epoch numbers plus the HTML report of a tiny training run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Classifier } from '../../trainer/eval/classifier-runtime.js';
+import { evaluateModel, type EvalOptions } from '../../trainer/eval/eval.js';
+import { predictions } from '../../trainer/eval/scores.js';
+import { EVALS_FILE, type EvalRecord } from '../../trainer/eval/epoch-eval.js';
+import { DEFAULT_DATA_DIR, loadImageDataset } from '../../trainer/data/idx.js';
+import { train } from '../../trainer/train.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const quiet = () => {};
+const options = (modelDir: string, extra: Partial<EvalOptions> = {}): EvalOptions => ({
+  modelDir, n: 500, seed: 1, iwaeK: 100, iwaeN: 10, data: DEFAULT_DATA_DIR, classifierDir: 'eval/classifier', write: false, ...extra,
+});
+
+beforeAll(() => {
+  if (!existsSync(DEFAULT_DATA_DIR)) throw new Error(`these tests need Fashion-MNIST: apt-get install dataset-fashion-mnist (${DEFAULT_DATA_DIR})`);
+});
+
+describe('the evaluation classifier', () => {
+  it('is committed with its card, reached >= 91% test accuracy, and classifies a test slice accordingly', async () => {
+    const classifier = await Classifier.load();
+    expect(classifier.card.testAccuracy).toBeGreaterThanOrEqual(0.91);
+    expect(classifier.card.testCount).toBe(10_000);
+    const test = loadImageDataset(DEFAULT_DATA_DIR, 't10k');
+    const n = 1000;
+    const { probs, features } = await classifier.run(test.images.subarray(0, n * 784), n);
+    expect(features.length).toBe(n * classifier.card.featureSize);
+    const pred = predictions(probs, classifier.classes);
+    const accuracy = pred.reduce((s, p, i) => s + (p === test.labels[i] ? 1 : 0), 0) / n;
+    expect(accuracy).toBeGreaterThan(classifier.card.testAccuracy - 0.03);
+    await classifier.release();
+  });
+});
+
+describe('npm run eval', () => {
+  it('is deterministic for a seed, and a GAN sits above the real-vs-real floor', async () => {
+    const a = await evaluateModel(options('models/gan-fashion'), quiet);
+    const b = await evaluateModel(options('models/gan-fashion'), quiet);
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.classHistogram).toEqual(a.classHistogram);
+    expect(a.classHistogram.reduce((s, c) => s + c, 0)).toBe(500);
+    expect(a.metrics['fcd']!).toBeGreaterThan(a.metrics['fcdRealReference']!);
+    expect(a.metrics['classifierScore']!).toBeGreaterThan(1);
+    expect(a.metrics['classifierScore']!).toBeLessThanOrEqual(10);
+    const other = await evaluateModel(options('models/gan-fashion', { seed: 2 }), quiet);
+    expect(other.metrics['fcd']).not.toBe(a.metrics['fcd']);
+  }, 120_000);
+
+  it('measures a cGAN by class accuracy and a VAE by likelihood bounds (IWAE tighter than the ELBO)', async () => {
+    const c = await evaluateModel(options('models/cgan-fashion', { n: 200 }), quiet);
+    expect(c.metrics['classAccuracy']!).toBeGreaterThan(0.5);
+    const v = await evaluateModel(options('models/vae-fashion', { n: 200 }), quiet);
+    const m = v.metrics;
+    // Negative log-likelihoods in nats: the IWAE bound is at most the ELBO's, both near the training loss.
+    expect(m['iwaeBound']!).toBeLessThanOrEqual(m['iwaeElbo']!);
+    expect(m['testNegativeElbo']!).toBeGreaterThan(150);
+    expect(m['testNegativeElbo']!).toBeLessThan(350);
+    expect(m['testNegativeElbo']!).toBeCloseTo(m['testReconstruction']! + m['testKl']!, 6);
+    expect(m['reconstructionFcd']!).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('fails with one clear line for a directory without a model', async () => {
+    await expect(evaluateModel(options(tempDir('nomodel')), quiet)).rejects.toThrow(/has no manifest.json/);
+  });
+});
+
+describe('numbers during training', () => {
+  it('records per-epoch FCD and writes an HTML report with the curves', async () => {
+    const out = join(tempDir('evalrun'), 'run');
+    await train({ model: 'dcgan', data: DEFAULT_DATA_DIR, out, resume: false, batchSize: 32, seed: 4, backend: 'wasm', limit: 128, checkpointEvery: 100, evalN: 100, epochs: 2,
+      overrides: { generatorChannels: [16, 8], discriminatorChannels: [8, 16], latentSize: 8 } }, quiet);
+    const evals = readFileSync(join(out, EVALS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvalRecord);
+    expect(evals.map((e) => e.epoch)).toEqual([1, 2]);
+    for (const e of evals) {
+      expect(e.n).toBe(100);
+      expect(e.fcd).toBeGreaterThan(e.fcdRealReference);
+      expect(e.classHistogram.reduce((s, c) => s + c, 0)).toBe(100);
+    }
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('FCD to the test set');
+    expect(html).toContain('samples/epoch-001.png');
+    expect(readFileSync(join(out, 'metrics.svg'), 'utf8')).toContain('<polyline');
+  }, 240_000);
+});
