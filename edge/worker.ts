@@ -10,7 +10,7 @@ import { createApp } from './app.js';
 import type { ModelSource } from './model-source.js';
 import { createOrtWebRuntime } from './ort-web-runtime.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { ResponseCache } from './response-cache.js';
+import { layeredCache, MemoryCache, type ResponseCache } from './response-cache.js';
 
 export interface Env {
   ASSETS: Fetcher;
@@ -41,7 +41,7 @@ export default {
     app ??= createApp({
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
       runtime,
-      cache: (caches as unknown as { default: ResponseCache }).default,
+      cache: layeredCache(new MemoryCache(8 << 20), (caches as unknown as { default: ResponseCache }).default),
       ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: Number(env.RATE_LIMIT ?? 0), periodSeconds: Number(env.RATE_LIMIT_PERIOD ?? 60) } } : {}),
     });
     return app.fetch(request, env, ctx);

@@ -70,3 +70,32 @@ describe('createApp', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
+  it('returns copies, evicts least recently used entries past its byte bound, and skips oversized bodies', async () => {
+    const { MemoryCache, layeredCache } = await import('../../edge/response-cache.js');
+    const cache = new MemoryCache(1000);
+    const key = (k: string) => new Request(`https://c.test/${k}`);
+    const body = (n: number, v: number) => new Response(new Uint8Array(n).fill(v), { headers: { ETag: `"${v}"` } });
+    await cache.put(key('a'), body(240, 1));
+    await cache.put(key('b'), body(240, 2));
+    await cache.put(key('c'), body(240, 3));
+    await cache.put(key('d'), body(240, 4));
+    const a = await cache.match(key('a')); // a becomes the most recently used
+    expect(new Uint8Array(await a!.arrayBuffer())[0]).toBe(1);
+    expect(a!.headers.get('ETag')).toBe('"1"');
+    await cache.put(key('e'), body(240, 5)); // over 1000 bytes: evicts b, the least recently used
+    expect(await cache.match(key('b'))).toBeUndefined();
+    expect(await cache.match(key('a'))).toBeDefined();
+    expect(await cache.match(key('c'))).toBeDefined();
+    expect(cache.size).toEqual({ entries: 4, bytes: 960 });
+    await cache.put(key('big'), body(300, 6)); // more than a quarter of the bound: not kept
+    expect(await cache.match(key('big'))).toBeUndefined();
+
+    const second = new MemoryCache(10_000);
+    await second.put(key('x'), body(10, 9));
+    const layered = layeredCache(new MemoryCache(10_000), second);
+    expect(new Uint8Array(await (await layered.match(key('x')))!.arrayBuffer())[0]).toBe(9);
+    expect(await layered.match(key('y'))).toBeUndefined();
+  });
+});
