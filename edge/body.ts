@@ -1,9 +1,10 @@
 /** Request bodies at the edge of a route: size cap, content type, then parsing, each with its own 4xx. */
 import type { Context } from 'hono';
+import { BODY_LIMITS } from './query-schema.js';
 import { HttpError } from './errors.js';
 
 /** Largest request body accepted, in bytes. */
-export const MAX_BODY_BYTES = 1 << 20;
+export const MAX_BODY_BYTES = BODY_LIMITS.maxBodyBytes;
 
 function requireType(c: Context, type: string): void {
   const got = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();

@@ -2,17 +2,19 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-export type ErrorCode =
-  | 'not_found'
-  | 'invalid_parameter'
-  | 'unknown_parameter'
-  | 'invalid_body'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'not_supported'
-  | 'model_unavailable'
-  | 'rate_limited'
-  | 'internal';
+export const ERROR_CODES = [
+  'not_found',
+  'invalid_parameter',
+  'unknown_parameter',
+  'invalid_body',
+  'payload_too_large',
+  'unsupported_media_type',
+  'not_supported',
+  'model_unavailable',
+  'rate_limited',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class HttpError extends Error {
   override name = 'HttpError';

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { MAX_SEED } from '../shared/rng.js';
 import { HttpError } from './errors.js';
 import type { Manifest } from '../shared/manifest.js';
+import type { IntegerParam } from './query-schema.js';
 
 /** The query as a plain record, after rejecting names outside `allowed` and repeated names. */
 export function readQuery(c: Context, allowed: readonly string[]): Record<string, string> {
@@ -26,6 +27,11 @@ export function parseInteger(name: string, value: string | undefined, min: numbe
     throw new HttpError(400, 'invalid_parameter', `"${name}" must be an integer in [${min}, ${max}], got "${value.slice(0, 40)}"`, { min, max });
   }
   return n;
+}
+
+/** Parameter `name` of a route's query by its descriptor (query-schema.ts), with bounds tightened for this request. */
+export function intParam(q: Record<string, string>, name: string, p: IntegerParam, tighter: { max?: number; default?: number } = {}): number {
+  return parseInteger(name, q[name], p.min, Math.min(p.max, tighter.max ?? p.max), tighter.default ?? p.default);
 }
 
 /** A given seed, or a fresh random one (then `given` is false and the response must not be cached). */

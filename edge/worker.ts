@@ -18,6 +18,8 @@ export interface Env {
   RATE_LIMITER?: RateLimiter;
   RATE_LIMIT?: string;
   RATE_LIMIT_PERIOD?: string;
+  /** Comma-separated origins allowed to call the API from browsers; "*" (the default) for any. */
+  CORS_ORIGINS?: string;
 }
 
 /** A model whose files are read from the assets binding. */
@@ -41,6 +43,7 @@ export default {
     app ??= createApp({
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
       runtime,
+      corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
       cache: layeredCache(new MemoryCache(8 << 20), (caches as unknown as { default: ResponseCache }).default),
       ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: Number(env.RATE_LIMIT ?? 0), periodSeconds: Number(env.RATE_LIMIT_PERIOD ?? 60) } } : {}),
     });

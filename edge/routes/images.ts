@@ -2,11 +2,11 @@
 import { Hono } from 'hono';
 import { defaultColumns } from '../../shared/grid.js';
 import { interpolateLatents, latentsForSeed } from '../../shared/latent.js';
-import { MAX_SEED } from '../../shared/rng.js';
 import type { ModelRegistry } from '../model-registry.js';
-import { classesFor, parseClass, parseInteger, parseSeed, readQuery } from '../params.js';
+import { classesFor, intParam, parseClass, parseSeed, readQuery } from '../params.js';
+import { QUERIES } from '../query-schema.js';
 import { notModified, pngResponse } from '../responses.js';
-import { DEFAULT_GRID_SIZE, maxImages, renderGrid } from './shared.js';
+import { maxImages, renderGrid } from './shared.js';
 
 export function imageRoutes(registry: ModelRegistry): Hono {
   const app = new Hono();
@@ -14,7 +14,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   app.get('/:id/sample.png', async (c) => {
     const entry = registry.get(c.req.param('id'));
     const m = entry.manifest;
-    const q = readQuery(c, ['seed', 'class']);
+    const q = readQuery(c, Object.keys(QUERIES.sample));
     const { seed, given } = parseSeed(q['seed']);
     const cls = parseClass(m, q['class']);
     const key = { version: m.version, what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}` };
@@ -27,10 +27,10 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   app.get('/:id/grid.png', async (c) => {
     const entry = registry.get(c.req.param('id'));
     const m = entry.manifest;
-    const q = readQuery(c, ['seed', 'n', 'cols', 'class']);
+    const q = readQuery(c, Object.keys(QUERIES.grid));
     const { seed, given } = parseSeed(q['seed']);
-    const n = parseInteger('n', q['n'], 1, maxImages(m), Math.min(DEFAULT_GRID_SIZE, maxImages(m)));
-    const cols = parseInteger('cols', q['cols'], 1, n, defaultColumns(n));
+    const n = intParam(q, 'n', QUERIES.grid.n, { max: maxImages(m), default: Math.min(QUERIES.grid.n.default, maxImages(m)) });
+    const cols = intParam(q, 'cols', QUERIES.grid.cols, { max: n, default: defaultColumns(n) });
     // Without a class, a conditional model's grid cycles through the classes: image i has class i mod k.
     const cls = parseClass(m, q['class'], true);
     const key = { version: m.version, what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}` };
@@ -43,10 +43,10 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   app.get('/:id/interpolate.png', async (c) => {
     const entry = registry.get(c.req.param('id'));
     const m = entry.manifest;
-    const q = readQuery(c, ['from', 'to', 'steps', 'class']);
-    const from = parseInteger('from', q['from'], 0, MAX_SEED);
-    const to = parseInteger('to', q['to'], 0, MAX_SEED);
-    const steps = parseInteger('steps', q['steps'], 2, Math.max(2, maxImages(m)), 8);
+    const q = readQuery(c, Object.keys(QUERIES.interpolate));
+    const from = intParam(q, 'from', QUERIES.interpolate.from);
+    const to = intParam(q, 'to', QUERIES.interpolate.to);
+    const steps = intParam(q, 'steps', QUERIES.interpolate.steps, { max: Math.max(2, maxImages(m)) });
     const cls = parseClass(m, q['class']);
     const key = { version: m.version, what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}` };
     const cached = notModified(c, key, true);

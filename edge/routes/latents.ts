@@ -10,12 +10,13 @@ import { readJson } from '../body.js';
 import { HttpError } from '../errors.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry } from '../model-registry.js';
-import { parseInteger, parseSeed, readQuery } from '../params.js';
+import { intParam, parseSeed, readQuery } from '../params.js';
+import { BODY_LIMITS, QUERIES } from '../query-schema.js';
 import { notModified, seededResponse, uncachedPng } from '../responses.js';
-import { MAX_IMAGES, maxImages, renderGrid } from './shared.js';
+import { maxImages, renderGrid } from './shared.js';
 
 /** Latent values beyond this magnitude are rejected: no prior puts mass there, and they can only produce junk. */
-export const MAX_LATENT_ABS = 1000;
+export const MAX_LATENT_ABS = BODY_LIMITS.maxLatentAbs;
 
 export interface GenerateRequest {
   latents: Float32Array;
@@ -77,9 +78,9 @@ export function latentRoutes(registry: ModelRegistry): Hono {
 
   app.get('/:id/latents', (c) => {
     const { manifest: m } = registry.get(c.req.param('id'));
-    const q = readQuery(c, ['seed', 'n']);
+    const q = readQuery(c, Object.keys(QUERIES.latents));
     const { seed, given } = parseSeed(q['seed']);
-    const n = parseInteger('n', q['n'], 1, MAX_IMAGES, 1);
+    const n = intParam(q, 'n', QUERIES.latents.n);
     const key = { version: m.version, what: `latents:s=${seed}:n=${n}` };
     const cached = notModified(c, key, given);
     if (cached) return cached;

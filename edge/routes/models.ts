@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Manifest } from '../../shared/manifest.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { readQuery } from '../params.js';
-import { DEFAULT_GRID_SIZE } from './shared.js';
+import { DEFAULT_GRID_SIZE } from '../query-schema.js';
 
 /** A manifest without file names, hashes or the training config. */
 export function publicModel(m: Manifest, origin: string) {

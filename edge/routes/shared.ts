@@ -7,8 +7,7 @@ import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import type { Manifest } from '../../shared/manifest.js';
 
 
-/** Most images one request may ask for. */
-export const MAX_IMAGES = 64;
+import { MAX_IMAGES } from '../query-schema.js';
 /** Most output pixels one request may make (64 images of 256x256): bounds memory and time for large-image models. */
 export const MAX_PIXELS = 64 * 256 * 256;
 
@@ -16,7 +15,6 @@ export const MAX_PIXELS = 64 * 256 * 256;
 export function maxImages(m: Manifest): number {
   return Math.max(1, Math.min(MAX_IMAGES, Math.floor(MAX_PIXELS / (m.image.width * m.image.height * m.image.channels))));
 }
-export const DEFAULT_GRID_SIZE = 16;
 
 /** `n` images from latents (and labels), tiled into `cols` columns, as PNG, with where the time went. */
 export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>): Promise<RenderedPng> {

@@ -1,0 +1,116 @@
+/**
+ * `GET /v1/openapi.json`: an OpenAPI 3.1 description of the public API generated from the descriptors the routes
+ * validate with (query-schema.ts) and the error codes of errors.ts, so the description and the validation cannot
+ * drift; `GET /v1/docs` renders it as a page.
+ */
+import { BODY_LIMITS, MAX_IMAGES, QUERIES, type IntegerParam } from './query-schema.js';
+import { ERROR_CODES } from './errors.js';
+
+type Schema = Record<string, unknown>;
+
+function parameter(name: string, p: IntegerParam): Schema {
+  const schema: Schema = { type: 'integer', minimum: p.min, maximum: p.max, ...(p.default !== undefined ? { default: p.default } : {}) };
+  return { name, in: 'query', required: p.default === undefined && !['seed', 'class', 'cols'].includes(name), description: p.description, schema };
+}
+
+const idParam = { name: 'id', in: 'path', required: true, description: 'Model id, from GET /v1/models.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } };
+const errors = {
+  '4XX': { description: 'Bad input, unknown model, too large, or rate limited: what was wrong and what is allowed.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '503': { description: 'The model cannot load (only that model).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+};
+const png = (description: string) => ({ description, content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } });
+const cachingNote = 'With a seed the response is immutable (Cache-Control immutable, strong ETag, 304 on If-None-Match); without one, X-Seed says the seed used and the response is not stored. X-Model-Version names the model version.';
+
+function getImage(summary: string, query: Record<string, IntegerParam>): Schema {
+  return { get: { summary, description: cachingNote, parameters: [idParam, ...Object.entries(query).map(([n, p]) => parameter(n, p))], responses: { '200': png(summary), ...errors } } };
+}
+
+export function openApiDocument(serverUrl: string): Schema {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'edge-generative', version: '1', description: 'Seeded sampling, class-conditional sampling, interpolation, generation from latents and VAE encoding with generative models trained by this project.' },
+    servers: [{ url: serverUrl }],
+    paths: {
+      '/v1/models': { get: { summary: 'The models, with their model cards', responses: { '200': { description: 'Models', content: { 'application/json': { schema: { type: 'object', properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } } } } }, ...errors } } },
+      '/v1/models/{id}': { get: { summary: 'One model', parameters: [idParam], responses: { '200': { description: 'The model', content: { 'application/json': { schema: { $ref: '#/components/schemas/Model' } } } }, ...errors } } },
+      '/v1/models/{id}/sample.png': getImage('One image', QUERIES.sample),
+      '/v1/models/{id}/grid.png': getImage('n images tiled in a grid', QUERIES.grid),
+      '/v1/models/{id}/interpolate.png': getImage('A row of images between the latents of two seeds', QUERIES.interpolate),
+      '/v1/models/{id}/latents': {
+        get: {
+          summary: 'The latents a seed maps to',
+          parameters: [idParam, ...Object.entries(QUERIES.latents).map(([n, p]) => parameter(n, p))],
+          responses: { '200': { description: 'Latents', content: { 'application/json': { schema: { type: 'object', properties: { seed: { type: 'integer' }, n: { type: 'integer' }, size: { type: 'integer' }, distribution: { enum: ['normal', 'uniform'] }, latents: { type: 'array', items: { type: 'array', items: { type: 'number' } } } } } } } }, ...errors },
+        },
+      },
+      '/v1/models/{id}/generate': {
+        post: {
+          summary: 'Images from given latents (e.g. latent arithmetic)',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/GenerateRequest' } } } },
+          responses: {
+            '200': { description: 'A PNG grid (format png, the default) or the images as base64 uint8 pixels (format json)', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } }, 'application/json': { schema: { type: 'object', properties: { model: { type: 'string' }, version: { type: 'string' }, images: { type: 'array', items: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, channels: { type: 'integer' }, data: { type: 'string', contentEncoding: 'base64' } } } } } } } } },
+            ...errors,
+          },
+        },
+      },
+      '/v1/models/{id}/encode': {
+        post: { summary: 'VAE: the posterior of a PNG image of the model\'s size', parameters: [idParam], requestBody: { required: true, content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } }, responses: { '200': { description: 'Posterior mean and log-variance', content: { 'application/json': { schema: { type: 'object', properties: { mean: { type: 'array', items: { type: 'number' } }, logvar: { type: 'array', items: { type: 'number' } } } } } } }, ...errors } },
+      },
+      '/v1/models/{id}/reconstruct': {
+        post: { summary: 'VAE: the decoded posterior mean of a PNG image', parameters: [idParam], requestBody: { required: true, content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } }, responses: { '200': png('The reconstruction'), ...errors } },
+      },
+    },
+    components: {
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { enum: [...ERROR_CODES] }, message: { type: 'string' }, allowed: {} } } } },
+        GenerateRequest: {
+          type: 'object',
+          required: ['latents'],
+          additionalProperties: false,
+          properties: {
+            latents: { type: 'array', minItems: 1, maxItems: MAX_IMAGES, items: { type: 'array', description: "Exactly the model's latent.size numbers.", items: { type: 'number', minimum: -BODY_LIMITS.maxLatentAbs, maximum: BODY_LIMITS.maxLatentAbs } } },
+            classes: { type: 'array', description: 'Conditional models only, one class index per latent (required there).', items: { type: 'integer', minimum: 0 } },
+            format: { enum: ['png', 'json'], default: 'png' },
+            cols: { type: 'integer', minimum: 1, maximum: MAX_IMAGES },
+          },
+          description: `Body at most ${BODY_LIMITS.maxBodyBytes} bytes.`,
+        },
+        Model: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, family: { enum: ['vae', 'gan', 'dcgan', 'cgan'] }, version: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, description: { type: 'string' },
+            latent: { type: 'object', properties: { size: { type: 'integer' }, distribution: { enum: ['normal', 'uniform'] } } },
+            classes: { type: 'object', properties: { count: { type: 'integer' }, labels: { type: 'array', items: { type: 'string' } } } },
+            image: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, channels: { type: 'integer' }, pixelRange: { enum: ['-1..1', '0..1'] } } },
+            canEncode: { type: 'boolean' },
+            training: { type: 'object' },
+            evaluation: { type: ['object', 'null'], description: 'The model card: FCD, classifier score, class histogram, class accuracy (cGAN), likelihood bounds (VAE).' },
+            links: { type: 'object', additionalProperties: { type: 'string', format: 'uri' } },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** A self-contained page listing the API from openapi.json (no external scripts: it works offline too). */
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>edge-generative API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#111}code{background:#f3f4f6;padding:0 3px;border-radius:3px}
+section{border-top:1px solid #e5e7eb;padding:.75rem 0}.m{font-weight:700;color:#fff;border-radius:4px;padding:1px 6px;margin-right:6px}.get{background:#2563eb}.post{background:#16a34a}
+table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;border-bottom:1px solid #eee;padding:3px 8px 3px 0;vertical-align:top}</style></head>
+<body><h1>edge-generative API</h1><p>Generated from <a href="openapi.json">/v1/openapi.json</a> (OpenAPI 3.1).</p><div id="api">Loading...</div>
+<script>
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+fetch('openapi.json').then((r) => r.json()).then((doc) => {
+  const out = [];
+  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
+    const rows = (op.parameters || []).map((p) => '<tr><td><code>' + esc(p.name) + '</code>' + (p.required ? ' *' : '') + '</td><td>' + esc(p.in) + '</td><td>' + esc(JSON.stringify(p.schema)) + '</td><td>' + esc(p.description) + '</td></tr>').join('');
+    const body = op.requestBody ? '<p>Body: ' + Object.keys(op.requestBody.content).map((t) => '<code>' + esc(t) + '</code>').join(', ') + '</p>' : '';
+    out.push('<section><h3><span class="m ' + method + '">' + method.toUpperCase() + '</span><code>' + esc(path) + '</code></h3><p>' + esc(op.summary) + '. ' + esc(op.description) + '</p>' + (rows ? '<table><tr><th>name</th><th>in</th><th>schema</th><th>meaning</th></tr>' + rows + '</table>' : '') + body + '</section>');
+  }
+  document.getElementById('api').innerHTML = out.join('');
+});
+</script></body></html>
+`;

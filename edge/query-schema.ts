@@ -1,0 +1,46 @@
+/**
+ * The query parameters of every GET route, as data: the routes validate with these descriptors (params.ts) and
+ * the OpenAPI description (openapi.ts) is generated from them, so the two cannot drift. Bounds that depend on
+ * the model (a grid's largest size for large images, a class index) are tightened per request and said in the
+ * error, and described here.
+ */
+import { MAX_SEED } from '../shared/rng.js';
+
+export interface IntegerParam {
+  min: number;
+  max: number;
+  /** Used when the parameter is absent; absent and no default means required (except seed: random). */
+  default?: number;
+  description: string;
+}
+
+/** Most images one request may ask for. */
+export const MAX_IMAGES = 64;
+export const DEFAULT_GRID_SIZE = 16;
+
+const seed: IntegerParam = { min: 0, max: MAX_SEED, description: 'Seed of the latents. Without it a random seed is used, returned in X-Seed, and the response is not cacheable.' };
+const cls: IntegerParam = { min: 0, max: 999, description: "Class index of a conditional model (0 .. classes.count - 1, see the model's classes.labels). Rejected by unconditional models." };
+
+export const QUERIES = {
+  sample: { seed, class: { ...cls, description: `${cls.description} Required by conditional models.` } },
+  grid: {
+    seed,
+    n: { min: 1, max: MAX_IMAGES, default: DEFAULT_GRID_SIZE, description: 'Number of images (fewer allowed for models with images larger than 256x256).' },
+    cols: { min: 1, max: MAX_IMAGES, description: 'Columns of the grid, at most n; default ceil(sqrt(n)).' },
+    class: { ...cls, description: `${cls.description} Without it a conditional model's image i has class i mod classes.count.` },
+  },
+  interpolate: {
+    from: { min: 0, max: MAX_SEED, description: 'Seed of the first image.' },
+    to: { min: 0, max: MAX_SEED, description: 'Seed of the last image.' },
+    steps: { min: 2, max: MAX_IMAGES, default: 8, description: 'Number of images from `from` to `to`: spherical interpolation for normal latents, linear for uniform.' },
+    class: { ...cls, description: `${cls.description} Required by conditional models.` },
+  },
+  latents: { seed, n: { min: 1, max: MAX_IMAGES, default: 1, description: 'Number of latents.' } },
+} satisfies Record<string, Record<string, IntegerParam>>;
+
+/** Limits of the POST bodies, shared by their validators and the OpenAPI description. */
+export const BODY_LIMITS = {
+  /** Largest magnitude of a latent component accepted by generate. */
+  maxLatentAbs: 1000,
+  maxBodyBytes: 1 << 20,
+} as const;
