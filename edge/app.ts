@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { openApiDocument, DOCS_PAGE } from './openapi.js';
+import { PLAYGROUND_PAGE } from './playground.js';
 import { readQuery } from './params.js';
 import { notFound, onError } from './errors.js';
 import { ModelRegistry } from './model-registry.js';
@@ -52,6 +53,7 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     readQuery(c, []);
     return c.json(openApiDocument(new URL(c.req.url).origin));
   });
+  app.get('/', (c) => c.html(PLAYGROUND_PAGE));
   app.get('/v1/docs', (c) => {
     readQuery(c, []);
     return c.html(DOCS_PAGE);

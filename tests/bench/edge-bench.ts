@@ -10,7 +10,7 @@ import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
 import { runLoad, serverTimingMedians, type RequestSpec } from './http-load.js';
-import { startLocalWorker } from './local-worker.js';
+import { startLocalWorker } from '../helpers/local-worker.js';
 import { median, summarize, type LatencySummary } from './stats.js';
 
 const manifests = bundledManifests.map((b) => ({ dir: b.dir, manifest: validateManifest(b.manifest) }));

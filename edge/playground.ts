@@ -1,0 +1,179 @@
+/**
+ * The playground page served at `/`: pick a model (and a class), a seed; see a grid; drag sliders over the first
+ * latent dimensions of one sample; an interpolation strip; drop an image on a VAE to reconstruct it; copy the
+ * `<img>` embed code of the current image. Plain HTML and JS against the public API (no external scripts), laid
+ * out for phones too.
+ */
+export const PLAYGROUND_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>edge-generative playground</title>
+<style>
+:root { --fg: #111827; --muted: #6b7280; --line: #e5e7eb; --accent: #2563eb; }
+* { box-sizing: border-box; } [hidden] { display: none !important; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, sans-serif; color: var(--fg); background: #f9fafb; }
+header { padding: 12px 16px; background: #fff; border-bottom: 1px solid var(--line); display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; }
+header h1 { font-size: 17px; margin: 0 12px 0 0; }
+label { display: inline-flex; gap: 6px; align-items: center; color: var(--muted); }
+select, input[type=number], button { font: inherit; padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--fg); }
+button { cursor: pointer; } button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+main { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; padding: 16px; max-width: 1200px; margin: 0 auto; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; }
+.card h2 { font-size: 14px; margin: 0 0 8px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+img.px { image-rendering: pixelated; width: 100%; height: auto; background: #000; border-radius: 6px; display: block; }
+#sample { max-width: 280px; }
+.sliders { display: grid; grid-template-columns: auto 1fr auto; gap: 2px 8px; align-items: center; font-size: 13px; margin-top: 8px; }
+.sliders input { width: 100%; }
+textarea { width: 100%; font: 12px ui-monospace, monospace; border: 1px solid var(--line); border-radius: 6px; padding: 6px; }
+#drop { border: 2px dashed var(--line); border-radius: 8px; padding: 18px; text-align: center; color: var(--muted); }
+#drop.over { border-color: var(--accent); color: var(--accent); }
+.row { display: flex; gap: 12px; align-items: flex-start; flex-wrap: wrap; }
+.status { font-size: 12px; color: var(--muted); margin-top: 6px; }
+table { font-size: 13px; border-collapse: collapse; } td { padding: 1px 10px 1px 0; }
+</style></head>
+<body>
+<header>
+  <h1>edge-generative</h1>
+  <label>Model <select id="model"></select></label>
+  <label id="classWrap" hidden>Class <select id="class"></select></label>
+  <label>Seed <input id="seed" type="number" min="0" max="4294967295" value="1" style="width:9em"></label>
+  <button id="random">Random</button>
+  <a href="/v1/docs" style="margin-left:auto">API docs</a>
+</header>
+<main>
+  <section class="card">
+    <h2>Sample</h2>
+    <img id="sample" class="px" alt="sample">
+    <div class="status" id="timing"></div>
+    <div class="sliders" id="sliders"></div>
+    <p><button id="reset">Reset sliders</button> <button id="copy" class="primary">Copy embed code</button></p>
+    <textarea id="embed" rows="3" readonly></textarea>
+  </section>
+  <section class="card">
+    <h2>Grid</h2>
+    <img id="grid" class="px" alt="grid of samples">
+    <h2 style="margin-top:14px">Interpolation to the next seed</h2>
+    <img id="strip" class="px" alt="interpolation">
+  </section>
+  <section class="card">
+    <h2>Model card</h2>
+    <div id="cardInfo"></div>
+    <div id="vae" hidden>
+      <h2 style="margin-top:14px">Reconstruct (drop a picture)</h2>
+      <div id="drop">Drop an image here, or <input id="file" type="file" accept="image/*"></div>
+      <div class="row" style="margin-top:8px"><img id="input" class="px" style="width:112px" alt=""><img id="recon" class="px" style="width:112px" alt=""></div>
+    </div>
+  </section>
+</main>
+<script>
+const $ = (id) => document.getElementById(id);
+const SLIDERS = 8;
+let models = [], model = null, z = null, base = null, pending = null, busy = false;
+
+const api = (path) => '/v1/models/' + model.id + path;
+const cls = () => (model.classes.count > 0 ? Number($('class').value) : undefined);
+const q = (o) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => k + '=' + v).join('&');
+const seed = () => Math.max(0, Math.min(4294967295, Math.floor(Number($('seed').value) || 0)));
+
+async function blobUrl(res) {
+  if (!res.ok) throw new Error((await res.json()).error.message);
+  return URL.createObjectURL(await res.blob());
+}
+
+function setEmbed(url) {
+  $('embed').value = '<img src="' + location.origin + url + '" width="' + model.image.width * 4 + '" style="image-rendering:pixelated" alt="generated ' + model.family + ' sample">';
+  $('embed').dataset.url = url;
+}
+
+async function render() {
+  const s = seed();
+  const c = cls();
+  const sampleUrl = api('/sample.png?' + q({ seed: s, class: c }));
+  $('sample').src = sampleUrl;
+  setEmbed(sampleUrl);
+  $('grid').src = api('/grid.png?' + q({ seed: s, n: model.classes.count > 0 ? 20 : 16, cols: model.classes.count > 0 ? 10 : 4, class: c }));
+  $('strip').src = api('/interpolate.png?' + q({ from: s, to: s + 1, steps: 8, class: c }));
+  const lat = await (await fetch(api('/latents?seed=' + s))).json();
+  base = lat.latents[0];
+  z = base.slice();
+  buildSliders();
+}
+
+function buildSliders() {
+  const box = $('sliders');
+  box.innerHTML = '';
+  for (let i = 0; i < Math.min(SLIDERS, z.length); i++) {
+    const input = Object.assign(document.createElement('input'), { type: 'range', min: -3, max: 3, step: 0.01, value: z[i] });
+    input.dataset.dim = i;
+    const value = Object.assign(document.createElement('span'), { textContent: z[i].toFixed(2) });
+    input.addEventListener('input', () => { z[i] = Number(input.value); value.textContent = z[i].toFixed(2); generate(); });
+    box.append(Object.assign(document.createElement('span'), { textContent: 'z' + i }), input, value);
+  }
+}
+
+// Latest-wins: while one image is being drawn, only the newest slider position waits.
+async function generate() {
+  if (busy) { pending = true; return; }
+  busy = true;
+  const t = performance.now();
+  try {
+    const body = { latents: [z], ...(model.classes.count > 0 ? { classes: [cls()] } : {}) };
+    const res = await fetch(api('/generate'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    $('sample').src = await blobUrl(res);
+    $('timing').textContent = 'drawn by the edge API in ' + (performance.now() - t).toFixed(0) + ' ms';
+    $('embed').value = 'Slider images come from POST /generate and have no URL; reset the sliders to embed the seed image.';
+  } catch (e) { $('timing').textContent = String(e.message || e); }
+  busy = false;
+  if (pending) { pending = false; generate(); }
+}
+
+function showCard() {
+  const e = model.evaluation;
+  const rows = [['family', model.family], ['version', model.version], ['trained', model.training.steps + ' steps, ' + model.training.epochs + ' epochs on ' + model.training.dataset]];
+  if (e) for (const [k, v] of Object.entries(e.metrics)) rows.push([k, Number.isInteger(v) ? v : v.toFixed(3)]);
+  $('cardInfo').innerHTML = '<p>' + model.description + '</p><table>' + rows.map(([k, v]) => '<tr><td>' + k + '</td><td>' + v + '</td></tr>').join('') + '</table>';
+  $('vae').hidden = !model.canEncode;
+}
+
+async function pickModel() {
+  model = models.find((m) => m.id === $('model').value);
+  $('classWrap').hidden = model.classes.count === 0;
+  $('class').innerHTML = model.classes.labels.map((l, i) => '<option value="' + i + '">' + l + '</option>').join('');
+  showCard();
+  await render();
+}
+
+async function reconstruct(file) {
+  const img = await createImageBitmap(file);
+  const { width, height } = model.image;
+  const canvas = Object.assign(document.createElement('canvas'), { width, height });
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#000'; ctx.fillRect(0, 0, width, height);
+  ctx.drawImage(img, 0, 0, width, height);
+  const png = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+  $('input').src = URL.createObjectURL(png);
+  $('recon').src = await blobUrl(await fetch(api('/reconstruct'), { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png }));
+}
+
+$('model').addEventListener('change', pickModel);
+$('class').addEventListener('change', render);
+$('seed').addEventListener('change', render);
+$('random').addEventListener('click', () => { $('seed').value = Math.floor(Math.random() * 4294967295); render(); });
+$('reset').addEventListener('click', render);
+$('copy').addEventListener('click', async () => { $('embed').select(); try { await navigator.clipboard.writeText($('embed').value); } catch { document.execCommand('copy'); } });
+$('file').addEventListener('change', (e) => e.target.files[0] && reconstruct(e.target.files[0]));
+$('drop').addEventListener('dragover', (e) => { e.preventDefault(); $('drop').classList.add('over'); });
+$('drop').addEventListener('dragleave', () => $('drop').classList.remove('over'));
+$('drop').addEventListener('drop', (e) => { e.preventDefault(); $('drop').classList.remove('over'); if (e.dataTransfer.files[0]) reconstruct(e.dataTransfer.files[0]); });
+
+fetch('/v1/models').then((r) => r.json()).then(async ({ models: list }) => {
+  models = list;
+  $('model').innerHTML = list.map((m) => '<option value="' + m.id + '">' + m.id + '</option>').join('');
+  const wanted = new URLSearchParams(location.search).get('model');
+  if (wanted && list.some((m) => m.id === wanted)) $('model').value = wanted;
+  else if (list.some((m) => m.family === 'dcgan')) $('model').value = list.find((m) => m.family === 'dcgan').id;
+  await pickModel();
+  document.body.dataset.ready = 'true';
+});
+</script>
+</body></html>
+`;

@@ -1,0 +1,117 @@
+/**
+ * The playground page in a real browser (Debian's chromium driven by playwright-core) against a locally started
+ * worker (wrangler dev): a grid appears and is not blank, a new seed changes it, a slider changes the sample, the
+ * embed snippet's URL returns the image shown, and the layout fits a phone. Screenshots go to tests/e2e/artifacts/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startLocalWorker, type LocalWorker } from '../helpers/local-worker.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = 'tests/e2e/artifacts';
+let worker: LocalWorker;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  worker = await startLocalWorker(8811, '/v1/models/dcgan-fashion/sample.png?seed=1');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${worker.base}/`);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop();
+});
+
+/** A hash and the number of distinct grey levels of a loaded <img>, read back through a canvas. */
+async function pixels(selector: string): Promise<{ hash: number; levels: number; width: number }> {
+  await page.waitForFunction((s) => {
+    const img = document.querySelector(s) as HTMLImageElement;
+    return img.complete && img.naturalWidth > 0;
+  }, selector);
+  return page.evaluate((s) => {
+    const img = document.querySelector(s) as HTMLImageElement;
+    const canvas = Object.assign(document.createElement('canvas'), { width: img.naturalWidth, height: img.naturalHeight });
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let hash = 0;
+    const levels = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) {
+      hash = (Math.imul(hash, 31) + data[i]!) | 0;
+      levels.add(data[i]!);
+    }
+    return { hash, levels: levels.size, width: img.naturalWidth };
+  }, selector);
+}
+
+async function srcChange(selector: string, before: string): Promise<void> {
+  await page.waitForFunction(([s, b]) => (document.querySelector(s!) as HTMLImageElement).src !== b, [selector, before] as const);
+}
+
+describe('the playground page', () => {
+  it('shows a grid of generated images that is not blank, and the class picker only for conditional models', async () => {
+    expect(await page.$eval('#classWrap', (e) => getComputedStyle(e).display)).toBe('none');
+    const grid = await pixels('#grid');
+    expect(grid.width).toBe(4 * 28);
+    expect(grid.levels).toBeGreaterThan(32);
+    await page.screenshot({ path: `${ARTIFACTS}/playground.png`, fullPage: true });
+  });
+
+  it('changes the images when the seed changes', async () => {
+    const before = await pixels('#grid');
+    const src = await page.$eval('#grid', (i) => (i as HTMLImageElement).src);
+    await page.fill('#seed', '2');
+    await page.dispatchEvent('#seed', 'change');
+    await srcChange('#grid', src);
+    const after = await pixels('#grid');
+    expect(after.hash).not.toBe(before.hash);
+  });
+
+  it('moves the sample when a latent slider moves', async () => {
+    const before = await pixels('#sample');
+    const src = await page.$eval('#sample', (i) => (i as HTMLImageElement).src);
+    await page.$eval('#sliders input[data-dim="0"]', (el) => {
+      const input = el as HTMLInputElement;
+      input.value = String(Number(input.value) > 0 ? -2.5 : 2.5);
+      input.dispatchEvent(new Event('input'));
+    });
+    await srcChange('#sample', src);
+    const after = await pixels('#sample');
+    expect(after.hash).not.toBe(before.hash);
+    await page.screenshot({ path: `${ARTIFACTS}/playground-slider.png` });
+  });
+
+  it('gives embed code whose URL returns the image shown', async () => {
+    await page.click('#reset');
+    await page.waitForFunction(() => (document.querySelector('#sample') as HTMLImageElement).src.includes('/sample.png'));
+    const embed = await page.$eval('#embed', (t) => (t as HTMLTextAreaElement).value);
+    const url = /src="([^"]+)"/.exec(embed)![1]!;
+    expect(url.startsWith(`${worker.base}/v1/models/`)).toBe(true);
+    const shown = await page.$eval('#sample', (i) => (i as HTMLImageElement).src);
+    const [a, b] = await Promise.all([url, shown].map(async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer())));
+    expect(a!.length).toBeGreaterThan(60);
+    expect(a).toEqual(b);
+  });
+
+  it('fits a phone screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    await phone.goto(`${worker.base}/?model=cgan-fashion`);
+    await phone.waitForSelector('body[data-ready=true]');
+    expect(await phone.$eval('#classWrap', (e) => getComputedStyle(e).display)).not.toBe('none');
+    await phone.waitForFunction(() => ['#sample', '#grid', '#strip'].every((s) => (document.querySelector(s) as HTMLImageElement).naturalWidth > 0));
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.screenshot({ path: `${ARTIFACTS}/playground-phone.png`, fullPage: true });
+    await phone.close();
+  });
+});
