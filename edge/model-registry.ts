@@ -83,6 +83,11 @@ export class ModelRegistry {
   }
 
   private async open(entry: ServedModel, role: GraphRole): Promise<InferenceSession> {
+    return this.runtime.createSession(await this.readGraph(entry, role));
+  }
+
+  /** The bytes of a model's graph, checked against the manifest's sha256 (browsers run them too). */
+  async readGraph(entry: ServedModel, role: GraphRole): Promise<Uint8Array> {
     const spec = entry.manifest.graphs[role];
     if (!spec) throw new Error(`no ${role} graph`);
     let graph: Uint8Array;
@@ -93,6 +98,6 @@ export class ModelRegistry {
     }
     const digest = await sha256Hex(graph);
     if (digest !== spec.sha256) throw new Error(`${spec.file} sha256 is ${digest}, manifest says ${spec.sha256}`);
-    return this.runtime.createSession(graph);
+    return graph;
   }
 }

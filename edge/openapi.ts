@@ -33,6 +33,13 @@ export function openApiDocument(serverUrl: string): Schema {
     paths: {
       '/v1/models': { get: { summary: 'The models, with their model cards', responses: { '200': { description: 'Models', content: { 'application/json': { schema: { type: 'object', properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } } } } }, ...errors } } },
       '/v1/models/{id}': { get: { summary: 'One model', parameters: [idParam], responses: { '200': { description: 'The model', content: { 'application/json': { schema: { $ref: '#/components/schemas/Model' } } } }, ...errors } } },
+      '/v1/models/{id}/graphs/{file}': {
+        get: {
+          summary: "A model's ONNX graph (generator.onnx, decoder.onnx, encoder.onnx), to run it on the device",
+          parameters: [idParam, { name: 'file', in: 'path', required: true, schema: { enum: ['generator.onnx', 'decoder.onnx', 'encoder.onnx'] } }],
+          responses: { '200': { description: 'The graph; immutable, ETag is its sha256 (as in the manifest)', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } }, ...errors },
+        },
+      },
       '/v1/models/{id}/sample.png': getImage('One image', QUERIES.sample),
       '/v1/models/{id}/grid.png': getImage('n images tiled in a grid', QUERIES.grid),
       '/v1/models/{id}/interpolate.png': getImage('A row of images between the latents of two seeds', QUERIES.interpolate),

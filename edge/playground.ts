@@ -2,8 +2,13 @@
  * The playground page served at `/`: pick a model (and a class), a seed; see a grid; drag sliders over the first
  * latent dimensions of one sample; an interpolation strip; drop an image on a VAE to reconstruct it; copy the
  * `<img>` embed code of the current image. Plain HTML and JS against the public API (no external scripts), laid
- * out for phones too.
+ * out for phones too. Slider images are drawn on the device when it can: onnxruntime-web with WebGPU where
+ * `navigator.gpu` gives an adapter, WebAssembly otherwise, the edge API as the last resort; the page says which and
+ * how long an image takes. On the device, pixels are scaled by shared/pixels.ts itself: its compiled source is
+ * put into the page, so browser and server cannot disagree.
  */
+import { pixelBounds, pixelsToBytes } from '../shared/pixels.js';
+
 export const PLAYGROUND_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edge-generative playground</title>
@@ -43,7 +48,7 @@ table { font-size: 13px; border-collapse: collapse; } td { padding: 1px 10px 1px
   <section class="card">
     <h2>Sample</h2>
     <img id="sample" class="px" alt="sample">
-    <div class="status" id="timing"></div>
+    <div class="status">Slider images: <b id="engine">edge API</b> <span id="timing"></span></div>
     <div class="sliders" id="sliders"></div>
     <p><button id="reset">Reset sliders</button> <button id="copy" class="primary">Copy embed code</button></p>
     <textarea id="embed" rows="3" readonly></textarea>
@@ -64,8 +69,58 @@ table { font-size: 13px; border-collapse: collapse; } td { padding: 1px 10px 1px
     </div>
   </section>
 </main>
-<script>
+<script type="module">
+${pixelBounds.toString()}
+${pixelsToBytes.toString()}
+const toBytes = ${pixelsToBytes.name};
 const $ = (id) => document.getElementById(id);
+const engine = { name: 'edge API', ort: null, session: null, times: [] };
+
+/** WebGPU if an adapter is there, else WebAssembly, in this browser; null (the edge API) if neither loads. */
+async function loadEngine() {
+  Object.assign(engine, { name: 'edge API', ort: null, session: null, times: [] });
+  $('engine').textContent = 'edge API';
+  const url = model.links.generatorGraph || model.links.decoderGraph;
+  if (!url) return;
+  try {
+    const graph = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    let adapter = null;
+    try { adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null; } catch { adapter = null; }
+    const [file, wasm, ep, label] = adapter
+      ? ['/ort/ort.jspi.bundle.min.mjs', '/ort/ort-wasm-simd-threaded.jspi.wasm', 'webgpu', 'WebGPU in this browser']
+      : ['/ort/ort.wasm.bundle.min.mjs', '/ort/ort-wasm-simd-threaded.wasm', 'wasm', 'WebAssembly in this browser'];
+    const ort = await import(file);
+    ort.env.wasm.wasmPaths = { wasm, mjs: wasm.replace(/\\.wasm$/, '.mjs') };
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(graph, { executionProviders: [ep] });
+    if (url !== (model.links.generatorGraph || model.links.decoderGraph)) return; // the model changed meanwhile
+    Object.assign(engine, { name: label, ort, session });
+  } catch (e) {
+    console.warn('on-device inference unavailable; the edge API draws the slider images', e);
+  }
+  $('engine').textContent = engine.name;
+}
+
+/** One image from z on the device, as a data URL, and the milliseconds session.run took. */
+async function drawOnDevice() {
+  const { ort, session } = engine;
+  const feeds = { z: new ort.Tensor('float32', Float32Array.from(z), [1, z.length]) };
+  if (model.classes.count > 0) feeds.label = new ort.Tensor('int64', BigInt64Array.from([BigInt(cls())]), [1]);
+  const t = performance.now();
+  const out = await session.run(feeds);
+  const ms = performance.now() - t;
+  const { width, height, channels, pixelRange } = model.image;
+  const bytes = toBytes(out.image.data, pixelRange);
+  const canvas = Object.assign(document.createElement('canvas'), { width, height });
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(width, height);
+  for (let p = 0; p < width * height; p++) {
+    for (let ch = 0; ch < 3; ch++) img.data[p * 4 + ch] = bytes[(channels === 1 ? 0 : ch) * width * height + p];
+    img.data[p * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return { url: canvas.toDataURL('image/png'), ms };
+}
 const SLIDERS = 8;
 let models = [], model = null, z = null, base = null, pending = null, busy = false;
 
@@ -102,7 +157,7 @@ function buildSliders() {
   const box = $('sliders');
   box.innerHTML = '';
   for (let i = 0; i < Math.min(SLIDERS, z.length); i++) {
-    const input = Object.assign(document.createElement('input'), { type: 'range', min: -3, max: 3, step: 0.01, value: z[i] });
+    const input = Object.assign(document.createElement('input'), { type: 'range', min: -3, max: 3, step: 'any', value: z[i] });
     input.dataset.dim = i;
     const value = Object.assign(document.createElement('span'), { textContent: z[i].toFixed(2) });
     input.addEventListener('input', () => { z[i] = Number(input.value); value.textContent = z[i].toFixed(2); generate(); });
@@ -116,10 +171,19 @@ async function generate() {
   busy = true;
   const t = performance.now();
   try {
-    const body = { latents: [z], ...(model.classes.count > 0 ? { classes: [cls()] } : {}) };
-    const res = await fetch(api('/generate'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    $('sample').src = await blobUrl(res);
-    $('timing').textContent = 'drawn by the edge API in ' + (performance.now() - t).toFixed(0) + ' ms';
+    if (engine.session) {
+      const { url, ms } = await drawOnDevice();
+      $('sample').src = url;
+      engine.times.push(ms);
+      const sorted = engine.times.slice().sort((a, b) => a - b);
+      $('timing').textContent = ms.toFixed(1) + ' ms per image (median ' + sorted[Math.floor(sorted.length / 2)].toFixed(1) + ' ms over ' + sorted.length + ')';
+      document.body.dataset.computeMs = sorted[Math.floor(sorted.length / 2)].toFixed(2);
+    } else {
+      const body = { latents: [z], ...(model.classes.count > 0 ? { classes: [cls()] } : {}) };
+      const res = await fetch(api('/generate'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      $('sample').src = await blobUrl(res);
+      $('timing').textContent = (performance.now() - t).toFixed(0) + ' ms per image, network included';
+    }
     $('embed').value = 'Slider images come from POST /generate and have no URL; reset the sliders to embed the seed image.';
   } catch (e) { $('timing').textContent = String(e.message || e); }
   busy = false;
@@ -139,6 +203,7 @@ async function pickModel() {
   $('classWrap').hidden = model.classes.count === 0;
   $('class').innerHTML = model.classes.labels.map((l, i) => '<option value="' + i + '">' + l + '</option>').join('');
   showCard();
+  void loadEngine(); // in the background: the edge API draws until the device can
   await render();
 }
 

@@ -35,10 +35,29 @@ function assetSource(assets: Fetcher, dir: string, manifest: unknown): ModelSour
 }
 
 const runtime = createOrtWebRuntime({ wasmModule: ortWasm });
+
+/** onnxruntime-web for browsers (the playground), from the static assets that wrangler's build step fills. */
+const BROWSER_ORT: Record<string, string> = {
+  'ort.jspi.bundle.min.mjs': 'text/javascript',
+  'ort-wasm-simd-threaded.jspi.mjs': 'text/javascript',
+  'ort-wasm-simd-threaded.jspi.wasm': 'application/wasm',
+  'ort.wasm.bundle.min.mjs': 'text/javascript',
+  'ort-wasm-simd-threaded.mjs': 'text/javascript',
+  'ort-wasm-simd-threaded.wasm': 'application/wasm',
+};
+
+async function browserOrt(assets: Fetcher, file: string): Promise<Response> {
+  const type = BROWSER_ORT[file];
+  const res = type ? await assets.fetch(`https://assets.local/_ort/${file}`) : null;
+  if (!res?.ok) return Response.json({ error: { code: 'not_found', message: `no file /ort/${file.slice(0, 60)}`, allowed: Object.keys(BROWSER_ORT) } }, { status: 404 });
+  return new Response(res.body, { headers: { 'Content-Type': type!, 'Cache-Control': 'public, max-age=86400', 'Access-Control-Allow-Origin': '*' } });
+}
 let app: Hono | undefined;
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith('/ort/')) return browserOrt(env.ASSETS, path.slice('/ort/'.length));
     // Built on the first request: bindings arrive with requests. Sessions then live as long as the isolate.
     app ??= createApp({
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),

@@ -1,6 +1,7 @@
 /** GET /v1/models and /v1/models/{id}: what clients may know of each model, to pick one. */
 import { Hono } from 'hono';
-import type { Manifest } from '../../shared/manifest.js';
+import { GRAPH_ROLES, type Manifest } from '../../shared/manifest.js';
+import { HttpError } from '../errors.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { readQuery } from '../params.js';
 import { DEFAULT_GRID_SIZE } from '../query-schema.js';
@@ -27,6 +28,7 @@ export function publicModel(m: Manifest, origin: string) {
       sample: `${self}/sample.png?seed=1${cls}`,
       grid: `${self}/grid.png?seed=1&n=${DEFAULT_GRID_SIZE}`,
       interpolate: `${self}/interpolate.png?from=1&to=2&steps=8${cls}`,
+      ...Object.fromEntries(Object.keys(m.graphs).map((role) => [`${role}Graph`, `${self}/graphs/${role}.onnx`])),
     },
   };
 }
@@ -41,6 +43,26 @@ export function modelRoutes(registry: ModelRegistry): Hono {
   app.get('/:id', (c) => {
     readQuery(c, []);
     return c.json(publicModel(registry.get(c.req.param('id')).manifest, new URL(c.req.url).origin));
+  });
+
+  // The ONNX graphs themselves, for clients that run the model on the device (the playground, with WebGPU or
+  // WebAssembly); immutable per version, identified by their sha256.
+  app.get('/:id/graphs/:file', async (c) => {
+    readQuery(c, []);
+    const entry = registry.get(c.req.param('id'));
+    const file = c.req.param('file');
+    const role = GRAPH_ROLES.find((r) => `${r}.onnx` === file && entry.manifest.graphs[r]);
+    const roles = Object.keys(entry.manifest.graphs).map((r) => `${r}.onnx`);
+    if (!role) throw new HttpError(404, 'not_found', `model "${entry.id}" has no graph "${file.slice(0, 60)}"`, roles);
+    let bytes: Uint8Array;
+    try {
+      bytes = await registry.readGraph(entry, role);
+    } catch (err) {
+      throw new HttpError(503, 'model_unavailable', `model "${entry.id}" is unavailable: ${(err as Error).message}`);
+    }
+    const etag = `"${entry.manifest.graphs[role]!.sha256}"`;
+    if (c.req.header('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ETag: etag } });
+    return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'public, max-age=31536000, immutable', ETag: etag, 'X-Model-Version': entry.manifest.version } });
   });
   return app;
 }

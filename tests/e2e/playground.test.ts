@@ -91,6 +91,34 @@ describe('the playground page', () => {
     await page.screenshot({ path: `${ARTIFACTS}/playground-slider.png` });
   });
 
+  it('draws slider images on the device (WebGPU or WebAssembly), pixel for pixel what the edge draws, in under 16 ms', async () => {
+    await page.waitForFunction(() => document.querySelector('#engine')!.textContent !== 'edge API', undefined, { timeout: 30_000 });
+    const engine = await page.$eval('#engine', (e) => e.textContent);
+    expect(engine).toMatch(/^(WebGPU|WebAssembly) in this browser$/);
+    // Back to the seed's own latent, drawn on the device: the same pixels as the server's sample.png.
+    await page.click('#reset');
+    await page.waitForFunction(() => (document.querySelector('#sample') as HTMLImageElement).src.includes('/sample.png'));
+    const server = await pixels('#sample');
+    const src = await page.$eval('#sample', (i) => (i as HTMLImageElement).src);
+    await page.$eval('#sliders input[data-dim="0"]', (el) => el.dispatchEvent(new Event('input')));
+    await srcChange('#sample', src);
+    expect(await page.$eval('#sample', (i) => (i as HTMLImageElement).src.startsWith('data:image/png'))).toBe(true);
+    expect((await pixels('#sample')).hash).toBe(server.hash);
+    // A dozen slider moves: the median time of session.run for one image.
+    for (let k = 0; k < 12; k++) {
+      const before = await page.$eval('#sample', (i) => (i as HTMLImageElement).src);
+      await page.$eval('#sliders input[data-dim="1"]', (el, v) => {
+        (el as HTMLInputElement).value = String(v);
+        el.dispatchEvent(new Event('input'));
+      }, -2 + k * 0.3);
+      await srcChange('#sample', before);
+    }
+    const ms = Number(await page.$eval('body', (b) => (b as HTMLElement).dataset['computeMs']));
+    console.log(`playground: ${engine}, median ${ms} ms of compute per image`);
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(16);
+  });
+
   it('gives embed code whose URL returns the image shown', async () => {
     await page.click('#reset');
     await page.waitForFunction(() => (document.querySelector('#sample') as HTMLImageElement).src.includes('/sample.png'));
