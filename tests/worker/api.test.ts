@@ -174,3 +174,18 @@ describe('response cache (Cache API, keyed by model version)', () => {
     expect(a.headers.get('X-Seed')).not.toBe(b.headers.get('X-Seed'));
   });
 });
+
+describe('GET /v1/models/{id}/graphs/{role}.onnx', () => {
+  it('serves the graph the manifest names (sha256 checked), immutable, with its hash as ETag', async () => {
+    const res = await get('/graphs/generator.onnx');
+    expect(res.status).toBe(200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+    expect(digest).toBe(manifest.graphs.generator!.sha256);
+    expect(res.headers.get('ETag')).toBe(`"${digest}"`);
+    expect(res.headers.get('Cache-Control')).toContain('immutable');
+    expect((await get('/graphs/generator.onnx', { headers: { 'If-None-Match': `"${digest}"` } })).status).toBe(304);
+    const missing = await expectError(await get('/graphs/encoder.onnx'), 404, 'not_found');
+    expect((missing as unknown as { error: { allowed: string[] } }).error.allowed).toEqual(['generator.onnx']);
+  });
+});
