@@ -2,22 +2,15 @@
  * A small typed client of the edge API for apps: only `fetch`, `URL` and `TextDecoder`, so it runs in browsers,
  * Node 18+, Deno, Workers and React Native. Errors from the API become `EdgeApiError` carrying its code.
  */
-import type { Evaluation, LatentDistribution, ModelFamily } from './api-types.js';
+import type { Evaluation, LatentDistribution, Manifest } from './api-types.js';
 
-export interface ModelInfo {
-  id: string;
-  family: ModelFamily;
-  version: string;
-  createdAt: string;
-  description: string;
-  latent: { size: number; distribution: LatentDistribution };
-  classes: { count: number; labels: string[] };
-  image: { width: number; height: number; channels: number; pixelRange: string };
+/** What GET /v1/models says of a model: the public part of its manifest, its card and links. */
+export type ModelInfo = Pick<Manifest, 'id' | 'family' | 'version' | 'createdAt' | 'description' | 'latent' | 'classes' | 'image'> & {
   canEncode: boolean;
-  training: Record<string, unknown>;
+  training: Omit<Manifest['training'], 'config'>;
   evaluation: Evaluation | null;
   links: Record<string, string>;
-}
+};
 
 /** An image response: the PNG bytes and what drew them. */
 export interface PngResult {
