@@ -62,6 +62,10 @@ table { font-size: 13px; border-collapse: collapse; } td { padding: 1px 10px 1px
   <section class="card">
     <h2>Model card</h2>
     <div id="cardInfo"></div>
+    <div id="mapWrap" hidden>
+      <h2 style="margin-top:14px">Latent map (z0 across, z1 down; click to pick)</h2>
+      <img id="map" class="px" alt="decoded 8x8 grid of the 2-d latent space" style="cursor:crosshair">
+    </div>
     <div id="vae" hidden>
       <h2 style="margin-top:14px">Reconstruct (drop a picture)</h2>
       <div id="drop">Drop an image here, or <input id="file" type="file" accept="image/*"></div>
@@ -190,6 +194,19 @@ async function generate() {
   if (pending) { pending = false; generate(); }
 }
 
+/** A 2-d latent space decoded on an 8x8 grid over [-2, 2]^2 (Kingma & Welling's figure 4, on a linear grid). */
+const MAP = 8, SPAN = 2;
+const mapValue = (i) => -SPAN + (2 * SPAN * i) / (MAP - 1);
+async function showMap() {
+  const show = model.latent.size === 2;
+  $('mapWrap').hidden = !show;
+  if (!show) return;
+  const latents = [];
+  for (let r = 0; r < MAP; r++) for (let c = 0; c < MAP; c++) latents.push([mapValue(c), -mapValue(r)]);
+  const body = { latents, cols: MAP, ...(model.classes.count > 0 ? { classes: latents.map(() => cls()) } : {}) };
+  $('map').src = await blobUrl(await fetch(api('/generate'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+}
+
 function showCard() {
   const e = model.evaluation;
   const rows = [['family', model.family], ['version', model.version], ['trained', model.training.steps + ' steps, ' + model.training.epochs + ' epochs on ' + model.training.dataset]];
@@ -204,7 +221,7 @@ async function pickModel() {
   $('class').innerHTML = model.classes.labels.map((l, i) => '<option value="' + i + '">' + l + '</option>').join('');
   showCard();
   void loadEngine(); // in the background: the edge API draws until the device can
-  await render();
+  await Promise.all([render(), showMap()]);
 }
 
 async function reconstruct(file) {
@@ -220,6 +237,13 @@ async function reconstruct(file) {
 }
 
 $('model').addEventListener('change', pickModel);
+$('map').addEventListener('click', (e) => {
+  const box = $('map').getBoundingClientRect();
+  z[0] = -SPAN + (2 * SPAN * (e.clientX - box.left)) / box.width;
+  z[1] = SPAN - (2 * SPAN * (e.clientY - box.top)) / box.height;
+  buildSliders();
+  generate();
+});
 $('class').addEventListener('change', render);
 $('seed').addEventListener('change', render);
 $('random').addEventListener('click', () => { $('seed').value = Math.floor(Math.random() * 4294967295); render(); });

@@ -5,10 +5,12 @@ import manifest0 from './cgan-fashion/manifest.json';
 import manifest1 from './dcgan-fashion/manifest.json';
 import manifest2 from './gan-fashion/manifest.json';
 import manifest3 from './vae-fashion/manifest.json';
+import manifest4 from './vae2d-fashion/manifest.json';
 
 export const bundledManifests: BundledManifest[] = [
   { dir: 'cgan-fashion', manifest: manifest0 },
   { dir: 'dcgan-fashion', manifest: manifest1 },
   { dir: 'gan-fashion', manifest: manifest2 },
   { dir: 'vae-fashion', manifest: manifest3 },
+  { dir: 'vae2d-fashion', manifest: manifest4 },
 ];

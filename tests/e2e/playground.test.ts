@@ -131,6 +131,23 @@ describe('the playground page', () => {
     expect(a).toEqual(b);
   });
 
+  it('maps a 2-d VAE latent space, and a click on the map draws that latent', async () => {
+    const vae = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await vae.goto(`${worker.base}/?model=vae2d-fashion`);
+    await vae.waitForSelector('body[data-ready=true]');
+    await vae.waitForFunction(() => (document.querySelector('#map') as HTMLImageElement).naturalWidth > 0);
+    expect(await vae.$eval('#map', (i) => (i as HTMLImageElement).naturalWidth)).toBe(8 * 28);
+    const before = await vae.$eval('#sample', (i) => (i as HTMLImageElement).src);
+    const box = (await vae.$('#map'))!;
+    await box.click({ position: { x: 10, y: 10 } }); // top left: z = (-2, 2) roughly
+    await vae.waitForFunction((b) => (document.querySelector('#sample') as HTMLImageElement).src !== b, before);
+    const z = await vae.$$eval('#sliders span:nth-child(3n)', (spans) => spans.slice(0, 2).map((s) => Number(s.textContent)));
+    expect(z[0]).toBeLessThan(-1.5);
+    expect(z[1]).toBeGreaterThan(1.5);
+    await vae.screenshot({ path: `${ARTIFACTS}/playground-vae-map.png`, fullPage: true });
+    await vae.close();
+  });
+
   it('fits a phone screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     await phone.goto(`${worker.base}/?model=cgan-fashion`);
