@@ -158,6 +158,8 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
     let windowSteps = 0;
     let speed = 0;
     while (meta.step < totalSteps && !stop) {
+      // A step is synchronous: let the event loop run between steps, so a Ctrl-C is seen within one step.
+      await new Promise((resolve) => setImmediate(resolve));
       const epochBefore = Math.floor(cursor.batchesSeen / perEpoch);
       const losses = model.step(nextBatch, stepRng);
       const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));

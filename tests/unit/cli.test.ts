@@ -67,10 +67,11 @@ describe('CLI processes', () => {
     let data = DEFAULT_DATA_DIR;
     if (!existsSync(data)) {
       data = tempDir('sigdata');
-      writeSyntheticSplit(data, 'train', 256);
+      writeSyntheticSplit(data, 'train', 4096);
     }
     const out = join(tempDir('sig'), 'run');
-    const args = ['--import', 'tsx', 'trainer/train.ts', '--data', data, '--out', out, '--steps', '100000', '--limit', '256', '--batch-size', '32',
+    // 4096 images: 128 steps per epoch, so a stop that waited for the epoch's end (and its await) would show.
+    const args = ['--import', 'tsx', 'trainer/train.ts', '--data', data, '--out', out, '--steps', '100000', '--limit', '4096', '--batch-size', '32', '--eval-n', '0',
       '--generator-channels', '16,8', '--discriminator-channels', '8,16', '--latent-size', '8', '--checkpoint-every', '100000'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -86,7 +87,8 @@ describe('CLI processes', () => {
     expect(stderr).toMatch(/interrupted: checkpoint saved at step (\d+); continue with --resume/);
     const saved = (await loadCheckpoint<RunMeta>(out))!;
     expect(saved.meta.step).toBeGreaterThan(0);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'trainer/train.ts', '--out', out, '--resume', '--steps', String(saved.meta.step + 2)], { encoding: 'utf8', timeout: 60_000 });
+    expect(saved.meta.step).toBeLessThan(64); // seen between steps, not at the end of the epoch
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'trainer/train.ts', '--out', out, '--resume', '--eval-n', '0', '--steps', String(saved.meta.step + 2)], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`resumed ${out} at step ${saved.meta.step}/${saved.meta.step + 2}`);
     expect((await loadCheckpoint<RunMeta>(out))!.meta.step).toBe(saved.meta.step + 2);
