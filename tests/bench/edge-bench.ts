@@ -45,7 +45,8 @@ export interface LoadResults {
 }
 
 async function ortNode(dir: string, m: Manifest, batch: number, runs: number): Promise<number> {
-  const session = await ort.InferenceSession.create(readFileSync(`models/${dir}/${m.graphs.generator!.file}`));
+  // One thread, as in the isolate: the ratio compares the runtimes, not the core counts.
+  const session = await ort.InferenceSession.create(readFileSync(`models/${dir}/${m.graphs.generator!.file}`), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const z = new ort.Tensor('float32', latentsForSeed(1, batch, m.latent.size, m.latent.distribution), [batch, m.latent.size]);
   const times: number[] = [];
   for (let i = 0; i < runs + 3; i++) {
@@ -65,7 +66,7 @@ export function mixedRequest(i: number): RequestSpec {
   const models = manifests.map((m) => m.manifest);
   const m = models[i % models.length]!;
   const cls = m.classes.count > 0 ? `&class=${i % m.classes.count}` : '';
-  const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (body: unknown): RequestSpec["init"] => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   switch (i % 10) {
     case 0: case 1: case 2:
       return { path: `/v1/models/${m.id}/sample.png?seed=${100_000 + i}${cls}` };

@@ -1,8 +1,16 @@
 /** Runs requests against a local server with a fixed concurrency and records each latency and status. */
+import { Agent, fetch } from 'undici';
+
+/**
+ * Keep-alive connections are dropped by the client after 1 s idle, before the server (Node's http, 5 s) closes
+ * them: otherwise a connection left idle between two phases of a benchmark can be reused just as the server
+ * closes it, and the request fails on the client with "other side closed" though the server did nothing wrong.
+ */
+const agent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
 
 export interface RequestSpec {
   path: string;
-  init?: RequestInit;
+  init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array };
 }
 
 export interface LoadResult {
@@ -28,7 +36,7 @@ export async function runLoad(base: string, count: number, concurrency: number, 
       const { path, init } = make(i);
       const t0 = performance.now();
       try {
-        const res = await fetch(`${base}${path}`, init);
+        const res = await fetch(`${base}${path}`, { ...init, dispatcher: agent });
         const body = await res.arrayBuffer();
         latencies.push(performance.now() - t0);
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -36,7 +44,7 @@ export async function runLoad(base: string, count: number, concurrency: number, 
         if (timing) serverTimings.push(timing);
         if (res.status >= 400 && errors.length < 10) errors.push(`${init?.method ?? 'GET'} ${path} -> ${res.status} ${new TextDecoder().decode(body.slice(0, 200))}`);
       } catch (err) {
-        if (errors.length < 10) errors.push(`${path}: ${(err as Error).message}`);
+        if (errors.length < 10) errors.push(`${path}: ${(err as Error).message} (${String((err as { cause?: unknown }).cause)})`);
         statuses.set(0, (statuses.get(0) ?? 0) + 1);
       }
       done++;

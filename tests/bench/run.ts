@@ -36,7 +36,7 @@ function targets(edge?: EdgeResults, trainer?: TrainerResult[], bundle?: { gzipK
     add('sample.png, distinct seeds, sequential p99', edge.sample.sequential.p99, 'ms', '<= 25', edge.sample.sequential.p99 <= 25);
     add('sample.png, repeated seed (cache) p50', edge.sample.repeatedSeed.p50, 'ms', '<= 3', edge.sample.repeatedSeed.p50 <= 3);
     add('grid.png n=64 p50 / in-isolate inference (batch 64)', edge.ratios.grid64EndToEndOverInference, 'x', '<= 1.3', edge.ratios.grid64EndToEndOverInference <= 1.3);
-    add('in-isolate inference / onnxruntime-node, batch 64', edge.ratios.inIsolateOverNodeBatch64, 'x', '<= 3', edge.ratios.inIsolateOverNodeBatch64 <= 3);
+    add('in-isolate inference / onnxruntime-node (1 thread), batch 64', edge.ratios.inIsolateOverNodeBatch64, 'x', '<= 3', edge.ratios.inIsolateOverNodeBatch64 <= 3);
     add('cold start: isolate up to first image (ORT init, session, first inference)', edge.firstImageMs, 'ms', '<= 1500', edge.firstImageMs <= 1500);
     add('cold start: wrangler dev process start to first image', edge.coldStartMs, 'ms', '<= 1500', edge.coldStartMs <= 1500);
     if (edge.load) {
@@ -62,7 +62,7 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
     lines.push(row('grid.png n=64, sequential', e.grid64.sequential), row('grid.png n=64, concurrency 8', e.grid64.c8), row('grid.png n=64, concurrency 32', e.grid64.c32));
     lines.push('', '| inference | batch 1 | batch 64 |', '|---|---|---|');
     lines.push(`| in the isolate (onnxruntime-web, wasm), ms | ${e.inIsolate.batch1InferMs} | ${e.inIsolate.batch64InferMs} |`);
-    lines.push(`| onnxruntime-node, same graph, ms | ${e.onnxruntimeNode.batch1Ms} | ${e.onnxruntimeNode.batch64Ms} |`);
+    lines.push(`| onnxruntime-node, same graph, 1 thread, ms | ${e.onnxruntimeNode.batch1Ms} | ${e.onnxruntimeNode.batch64Ms} |`);
     lines.push(`| tiling + PNG encoding in the isolate, ms | ${e.inIsolate.batch1PngMs} | ${e.inIsolate.batch64PngMs} |`);
     lines.push('', `Cold start: ${e.coldStartMs} ms from \`wrangler dev\` process start to the first image (bundling and workerd boot included), ${e.firstImageMs} ms from the worker's first answer; workerd memory ${e.memoryMiB.afterBenchRss} MiB RSS after the latency runs, peak ${e.memoryMiB.peak} MiB.`);
     if (e.load) lines.push(`Load test: ${e.load.requests} requests over all public routes at concurrency ${e.load.concurrency}: statuses ${JSON.stringify(e.load.statuses)}, p50 ${e.load.latency.p50} ms, p99 ${e.load.latency.p99} ms, ${e.load.latency.perSecond} req/s; isolate heap in use per tenth ${e.load.isolateHeapUsedMiB.join(', ')} MiB; workerd process RSS per tenth ${e.load.rssMiB.join(', ')} MiB (wrangler dev's process, which also grows when the isolate does not).`);
