@@ -24,7 +24,7 @@ export interface AppOptions {
   runtime: InferenceRuntime;
   /** Per-client limits on the public API (the worker passes its rate-limiting binding). */
   rateLimit?: RateLimitOptions;
-  /** Where seeded responses are kept (the worker passes an isolate MemoryCache). */
+  /** Where seeded responses are kept (the worker passes an isolate LRU in front of `caches.default`). */
   cache?: ResponseCache;
   /** Origins browsers may call the public API from: ['*'] (the default) or an allowlist. */
   corsOrigins?: string[];

@@ -10,7 +10,7 @@ import { createApp } from './app.js';
 import type { ModelSource } from './model-source.js';
 import { createOrtWebRuntime } from './ort-web-runtime.js';
 import type { RateLimiter } from './rate-limit.js';
-import { MemoryCache } from './response-cache.js';
+import { layeredCache, MemoryCache, type ResponseCache } from './response-cache.js';
 
 export interface Env {
   ASSETS: Fetcher;
@@ -63,9 +63,7 @@ export default {
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
       runtime,
       corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
-      // Seeded responses in the isolate's memory only: a Cache API lookup cost ~6 ms per miss in `npm run bench`
-      // (sample.png p50 12.4 ms with it, 6.1 ms without), more than drawing the image (1-3 ms).
-      cache: new MemoryCache(8 << 20),
+      cache: layeredCache(new MemoryCache(8 << 20), (caches as unknown as { default: ResponseCache }).default),
       ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: Number(env.RATE_LIMIT ?? 0), periodSeconds: Number(env.RATE_LIMIT_PERIOD ?? 60) } } : {}),
     });
     return app.fetch(request, env, ctx);

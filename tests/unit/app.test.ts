@@ -71,9 +71,9 @@ describe('createApp', () => {
   });
 });
 
-describe('MemoryCache (the isolate LRU of seeded responses)', () => {
+describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
   it('returns copies, evicts least recently used entries past its byte bound, and skips oversized bodies', async () => {
-    const { MemoryCache } = await import('../../edge/response-cache.js');
+    const { MemoryCache, layeredCache } = await import('../../edge/response-cache.js');
     const cache = new MemoryCache(1000);
     const key = (k: string) => new Request(`https://c.test/${k}`);
     const body = (n: number, v: number) => new Response(new Uint8Array(n).fill(v), { headers: { ETag: `"${v}"` } });
@@ -92,5 +92,10 @@ describe('MemoryCache (the isolate LRU of seeded responses)', () => {
     await cache.put(key('big'), body(300, 6)); // more than a quarter of the bound: not kept
     expect(await cache.match(key('big'))).toBeUndefined();
 
+    const second = new MemoryCache(10_000);
+    await second.put(key('x'), body(10, 9));
+    const layered = layeredCache(new MemoryCache(10_000), second);
+    expect(new Uint8Array(await (await layered.match(key('x')))!.arrayBuffer())[0]).toBe(9);
+    expect(await layered.match(key('y'))).toBeUndefined();
   });
 });
