@@ -2,7 +2,7 @@
  * Command-line options of `npm run train`. Every key of a family's config is also a flag (camelCase key ->
  * --kebab-case flag), typed by its default: so a new config field is a new flag with no code here.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DEFAULT_DATA_DIR } from './data/idx.js';
 import { FAMILIES } from './families.js';
@@ -50,6 +50,24 @@ const COMMON = {
   'until-plateau': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
+
+/** node:util's parseArgs (strict), its errors turned into one-line UsageErrors: every CLI parses flags with it. */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>({ strict: true, ...config });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!);
+  }
+}
+
+/** An integer flag value in [min, max] (any integer notation Number reads, e.g. 1e3). */
+export function intFlag(flag: string, value: string | undefined, min: number, max = Infinity): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag} must be an integer ${max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`}, got "${value}"`);
+  }
+  return n;
+}
 
 function positiveInt(flag: string, value: string | undefined, min = 1): number | undefined {
   if (value === undefined) return undefined;
@@ -111,12 +129,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     for (const [key, example] of Object.entries(family.defaults)) familyFlags.set(kebab(key), { key, example });
   }
   const options = { ...COMMON, ...Object.fromEntries([...familyFlags.keys()].map((f) => [f, { type: 'string' as const }])) };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]!);
-  }
+  const parsed = parseFlags({ args: argv, options, allowPositionals: false });
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v['help']) return null;
   const model = v['model'] as string;

@@ -6,11 +6,10 @@
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { selectBackend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runCli } from './cli-main.js';
-import { UsageError } from './cli-options.js';
+import { parseFlags, UsageError } from './cli-options.js';
 import { FAMILIES } from './families.js';
 import { restoreRun, type RunMeta } from './run-state.js';
 import { writeFileAtomic } from './fs-atomic.js';
@@ -100,12 +99,7 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split('\n')[0]!);
-    }
+    const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' } } });
     if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]');
     const { out, id, description } = parsed.values;
     if (id !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new UsageError(`--id must be lowercase letters, digits and '-', got "${id}"`);

@@ -1,7 +1,7 @@
 /**
  * `npm run train`: config, data, model, resume, loop, samples, checkpoint, in that order.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tf } from './tf.js';
@@ -17,7 +17,7 @@ import { writeGrid, writeReconstructionGrid, type GridSpec } from './samples.js'
 import { writeFileAtomic } from './fs-atomic.js';
 import { runCli } from './cli-main.js';
 import { createEpochEvaluator, EVALS_FILE, type EvalRecord } from './eval/epoch-eval.js';
-import { writeReport } from './eval/report.js';
+import { readJsonLines, writeReport } from './eval/report.js';
 import { SeededRandom } from '../shared/rng.js';
 import { bytesToPixels } from '../shared/pixels.js';
 
@@ -113,7 +113,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
 
   // Numbers: FCD and friends after every epoch, from the classifier (trainer/eval/), when it fits the data.
   const evaluator = await createEpochEvaluator({ n: opts.evalN, seed, dataDir, image: data.shape, latent, pixelRange: family.pixelRange, classCount: model.exports.reduce((k, e) => Math.max(k, e.classCount ?? 0), 0), runDir }, log);
-  const evals = await readEvals(runDir);
+  const evals = await readJsonLines<EvalRecord>(join(runDir, EVALS_FILE));
   const measure = async (epoch: number) => {
     const r = await evaluator!.measure(model, { step: meta.step, epoch });
     log(`\nepoch ${epoch}: FCD ${r.fcd.toFixed(3)} (real-vs-real ${r.fcdRealReference.toFixed(3)}), classifier score ${r.classifierScore.toFixed(3)}${r.classAccuracy !== undefined ? `, class accuracy ${(100 * r.classAccuracy).toFixed(1)}%` : ''} (N = ${r.n})`);
@@ -213,13 +213,6 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   return meta;
 }
 
-async function readEvals(runDir: string): Promise<EvalRecord[]> {
-  try {
-    return (await readFile(join(runDir, EVALS_FILE), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as EvalRecord);
-  } catch {
-    return [];
-  }
-}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {

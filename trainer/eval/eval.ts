@@ -5,9 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { runCli } from '../cli-main.js';
-import { UsageError } from '../cli-options.js';
+import { intFlag, parseFlags, UsageError } from '../cli-options.js';
 import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { Classifier } from './classifier-runtime.js';
@@ -113,30 +112,19 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
 }
 
 export function parseEvalArgs(argv: string[]): EvalOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        n: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, 'iwae-k': { type: 'string', default: '500' }, 'iwae-n': { type: 'string', default: '1000' },
-        data: { type: 'string', default: DEFAULT_DATA_DIR }, classifier: { type: 'string', default: CLASSIFIER_DIR }, 'dry-run': { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]!);
-  }
+  const parsed = parseFlags({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      n: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, 'iwae-k': { type: 'string', default: '500' }, 'iwae-n': { type: 'string', default: '1000' },
+      data: { type: 'string', default: DEFAULT_DATA_DIR }, classifier: { type: 'string', default: CLASSIFIER_DIR }, 'dry-run': { type: 'boolean', default: false },
+    },
+  });
   if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run eval -- MODEL_DIR [--n 10000] [--seed 1] [--iwae-k 500] [--iwae-n 1000] [--data DIR] [--classifier DIR] [--dry-run]');
   const v = parsed.values;
-  const int = (name: string, s: string | undefined, min: number, max: number) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got "${s}"`);
-    return n;
-  };
   return {
-    modelDir: parsed.positionals[0]!, n: int('n', v.n, 2, 1_000_000), seed: int('seed', v.seed, 0, 0xffffffff), iwaeK: int('iwae-k', v['iwae-k'], 1, 100_000),
-    iwaeN: int('iwae-n', v['iwae-n'], 1, 1_000_000), data: v.data!, classifierDir: v.classifier!, write: !v['dry-run'],
+    modelDir: parsed.positionals[0]!, n: intFlag('n', v.n, 2, 1_000_000), seed: intFlag('seed', v.seed, 0, 0xffffffff), iwaeK: intFlag('iwae-k', v['iwae-k'], 1, 100_000),
+    iwaeN: intFlag('iwae-n', v['iwae-n'], 1, 1_000_000), data: v.data!, classifierDir: v.classifier!, write: !v['dry-run'],
   };
 }
 

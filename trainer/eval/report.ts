@@ -9,12 +9,11 @@ import { pathToFileURL } from 'node:url';
 import { runCli } from '../cli-main.js';
 import { UsageError } from '../cli-options.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { lineChart, type Series } from './chart.js';
+import { escapeMarkup, lineChart, type Series } from './chart.js';
 import { EVALS_FILE, type EvalRecord } from './epoch-eval.js';
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
-async function readJsonLines<T>(path: string): Promise<T[]> {
+/** The records of a JSON-lines file; none when it does not exist yet. */
+export async function readJsonLines<T>(path: string): Promise<T[]> {
   try {
     return (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
   } catch {
@@ -50,24 +49,24 @@ export async function writeReport(runDir: string, log: (line: string) => void = 
 
   const last = steps.at(-1);
   const final = evals.at(-1);
-  const row = (k: string, v: unknown) => `<tr><th>${escape(k)}</th><td>${escape(typeof v === 'number' ? String(Number(v.toPrecision(6))) : JSON.stringify(v))}</td></tr>`;
+  const row = (k: string, v: unknown) => `<tr><th>${escapeMarkup(k)}</th><td>${escapeMarkup(typeof v === 'number' ? String(Number(v.toPrecision(6))) : JSON.stringify(v))}</td></tr>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(config.family)} run report: ${escape(runDir)}</title>
+<title>${escapeMarkup(config.family)} run report: ${escapeMarkup(runDir)}</title>
 <style>
 body { font: 14px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #111; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; } th, td { border-bottom: 1px solid #ddd; padding: 2px 12px 2px 0; text-align: left; vertical-align: top; }
 .charts, .grids { display: flex; flex-wrap: wrap; gap: 1rem; } svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figure { margin: 0; } figure img { image-rendering: pixelated; width: 224px; border: 1px solid #ddd; } figcaption { font-size: 12px; color: #555; }
 </style></head><body>
-<h1>${escape(config.family)}: <code>${escape(runDir)}</code></h1>
+<h1>${escapeMarkup(config.family)}: <code>${escapeMarkup(runDir)}</code></h1>
 <table>${row('steps', last?.['step'] ?? 0)}${row('epochs', last ? Number(last['epoch']!.toFixed(2)) : 0)}${row('wall time (s)', last ? Math.round(last['time']!) : 0)}${row('batch size', config.batchSize)}${row('seed', config.seed)}${row('config', config.config)}</table>
 <h2>Final numbers</h2>
 ${final ? `<table>${row('FCD', final.fcd)}${row('FCD real vs real (floor at this N)', final.fcdRealReference)}${row('classifier score', final.classifierScore)}${final.classAccuracy !== undefined ? row('class accuracy', final.classAccuracy) : ''}${row('samples (N)', final.n)}${row('predicted-class histogram', final.classHistogram)}</table>` : '<p>No evaluation recorded (no classifier in eval/classifier, or --eval-n 0).</p>'}
 <h2>Curves</h2>
 <div class="charts">${losses}${evals.length > 0 ? fcd + score + classAcc : ''}</div>
 <h2>Sample grids</h2>
-<div class="grids">${grids.map((g) => `<figure><img src="samples/${escape(g)}" alt="${escape(g)}" loading="lazy"><figcaption>${escape(g.replace('.png', ''))}</figcaption></figure>`).join('\n')}</div>
+<div class="grids">${grids.map((g) => `<figure><img src="samples/${escapeMarkup(g)}" alt="${escapeMarkup(g)}" loading="lazy"><figcaption>${escapeMarkup(g.replace('.png', ''))}</figcaption></figure>`).join('\n')}</div>
 </body></html>
 `;
   const path = join(runDir, 'report.html');

@@ -7,13 +7,12 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { tf } from '../tf.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { loadCheckpoint, saveCheckpoint, type NamedArray } from '../checkpoint.js';
 import { runCli } from '../cli-main.js';
-import { UsageError } from '../cli-options.js';
+import { intFlag, parseFlags, UsageError } from '../cli-options.js';
 import { DEFAULT_DATA_DIR, loadImageDataset, type ImageDataset } from '../data/idx.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { Network } from '../nn/network.js';
@@ -205,29 +204,18 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
 }
 
 export function parseClassifierArgs(argv: string[]): ClassifierOptions {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        epochs: { type: 'string', default: '6' }, 'batch-size': { type: 'string', default: '128' }, validation: { type: 'string', default: '5000' },
-        seed: { type: 'string', default: '1' }, out: { type: 'string', default: 'runs/classifier' }, export: { type: 'string', default: CLASSIFIER_DIR },
-        data: { type: 'string', default: DEFAULT_DATA_DIR }, limit: { type: 'string' }, resume: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]!);
-  }
-  const int = (name: string, s: string | undefined, min: number) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${s}"`);
-    return n;
-  };
+  const v = parseFlags({
+    args: argv,
+    options: {
+      epochs: { type: 'string', default: '6' }, 'batch-size': { type: 'string', default: '128' }, validation: { type: 'string', default: '5000' },
+      seed: { type: 'string', default: '1' }, out: { type: 'string', default: 'runs/classifier' }, export: { type: 'string', default: CLASSIFIER_DIR },
+      data: { type: 'string', default: DEFAULT_DATA_DIR }, limit: { type: 'string' }, resume: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' },
+    },
+  }).values;
   if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend!)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${v.backend}"`);
   return {
-    epochs: int('epochs', v.epochs, 1), batchSize: int('batch-size', v['batch-size'], 1), validation: int('validation', v.validation, 1), seed: int('seed', v.seed, 0),
-    out: v.out!, export: v.export!, data: v.data!, ...(v.limit !== undefined ? { limit: int('limit', v.limit, 1) } : {}), resume: v.resume!,
+    epochs: intFlag('epochs', v.epochs, 1), batchSize: intFlag('batch-size', v['batch-size'], 1), validation: intFlag('validation', v.validation, 1), seed: intFlag('seed', v.seed, 0),
+    out: v.out!, export: v.export!, data: v.data!, ...(v.limit !== undefined ? { limit: intFlag('limit', v.limit, 1) } : {}), resume: v.resume!,
     backend: v.backend as BackendChoice, config: classifierDefaults,
   };
 }
