@@ -8,14 +8,18 @@ import { cors } from 'hono/cors';
 import { openApiDocument, DOCS_PAGE } from './openapi.js';
 import { PLAYGROUND_PAGE } from './playground.js';
 import { readQuery } from './params.js';
-import { notFound, onError } from './errors.js';
+import { waitUntilOf } from './context.js';
+import { HttpError, notFound, onError } from './errors.js';
 import { ModelRegistry } from './model-registry.js';
 import type { ModelSource } from './model-source.js';
+import type { ModelStore } from './model-store.js';
+import { ModelSync } from './model-sync.js';
 import type { InferenceRuntime } from './runtime.js';
 import { rateLimit, type RateLimitOptions } from './rate-limit.js';
 import { responseCache, type ResponseCache } from './response-cache.js';
 import { imageRoutes } from './routes/images.js';
 import { latentRoutes } from './routes/latents.js';
+import { adminRoutes } from './routes/admin.js';
 import { modelRoutes } from './routes/models.js';
 import { vaeRoutes } from './routes/vae.js';
 
@@ -28,13 +32,33 @@ export interface AppOptions {
   cache?: ResponseCache;
   /** Origins browsers may call the public API from: ['*'] (the default) or an allowlist. */
   corsOrigins?: string[];
+  /**
+   * The R2 model registry: versions activated there override the bundled models of the same id, followed within
+   * `syncSeconds` (default 30). With `adminToken` too, the admin API under /v1/admin/ manages it.
+   */
+  store?: ModelStore;
+  syncSeconds?: number;
+  adminToken?: string;
 }
 
-export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'] }: AppOptions) {
+export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
+  const sync = store ? new ModelSync(registry, store, { intervalMs: syncSeconds * 1000 }) : null;
   const app = new Hono();
   app.onError(onError);
   app.notFound(notFound);
+  if (sync) {
+    app.use('*', async (c, next) => {
+      await sync.beforeRequest(waitUntilOf(c));
+      await next();
+    });
+  }
+  if (store && sync && adminToken) app.route('/v1/admin', adminRoutes({ token: adminToken, store, registry, sync, runtime }));
+  else {
+    app.all('/v1/admin/*', () => {
+      throw new HttpError(404, 'not_found', 'the admin API is disabled: it needs the MODELS R2 bucket binding and the ADMIN_TOKEN secret (see README)');
+    });
+  }
   // CORS first, so that preflights and errors (429 included) carry the headers a browser needs to read them.
   app.use('/v1/*', cors({
     origin: corsOrigins.includes('*') ? '*' : corsOrigins,

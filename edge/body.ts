@@ -11,12 +11,12 @@ function requireType(c: Context, type: string): void {
   if (got !== type) throw new HttpError(415, 'unsupported_media_type', `Content-Type must be ${type}, got "${got || '(none)'}"`, [type]);
 }
 
-/** The raw body, refusing more than MAX_BODY_BYTES whether or not Content-Length says so. */
-export async function readBody(c: Context, type: string): Promise<Uint8Array> {
+/** The raw body, refusing more than `maxBytes` whether or not Content-Length says so. */
+export async function readBody(c: Context, type: string, maxBytes: number = MAX_BODY_BYTES): Promise<Uint8Array> {
   requireType(c, type);
-  const tooLarge = () => new HttpError(413, 'payload_too_large', `request body must be at most ${MAX_BODY_BYTES} bytes`, { maxBytes: MAX_BODY_BYTES });
+  const tooLarge = () => new HttpError(413, 'payload_too_large', `request body must be at most ${maxBytes} bytes`, { maxBytes });
   const declared = Number(c.req.header('Content-Length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > maxBytes) throw tooLarge();
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -26,7 +26,7 @@ export async function readBody(c: Context, type: string): Promise<Uint8Array> {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
-    if (total > MAX_BODY_BYTES) {
+    if (total > maxBytes) {
       await reader.cancel();
       throw tooLarge();
     }

@@ -12,6 +12,9 @@ export const ERROR_CODES = [
   'not_supported',
   'model_unavailable',
   'rate_limited',
+  'unauthorized',
+  'conflict',
+  'invalid_model',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,9 +1,12 @@
 /**
- * The models an isolate serves: manifests validated once at start, graph sessions created on first use and then
- * reused. A model whose manifest or graph is bad is unavailable (503) on its own; the others keep serving.
+ * The models an isolate serves. Bundled models are validated once at start; a version from the R2 registry
+ * (model-sync.ts) is loaded and warmed beside the one serving, then takes over its id in one step, so a request
+ * is served wholly by the version it started with. Sessions are per (id, version) and created once. A model whose
+ * manifest or graph is bad is unavailable (503) on its own; the others keep serving.
  */
 import { validateManifest, imageGraphRole, type GraphRole, type Manifest } from '../shared/manifest.js';
 import { HttpError } from './errors.js';
+import { sha256Hex } from './hash.js';
 import type { ModelSource } from './model-source.js';
 import type { InferenceRuntime, InferenceSession } from './runtime.js';
 
@@ -12,63 +15,74 @@ export interface ModelEntry {
   manifest: Manifest | null;
   /** Why the model cannot serve, if it cannot. */
   problem: string | null;
+  /** Where it came from: built into the deployment, or a version of the R2 registry. */
+  origin: 'bundled' | 'registry';
   source: ModelSource;
   sessions: Map<GraphRole, Promise<InferenceSession>>;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** A model that passed validation: what routes work with. */
 export type ServedModel = ModelEntry & { manifest: Manifest };
 
+/** Registry versions kept warm per id after they stop serving (a rollback to them is instant). */
+const KEEP_WARM = 1;
+/** A retired version's sessions are released only this long after it stopped serving: requests still using it finish first. */
+const RELEASE_GRACE_MS = 60_000;
+
 export class ModelRegistry {
-  private readonly entries = new Map<string, ModelEntry>();
+  private readonly bundled = new Map<string, ModelEntry>();
+  /** Registry versions serving now, overriding a bundled model of the same id. */
+  private readonly live = new Map<string, ModelEntry>();
+  /** Registry versions that served before, newest last, with when they stopped. */
+  private retired: { entry: ServedModel; at: number }[] = [];
 
   constructor(
     models: ModelSource[],
     private readonly runtime: InferenceRuntime,
+    private readonly now: () => number = Date.now,
   ) {
     for (const m of models) {
       const raw = m.manifest as { id?: unknown } | null;
       const id = typeof raw?.id === 'string' ? raw.id : null;
       try {
         const manifest = validateManifest(m.manifest);
-        if (this.entries.has(manifest.id)) throw new Error(`duplicate model id "${manifest.id}"`);
-        this.entries.set(manifest.id, { id: manifest.id, manifest, problem: null, source: m, sessions: new Map() });
+        if (this.bundled.has(manifest.id)) throw new Error(`duplicate model id "${manifest.id}"`);
+        this.bundled.set(manifest.id, { id: manifest.id, manifest, problem: null, origin: 'bundled', source: m, sessions: new Map() });
       } catch (err) {
         console.error(`model ${id ?? '(no id)'} rejected: ${(err as Error).message}`);
-        if (id && !this.entries.has(id)) this.entries.set(id, { id, manifest: null, problem: (err as Error).message, source: m, sessions: new Map() });
+        if (id && !this.bundled.has(id)) this.bundled.set(id, { id, manifest: null, problem: (err as Error).message, origin: 'bundled', source: m, sessions: new Map() });
       }
     }
   }
 
+  private entry(id: string): ModelEntry | undefined {
+    return this.live.get(id) ?? this.bundled.get(id);
+  }
+
   /** Models that can serve, in id order. */
   available(): Manifest[] {
-    return [...this.entries.values()].filter((e) => e.manifest && !e.problem).map((e) => e.manifest!).sort((a, b) => a.id.localeCompare(b.id));
+    return this.ids().map((id) => this.entry(id)!).filter((e) => e.manifest && !e.problem).map((e) => e.manifest!);
   }
 
   /** The version a healthy model `id` serves, or undefined. */
   versionOf(id: string): string | undefined {
-    const e = this.entries.get(id);
+    const e = this.entry(id);
     return e?.manifest && !e.problem ? e.manifest.version : undefined;
   }
 
   ids(): string[] {
-    return [...this.entries.keys()].sort();
+    return [...new Set([...this.bundled.keys(), ...this.live.keys()])].sort();
   }
 
   /** The model `id`, or a 404 naming the known ones, or a 503 if it is known but broken. */
   get(id: string): ServedModel {
-    const e = this.entries.get(id);
+    const e = this.entry(id);
     if (!e) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
     if (!e.manifest || e.problem) throw new HttpError(503, 'model_unavailable', `model "${id}" is unavailable: ${e.problem}`);
     return e as ServedModel;
   }
 
-  /** The session of the model's image graph (or another role), created once per isolate. */
+  /** The session of the model's image graph (or another role), created once per (id, version). */
   session(entry: ServedModel, role: GraphRole = imageGraphRole(entry.manifest.family)): Promise<InferenceSession> {
     let s = entry.sessions.get(role);
     if (!s) {
@@ -99,5 +113,68 @@ export class ModelRegistry {
     const digest = await sha256Hex(graph);
     if (digest !== spec.sha256) throw new Error(`${spec.file} sha256 is ${digest}, manifest says ${spec.sha256}`);
     return graph;
+  }
+
+  // --- Registry versions (driven by model-sync.ts) ---
+
+  /** The registry version serving `id`, or null when the bundled model (or nothing) serves it. */
+  liveVersion(id: string): string | null {
+    return this.live.get(id)?.manifest?.version ?? null;
+  }
+
+  hasBundled(id: string): boolean {
+    return this.bundled.has(id);
+  }
+
+  liveIds(): string[] {
+    return [...this.live.keys()];
+  }
+
+  /**
+   * Loads registry version `version` of `id` without serving it: validates the manifest, reads and checks the
+   * image graph and opens its session. Reuses a warm retired entry. Throws if the version cannot serve.
+   */
+  async prepare(id: string, version: string, source: ModelSource): Promise<ServedModel> {
+    const warm = this.retired.find((r) => r.entry.id === id && r.entry.manifest.version === version && !r.entry.problem);
+    if (warm) return warm.entry;
+    const manifest = validateManifest(source.manifest);
+    if (manifest.id !== id || manifest.version !== version) throw new Error(`stored manifest says ${manifest.id}@${manifest.version}, expected ${id}@${version}`);
+    const entry: ServedModel = { id, manifest, problem: null, origin: 'registry', source, sessions: new Map() };
+    await this.session(entry);
+    return entry;
+  }
+
+  /** Serves `entry` for its id from the next request on (one Map write: a request sees the old or the new). */
+  promote(entry: ServedModel): void {
+    this.retire(entry.id);
+    this.retired = this.retired.filter((r) => r.entry !== entry);
+    this.live.set(entry.id, entry);
+  }
+
+  /** Back to the bundled model of `id` (or to no model if none is bundled). */
+  demote(id: string): void {
+    this.retire(id);
+  }
+
+  private retire(id: string): void {
+    const old = this.live.get(id);
+    if (old?.manifest) {
+      this.live.delete(id);
+      this.retired.push({ entry: old as ServedModel, at: this.now() });
+    }
+    this.sweep();
+  }
+
+  /** Releases retired versions beyond KEEP_WARM per id, once nothing can still be using them. */
+  sweep(): void {
+    const keep: typeof this.retired = [];
+    const seen = new Map<string, number>();
+    for (const r of [...this.retired].reverse()) {
+      const n = (seen.get(r.entry.id) ?? 0) + 1;
+      seen.set(r.entry.id, n);
+      if (n <= KEEP_WARM || this.now() - r.at < RELEASE_GRACE_MS) keep.unshift(r);
+      else for (const s of r.entry.sessions.values()) void s.then((x) => x.release?.()).catch(() => {});
+    }
+    this.retired = keep;
   }
 }

@@ -25,6 +25,7 @@ function wrap(session: ort.InferenceSession): InferenceSession {
       }
       return out;
     },
+    release: () => session.release(),
   };
 }
 

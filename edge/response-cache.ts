@@ -6,6 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { RENDER_VERSION } from './responses.js';
+import { waitUntilOf } from './context.js';
 
 /** The part of the Workers `Cache` the middleware uses. */
 export interface ResponseCache {
@@ -26,7 +27,8 @@ export function responseCache(cache: ResponseCache, versionOf: (id: string) => s
       version = undefined;
     }
     if (!version) return next();
-    const key = new Request(`https://response-cache.internal/r${RENDER_VERSION}/${version}${url.pathname}${url.search}`);
+    const keyFor = (v: string) => new Request(`https://response-cache.internal/r${RENDER_VERSION}/${v}${url.pathname}${url.search}`);
+    const key = keyFor(version);
     const hit = await cache.match(key);
     if (hit) {
       const etag = hit.headers.get('ETag');
@@ -40,15 +42,12 @@ export function responseCache(cache: ResponseCache, versionOf: (id: string) => s
     }
     await next();
     if (c.res.status === 200 && /\bimmutable\b/.test(c.res.headers.get('Cache-Control') ?? '')) {
-      const stored = cache.put(key, c.res.clone());
-      let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
-      try {
-        ctx = c.executionCtx;
-      } catch {
-        ctx = undefined; // app.request() in tests has no execution context
-      }
-      if (ctx) ctx.waitUntil(stored.catch(() => {}));
-      else await stored.catch(() => {});
+      // Keyed by the version that produced the response: the model may have switched version during the request.
+      const served = c.res.headers.get('X-Model-Version');
+      const stored = cache.put(served && served !== version ? keyFor(served) : key, c.res.clone()).catch(() => {});
+      const waitUntil = waitUntilOf(c);
+      if (waitUntil) waitUntil(stored);
+      else await stored;
     }
   };
 }

@@ -11,6 +11,8 @@ export interface RuntimeTensor {
 
 export interface InferenceSession {
   run(feeds: Record<string, RuntimeTensor>): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>>;
+  /** Frees the session's native (wasm) memory; the session must not be used afterwards. */
+  release?(): Promise<void>;
 }
 
 export interface InferenceRuntime {

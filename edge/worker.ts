@@ -1,13 +1,15 @@
 /**
  * The Cloudflare Worker entry, and the one place that deals with Worker specifics: the ORT wasm arrives as a
  * precompiled module import (wrangler compiles *.wasm imports), graphs come from the ASSETS binding (Workers
- * Static Assets: models/ is uploaded beside the script, outside its size limit), manifests are bundled.
+ * Static Assets: models/ is uploaded beside the script, outside its size limit), manifests are bundled; newer
+ * versions come from the R2 bucket MODELS (the model registry), managed through the admin API.
  */
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { Hono } from 'hono';
 import { bundledManifests } from '../models/bundled.js';
 import { createApp } from './app.js';
 import type { ModelSource } from './model-source.js';
+import { ModelStore } from './model-store.js';
 import { createOrtWebRuntime } from './ort-web-runtime.js';
 import type { RateLimiter } from './rate-limit.js';
 import { layeredCache, MemoryCache, type ResponseCache } from './response-cache.js';
@@ -20,6 +22,12 @@ export interface Env {
   RATE_LIMIT_PERIOD?: string;
   /** Comma-separated origins allowed to call the API from browsers; "*" (the default) for any. */
   CORS_ORIGINS?: string;
+  /** The R2 model registry (`[[r2_buckets]]`); without it only the bundled models serve. */
+  MODELS?: R2Bucket;
+  /** How often (seconds) an isolate checks the registry for newly activated versions. */
+  MODEL_SYNC_SECONDS?: string;
+  /** Bearer token of the admin API (`wrangler secret put ADMIN_TOKEN`); without it the admin API is off. */
+  ADMIN_TOKEN?: string;
 }
 
 /** A model whose files are read from the assets binding. */
@@ -63,6 +71,9 @@ export default {
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
       runtime,
       corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
+      ...(env.MODELS ? { store: new ModelStore(env.MODELS) } : {}),
+      ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
+      syncSeconds: Number(env.MODEL_SYNC_SECONDS ?? 30),
       cache: layeredCache(new MemoryCache(8 << 20), (caches as unknown as { default: ResponseCache }).default),
       ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: Number(env.RATE_LIMIT ?? 0), periodSeconds: Number(env.RATE_LIMIT_PERIOD ?? 60) } } : {}),
     });

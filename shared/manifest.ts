@@ -90,7 +90,10 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A model id: also a URL path segment and an R2 key prefix. */
+export const MODEL_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A version: also an R2 key segment, so no leading dot ('.', '..') and no '/'. */
+export const VERSION_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 
 type Obj = Record<string, unknown>;
 
@@ -206,9 +209,9 @@ export function validateManifest(value: unknown): Manifest {
 
   return {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
-    id: str(m, 'id', 'manifest', ID_PATTERN),
+    id: str(m, 'id', 'manifest', MODEL_ID_PATTERN),
     family,
-    version: str(m, 'version', 'manifest', /^[A-Za-z0-9._-]{1,64}$/),
+    version: str(m, 'version', 'manifest', VERSION_PATTERN),
     createdAt,
     description,
     latent: { size: int(latentObj, 'size', 'manifest.latent', 1, 4096), distribution: oneOf(latentObj, 'distribution', 'manifest.latent', LATENT_DISTRIBUTIONS) },

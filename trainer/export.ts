@@ -16,7 +16,7 @@ import { writeFileAtomic } from './fs-atomic.js';
 import { buildGraph, parityInputs, type GraphContext } from './export/graph-for.js';
 import { checkParity, ExportError } from './export/verify.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
-import { MANIFEST_SCHEMA_VERSION, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
+import { MANIFEST_SCHEMA_VERSION, MODEL_ID_PATTERN, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
 import { SeededRandom } from '../shared/rng.js';
 
 export const PARITY_TOLERANCE = 1e-4;
@@ -102,7 +102,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' } } });
     if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]');
     const { out, id, description } = parsed.values;
-    if (id !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new UsageError(`--id must be lowercase letters, digits and '-', got "${id}"`);
+    if (id !== undefined && !MODEL_ID_PATTERN.test(id)) throw new UsageError(`--id must be lowercase letters, digits and '-', got "${id}"`);
     await exportRun({ run: parsed.positionals[0]!, ...(out ? { out } : {}), ...(id ? { id } : {}), ...(description ? { description } : {}) });
   });
 }

@@ -13,6 +13,7 @@ export const ortNodeRuntime: InferenceRuntime = {
         const result = await session.run(inputs);
         return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, { data: v.data as Float32Array, dims: v.dims }]));
       },
+      release: () => session.release(),
     };
   },
 };

@@ -1,0 +1,157 @@
+/**
+ * The model registry's storage on R2 (binding `MODELS`). Per model id:
+ *   {id}/{version}/manifest.json   immutable versions: graphs first, the manifest last, so a version whose manifest
+ *   {id}/{version}/{graph}.onnx    exists has every graph it names (and each was smoke-tested before it was written)
+ *   {id}/active.json               the pointer: which version serves, and the earlier ones for rollback
+ * The pointer is one small object, replaced with a conditional put (compare-and-swap on its etag): readers see
+ * the old pointer or the new one, never a mix, and two admins racing cannot lose an update.
+ */
+import type { Manifest } from '../shared/manifest.js';
+import type { ModelSource } from './model-source.js';
+
+/** The subset of the Workers `R2Bucket` the store uses. */
+export type ModelBucket = Pick<R2Bucket, 'get' | 'put' | 'head' | 'delete' | 'list'>;
+
+/**
+ * `active`: the version that serves, or null for the bundled model of that id (or none). `history`: the versions
+ * that served before, most recent last (null = the bundled one), for rollback.
+ */
+export interface ActivePointer {
+  active: string | null;
+  history: (string | null)[];
+  updatedAt: string;
+}
+
+/** A pointer as read, with the etag a conditional update must match (null: no pointer yet). */
+export interface PointerRead {
+  pointer: ActivePointer;
+  etag: string | null;
+}
+
+export interface StoredVersion {
+  version: string;
+  family: string;
+  createdAt: string;
+  uploadedAt: string;
+  bytes: number;
+}
+
+/** Rollback history kept per model. */
+export const MAX_HISTORY = 20;
+
+const NO_POINTER: ActivePointer = { active: null, history: [], updatedAt: '' };
+
+export class ModelStore {
+  constructor(private readonly bucket: ModelBucket) {}
+
+  static pointerKey(id: string): string {
+    return `${id}/active.json`;
+  }
+
+  static fileKey(id: string, version: string, file: string): string {
+    return `${id}/${version}/${file}`;
+  }
+
+  /** Model ids that have anything stored. */
+  async ids(): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.bucket.list({ delimiter: '/', ...(cursor ? { cursor } : {}) });
+      ids.push(...page.delimitedPrefixes.map((p) => p.slice(0, -1)));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    return ids.sort();
+  }
+
+  async pointer(id: string): Promise<PointerRead> {
+    const obj = await this.bucket.get(ModelStore.pointerKey(id));
+    if (!obj) return { pointer: NO_POINTER, etag: null };
+    const raw = (await obj.json()) as Partial<ActivePointer>;
+    const pointer: ActivePointer = {
+      active: typeof raw.active === 'string' ? raw.active : null,
+      history: Array.isArray(raw.history) ? raw.history.filter((v) => v === null || typeof v === 'string') : [],
+      updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
+    };
+    return { pointer, etag: obj.etag };
+  }
+
+  /** Replaces the pointer only if it is still the one read (`etag`); false if someone else changed it meanwhile. */
+  async swapPointer(id: string, next: ActivePointer, etag: string | null): Promise<boolean> {
+    const onlyIf: R2Conditional = etag === null ? { etagDoesNotMatch: '*' } : { etagMatches: etag };
+    const written = await this.bucket.put(ModelStore.pointerKey(id), JSON.stringify(next), { onlyIf, httpMetadata: { contentType: 'application/json' } });
+    return written !== null;
+  }
+
+  /** The manifest of a stored version (not validated here), or null if there is no such complete version. */
+  async manifest(id: string, version: string): Promise<unknown | null> {
+    const obj = await this.bucket.get(ModelStore.fileKey(id, version, 'manifest.json'));
+    return obj ? obj.json() : null;
+  }
+
+  /** A stored version as the registry reads models. */
+  source(id: string, version: string, manifest: unknown): ModelSource {
+    return {
+      manifest,
+      readFile: async (file) => {
+        const obj = await this.bucket.get(ModelStore.fileKey(id, version, file));
+        if (!obj) throw new Error(`R2 object ${ModelStore.fileKey(id, version, file)} is missing`);
+        return new Uint8Array(await obj.arrayBuffer());
+      },
+    };
+  }
+
+  /** Writes a checked version: graphs first (R2 verifies each sha256 on write), the manifest last. */
+  async putVersion(manifest: Manifest, files: Map<string, Uint8Array>): Promise<void> {
+    const { id, version } = manifest;
+    for (const spec of Object.values(manifest.graphs)) {
+      await this.bucket.put(ModelStore.fileKey(id, version, spec.file), files.get(spec.file)!, {
+        sha256: spec.sha256,
+        httpMetadata: { contentType: 'application/octet-stream' },
+      });
+    }
+    const bytes = [...files.values()].reduce((s, f) => s + f.length, 0);
+    await this.bucket.put(ModelStore.fileKey(id, version, 'manifest.json'), JSON.stringify(manifest, null, 2), {
+      httpMetadata: { contentType: 'application/json' },
+      customMetadata: { family: manifest.family, createdAt: manifest.createdAt, bytes: String(bytes) },
+    });
+  }
+
+  /** Complete versions of a model (those with a manifest), oldest upload first. */
+  async versions(id: string): Promise<StoredVersion[]> {
+    const prefixes: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.bucket.list({ prefix: `${id}/`, delimiter: '/', ...(cursor ? { cursor } : {}) });
+      prefixes.push(...page.delimitedPrefixes);
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    const heads = await Promise.all(prefixes.map((p) => this.bucket.head(`${p}manifest.json`)));
+    const out: StoredVersion[] = [];
+    heads.forEach((h, i) => {
+      if (!h) return;
+      const meta = h.customMetadata ?? {};
+      out.push({
+        version: prefixes[i]!.slice(id.length + 1, -1),
+        family: meta['family'] ?? '',
+        createdAt: meta['createdAt'] ?? '',
+        uploadedAt: h.uploaded.toISOString(),
+        bytes: Number(meta['bytes'] ?? 0),
+      });
+    });
+    return out.sort((a, b) => a.uploadedAt.localeCompare(b.uploadedAt) || a.version.localeCompare(b.version));
+  }
+
+  /** Deletes a version: the manifest first, so it stops being a complete version before its graphs go. */
+  async deleteVersion(id: string, version: string): Promise<void> {
+    await this.bucket.delete(ModelStore.fileKey(id, version, 'manifest.json'));
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.bucket.list({ prefix: `${id}/${version}/`, ...(cursor ? { cursor } : {}) });
+      keys.push(...page.objects.map((o) => o.key));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    if (keys.length > 0) await this.bucket.delete(keys);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The admin API under /v1/admin/: upload checked versions to the R2 registry, activate one, roll back, list,
+ * delete. Guarded by a bearer token (the ADMIN_TOKEN secret; without it the admin API does not exist). Every
+ * pointer change is a compare-and-swap (model-store.ts), and the isolate that made it serves the new version
+ * before answering; other isolates follow within the sync interval (model-sync.ts).
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import { MODEL_ID_PATTERN, VERSION_PATTERN } from '../../shared/manifest.js';
+import { readBody, readJson } from '../body.js';
+import { HttpError } from '../errors.js';
+import { checkUpload } from '../model-check.js';
+import type { ModelRegistry } from '../model-registry.js';
+import { MAX_HISTORY, type ActivePointer, type ModelStore } from '../model-store.js';
+import type { ModelSync } from '../model-sync.js';
+import { readQuery } from '../params.js';
+import type { InferenceRuntime } from '../runtime.js';
+
+/** Largest upload (manifest + graphs), in bytes. */
+export const MAX_UPLOAD_BYTES = 64 << 20;
+
+export interface AdminOptions {
+  token: string;
+  store: ModelStore;
+  registry: ModelRegistry;
+  sync: ModelSync;
+  runtime: InferenceRuntime;
+}
+
+/** Equal strings in time that does not depend on where they differ: compares their SHA-256 digests byte by byte. */
+async function sameSecret(a: string, b: string): Promise<boolean> {
+  const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
+  const [x, y] = await Promise.all([digest(a), digest(b)]);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
+  return diff === 0;
+}
+
+function bearer(token: string): MiddlewareHandler {
+  return async (c, next) => {
+    const given = /^Bearer +(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1];
+    if (!given || !(await sameSecret(given, token))) {
+      c.header('WWW-Authenticate', 'Bearer realm="admin"');
+      throw new HttpError(401, 'unauthorized', given ? 'wrong admin token' : 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"');
+    }
+    await next();
+  };
+}
+
+function modelId(raw: string): string {
+  if (!MODEL_ID_PATTERN.test(raw)) throw new HttpError(400, 'invalid_parameter', `model id must match ${MODEL_ID_PATTERN}, got "${raw.slice(0, 80)}"`);
+  return raw;
+}
+
+function versionName(raw: unknown): string {
+  if (typeof raw !== 'string' || !VERSION_PATTERN.test(raw)) throw new HttpError(400, 'invalid_parameter', `version must match ${VERSION_PATTERN}, got ${JSON.stringify(raw)?.slice(0, 80)}`);
+  return raw;
+}
+
+/** manifest + graph files from a multipart/form-data body: a part named "manifest", one part per graph named by its file name. */
+async function readUpload(body: Uint8Array, contentType: string): Promise<{ manifest: unknown; files: Map<string, Uint8Array> }> {
+  let form: FormData;
+  try {
+    form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': contentType } }).formData();
+  } catch {
+    throw new HttpError(400, 'invalid_body', 'the body is not valid multipart/form-data');
+  }
+  let manifest: unknown;
+  const files = new Map<string, Uint8Array>();
+  for (const [name, value] of form as unknown as Iterable<[string, string | Blob]>) {
+    const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(await value.arrayBuffer());
+    if (name === 'manifest' || name === 'manifest.json') {
+      try {
+        manifest = JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        throw new HttpError(422, 'invalid_model', 'the manifest part is not valid JSON');
+      }
+    } else {
+      if (files.has(name)) throw new HttpError(400, 'invalid_body', `part "${name.slice(0, 80)}" is given more than once`);
+      files.set(name, bytes);
+    }
+  }
+  if (manifest === undefined) throw new HttpError(422, 'invalid_model', 'no "manifest" part: send the manifest.json and one part per graph, named by its file name');
+  return { manifest, files };
+}
+
+export function adminRoutes({ token, store, registry, sync, runtime }: AdminOptions): Hono {
+  const app = new Hono();
+  app.use('*', bearer(token));
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('Cache-Control', 'no-store');
+  });
+
+  /** What serves `id` in this isolate now. */
+  const serving = (id: string) => {
+    const version = registry.versionOf(id) ?? null;
+    return { version, origin: version === null ? null : registry.liveVersion(id) === version ? 'registry' : 'bundled' };
+  };
+
+  /** Applies `change` to the pointer of `id` by compare-and-swap, retrying a few times if others change it meanwhile. */
+  async function updatePointer(id: string, change: (p: ActivePointer) => Promise<ActivePointer | null>) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { pointer, etag } = await store.pointer(id);
+      const next = await change(pointer);
+      if (next === null) return { before: pointer, after: pointer, changed: false };
+      if (await store.swapPointer(id, next, etag)) {
+        await sync.checkNow();
+        return { before: pointer, after: next, changed: true };
+      }
+    }
+    throw new HttpError(409, 'conflict', `the pointer of "${id}" kept changing during the update; retry`);
+  }
+
+  app.get('/models', async (c) => {
+    readQuery(c, []);
+    const ids = [...new Set([...(await store.ids()), ...registry.ids()])].sort();
+    const models = await Promise.all(ids.map(async (id) => ({ id, active: (await store.pointer(id)).pointer.active, serving: serving(id) })));
+    return c.json({ models });
+  });
+
+  app.get('/models/:id/versions', async (c) => {
+    readQuery(c, []);
+    const id = modelId(c.req.param('id'));
+    const [{ pointer }, versions] = await Promise.all([store.pointer(id), store.versions(id)]);
+    return c.json({ id, active: pointer.active, history: pointer.history, updatedAt: pointer.updatedAt || null, serving: serving(id), versions });
+  });
+
+  app.put('/models/:id/versions/:version', async (c) => {
+    readQuery(c, []);
+    const id = modelId(c.req.param('id'));
+    const version = versionName(c.req.param('version'));
+    const contentType = c.req.header('Content-Type') ?? '';
+    const body = await readBody(c, 'multipart/form-data', MAX_UPLOAD_BYTES);
+    const upload = await readUpload(body, contentType);
+    const { manifest, smoke } = await checkUpload(id, version, upload.manifest, upload.files, runtime);
+    const existing = await store.manifest(id, version);
+    if (existing !== null) {
+      if (JSON.stringify(existing) === JSON.stringify(manifest)) return c.json({ id, version, stored: false, unchanged: true, smoke });
+      throw new HttpError(409, 'conflict', `version "${version}" of "${id}" is already stored with a different manifest; versions are immutable (delete it first if it is not active)`);
+    }
+    await store.putVersion(manifest, upload.files);
+    return c.json({ id, version, stored: true, files: [...upload.files.keys()], bytes: body.length, smoke }, 201);
+  });
+
+  app.post('/models/:id/activate', async (c) => {
+    readQuery(c, []);
+    const id = modelId(c.req.param('id'));
+    const body = (await readJson(c)) as { version?: unknown } | null;
+    const version = versionName(body?.version);
+    const hasBundled = registry.hasBundled(id);
+    const result = await updatePointer(id, async (p) => {
+      if (p.active === version) return null;
+      if ((await store.manifest(id, version)) === null) {
+        throw new HttpError(404, 'not_found', `no stored version "${version}" of "${id}"; upload it first`, (await store.versions(id)).map((v) => v.version));
+      }
+      const history = p.active !== null || hasBundled ? [...p.history, p.active] : p.history;
+      return { active: version, history: history.slice(-MAX_HISTORY), updatedAt: new Date().toISOString() };
+    });
+    return c.json({ id, active: version, previous: result.before.active, changed: result.changed, serving: serving(id) });
+  });
+
+  app.post('/models/:id/rollback', async (c) => {
+    readQuery(c, []);
+    const id = modelId(c.req.param('id'));
+    const result = await updatePointer(id, async (p) => {
+      if (p.history.length === 0) throw new HttpError(409, 'conflict', `"${id}" has no earlier version to roll back to`);
+      return { active: p.history.at(-1)!, history: p.history.slice(0, -1), updatedAt: new Date().toISOString() };
+    });
+    return c.json({ id, active: result.after.active, previous: result.before.active, serving: serving(id) });
+  });
+
+  app.delete('/models/:id/versions/:version', async (c) => {
+    readQuery(c, []);
+    const id = modelId(c.req.param('id'));
+    const version = versionName(c.req.param('version'));
+    if ((await store.manifest(id, version)) === null) throw new HttpError(404, 'not_found', `no stored version "${version}" of "${id}"`);
+    // The pointer first (this version leaves the rollback history), then the files: a reader never follows a pointer to a deleted version.
+    await updatePointer(id, async (p) => {
+      if (p.active === version) throw new HttpError(409, 'conflict', `version "${version}" is active; activate another version or roll back first`);
+      return p.history.includes(version) ? { ...p, history: p.history.filter((v) => v !== version), updatedAt: new Date().toISOString() } : null;
+    });
+    await store.deleteVersion(id, version);
+    return c.json({ id, version, deleted: true });
+  });
+
+  return app;
+}

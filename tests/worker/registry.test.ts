@@ -1,0 +1,242 @@
+/**
+ * The R2 model registry and its admin API inside workerd, on miniflare's local R2: upload + activate + serve, a
+ * bad upload (422, nothing stored, the old version keeps serving), tokens, rollback, delete, readers during an
+ * activation, and an activation made elsewhere picked up by the sync.
+ */
+import { env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { bundledManifests } from '../../models/bundled.js';
+import { validateManifest, type Manifest } from '../../shared/manifest.js';
+
+const bundled = bundledManifests.map((b) => validateManifest(b.manifest));
+const dcgan = bundled.find((m) => m.family === 'dcgan')!;
+const gan = bundled.find((m) => m.family === 'gan')!;
+const origin = 'http://edge.test';
+const auth = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
+
+let counter = 0;
+/** A model id no other test uses. */
+const freshId = () => `reg-test-${Date.now().toString(36)}-${counter++}`;
+
+async function graphOf(m: Manifest): Promise<Uint8Array> {
+  const res = await SELF.fetch(`${origin}/v1/models/${m.id}/graphs/generator.onnx`);
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A bundled model's manifest and graph, renamed to `id`@`version`, with optional changes. */
+async function versionFrom(src: Manifest, id: string, version: string, change?: (m: Manifest, graph: Uint8Array) => Promise<void> | void) {
+  const manifest = structuredClone(src);
+  manifest.id = id;
+  manifest.version = version;
+  const graph = await graphOf(src);
+  await change?.(manifest, graph);
+  return { manifest, files: { [manifest.graphs.generator!.file]: graph } };
+}
+
+function upload(id: string, version: string, v: { manifest: unknown; files: Record<string, Uint8Array> }, headers: Record<string, string> = auth) {
+  const form = new FormData();
+  form.set('manifest', new Blob([JSON.stringify(v.manifest)], { type: 'application/json' }), 'manifest.json');
+  for (const [name, bytes] of Object.entries(v.files)) form.set(name, new Blob([bytes as Uint8Array<ArrayBuffer>]), name);
+  return SELF.fetch(`${origin}/v1/admin/models/${id}/versions/${version}`, { method: 'PUT', headers, body: form });
+}
+
+const activate = (id: string, version: string, headers: Record<string, string> = auth) =>
+  SELF.fetch(`${origin}/v1/admin/models/${id}/activate`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ version }) });
+const rollback = (id: string) => SELF.fetch(`${origin}/v1/admin/models/${id}/rollback`, { method: 'POST', headers: auth });
+const versions = async (id: string) => (await (await SELF.fetch(`${origin}/v1/admin/models/${id}/versions`, { headers: auth })).json()) as { active: string | null; history: (string | null)[]; versions: { version: string }[] };
+
+async function sample(id: string, seed: number): Promise<{ version: string | null; bytes: Uint8Array }> {
+  const res = await SELF.fetch(`${origin}/v1/models/${id}/sample.png?seed=${seed}`);
+  expect(res.status).toBe(200);
+  return { version: res.headers.get('X-Model-Version'), bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+async function errorOf(res: Response, status: number, code: string): Promise<string> {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  return body.error.message;
+}
+
+async function r2Keys(prefix: string): Promise<string[]> {
+  return (await env.MODELS!.list({ prefix })).objects.map((o) => o.key).sort();
+}
+
+describe('admin API: tokens', () => {
+  it('answers 401 without the token or with a wrong one, and changes nothing', async () => {
+    const id = freshId();
+    const v = await versionFrom(dcgan, id, 'v1');
+    await errorOf(await upload(id, 'v1', v, {}), 401, 'unauthorized');
+    const wrong = await upload(id, 'v1', v, { Authorization: `Bearer ${env.ADMIN_TOKEN}x` });
+    expect(wrong.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
+    expect(await errorOf(wrong, 401, 'unauthorized')).toMatch(/wrong admin token/);
+    await errorOf(await activate(id, 'v1', { Authorization: 'Basic abc' }), 401, 'unauthorized');
+    await errorOf(await SELF.fetch(`${origin}/v1/admin/models`), 401, 'unauthorized');
+    expect(await r2Keys(`${id}/`)).toEqual([]);
+    await errorOf(await SELF.fetch(`${origin}/v1/models/${id}/sample.png?seed=1`), 404, 'not_found');
+  });
+});
+
+describe('admin API: upload, activate, serve', () => {
+  it('stores a checked version, serves it once activated, and says which version served', async () => {
+    const id = freshId();
+    const up = await upload(id, 'v1', await versionFrom(dcgan, id, 'v1'));
+    expect(up.status).toBe(201);
+    const stored = (await up.json()) as { stored: boolean; smoke: { role: string; outputs: Record<string, number[]> }[] };
+    expect(stored.stored).toBe(true);
+    expect(stored.smoke[0]!.outputs['image']).toEqual([2, 1, 28, 28]);
+    expect(await r2Keys(`${id}/`)).toEqual([`${id}/v1/generator.onnx`, `${id}/v1/manifest.json`]);
+    // Stored is not served: nothing is active yet.
+    await errorOf(await SELF.fetch(`${origin}/v1/models/${id}/sample.png?seed=1`), 404, 'not_found');
+
+    const act = await activate(id, 'v1');
+    expect(act.status).toBe(200);
+    expect(await act.json()).toMatchObject({ id, active: 'v1', previous: null, serving: { version: 'v1', origin: 'registry' } });
+    const served = await sample(id, 7);
+    expect(served.version).toBe('v1');
+    // The same graph as the bundled DCGAN: the same image for the same seed.
+    expect(served.bytes).toEqual((await sample(dcgan.id, 7)).bytes);
+    const listed = (await (await SELF.fetch(`${origin}/v1/models`)).json()) as { models: { id: string; version: string }[] };
+    expect(listed.models.find((m) => m.id === id)?.version).toBe('v1');
+
+    // A second version takes over; seeded responses change with it (their cache keys hold the version).
+    expect((await upload(id, 'v2', await versionFrom(gan, id, 'v2'))).status).toBe(201);
+    expect((await activate(id, 'v2')).status).toBe(200);
+    const next = await sample(id, 7);
+    expect(next.version).toBe('v2');
+    expect(next.bytes).toEqual((await sample(gan.id, 7)).bytes);
+    expect(next.bytes).not.toEqual(served.bytes);
+    const latents = await SELF.fetch(`${origin}/v1/models/${id}/latents?seed=1`);
+    expect(latents.headers.get('X-Model-Version')).toBe('v2');
+    expect(await versions(id)).toMatchObject({ active: 'v2', history: ['v1'], versions: [{ version: 'v1' }, { version: 'v2' }] });
+  });
+
+  it('is idempotent for the same upload and refuses a different one under a stored version', async () => {
+    const id = freshId();
+    const v = await versionFrom(dcgan, id, 'v1');
+    expect((await upload(id, 'v1', v)).status).toBe(201);
+    const again = await upload(id, 'v1', v);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ stored: false, unchanged: true });
+    const changed = await versionFrom(dcgan, id, 'v1', (m) => void (m.description = 'something else'));
+    expect(await errorOf(await upload(id, 'v1', changed), 409, 'conflict')).toMatch(/immutable/);
+  });
+});
+
+describe('admin API: bad uploads are refused whole, and the old version keeps serving', () => {
+  const cases: [string, (m: Manifest, graph: Uint8Array) => Promise<void> | void, RegExp][] = [
+    ['a graph that does not match its sha256', (_m, g) => void (g[g.length - 1]! ^= 0xff), /sha256/],
+    ['a corrupt graph whose sha256 was updated to match', async (m, g) => {
+      g.fill(7, 0, 64);
+      m.graphs.generator!.sha256 = await sha256(g);
+    }, /does not open/],
+    ['a graph whose output shape differs from the manifest', (m) => void (m.graphs.generator!.outputs[0]!.shape = ['batch', 1, 32, 32]), /shape/],
+    ['an invalid manifest', (m) => void ((m as unknown as Record<string, unknown>)['family'] = 'diffusion'), /family/],
+    ['a manifest naming another model id', (m) => void (m.id = 'someone-else'), /URL names model/],
+  ];
+  for (const [what, change, reason] of cases) {
+    it(`422 for ${what}`, async () => {
+      const id = freshId();
+      expect((await upload(id, 'good', await versionFrom(dcgan, id, 'good'))).status).toBe(201);
+      expect((await activate(id, 'good')).status).toBe(200);
+      const before = await sample(id, 3);
+      const res = await upload(id, 'bad', await versionFrom(dcgan, id, 'bad', change));
+      expect(await errorOf(res, 422, 'invalid_model')).toMatch(reason);
+      expect(await r2Keys(`${id}/bad/`)).toEqual([]);
+      await errorOf(await activate(id, 'bad'), 404, 'not_found');
+      expect(await sample(id, 3)).toEqual(before);
+    });
+  }
+
+  it('422 for a missing graph part and 400 for a body that is not multipart', async () => {
+    const id = freshId();
+    const v = await versionFrom(dcgan, id, 'v1');
+    expect(await errorOf(await upload(id, 'v1', { manifest: v.manifest, files: {} }), 422, 'invalid_model')).toMatch(/missing graph file generator.onnx/);
+    const json = await SELF.fetch(`${origin}/v1/admin/models/${id}/versions/v1`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: '{}' });
+    await errorOf(json, 415, 'unsupported_media_type');
+    await errorOf(await SELF.fetch(`${origin}/v1/admin/models/${id}/versions/..`, { method: 'PUT', headers: auth }), 404, 'not_found');
+    await errorOf(await activate(id, '../x'), 400, 'invalid_parameter');
+  });
+});
+
+describe('admin API: rollback and delete', () => {
+  it('rolls back to the previous active version, then has nothing earlier', async () => {
+    const id = freshId();
+    for (const [v, src] of [['v1', dcgan], ['v2', gan]] as const) {
+      expect((await upload(id, v, await versionFrom(src, id, v))).status).toBe(201);
+      expect((await activate(id, v)).status).toBe(200);
+    }
+    const back = await rollback(id);
+    expect(await back.json()).toMatchObject({ active: 'v1', previous: 'v2', serving: { version: 'v1' } });
+    expect((await sample(id, 5)).version).toBe('v1');
+    expect(await errorOf(await rollback(id), 409, 'conflict')).toMatch(/no earlier version/);
+  });
+
+  it('overrides a bundled model and rolls back to it', async () => {
+    const id = gan.id;
+    try {
+      expect((await upload(id, 'override', await versionFrom(dcgan, id, 'override'))).status).toBe(201);
+      expect((await activate(id, 'override')).status).toBe(200);
+      expect((await sample(id, 2)).bytes).toEqual((await sample(dcgan.id, 2)).bytes);
+      expect(await (await rollback(id)).json()).toMatchObject({ active: null, previous: 'override', serving: { version: gan.version, origin: 'bundled' } });
+      expect((await sample(id, 2)).version).toBe(gan.version);
+    } finally {
+      await env.MODELS!.delete(`${id}/active.json`);
+    }
+  });
+
+  it('deletes a version that is not active, and refuses to delete the active one', async () => {
+    const id = freshId();
+    for (const v of ['v1', 'v2']) expect((await upload(id, v, await versionFrom(dcgan, id, v))).status).toBe(201);
+    expect((await activate(id, 'v1')).status).toBe(200);
+    expect((await activate(id, 'v2')).status).toBe(200);
+    const del = (v: string) => SELF.fetch(`${origin}/v1/admin/models/${id}/versions/${v}`, { method: 'DELETE', headers: auth });
+    expect(await errorOf(await del('v2'), 409, 'conflict')).toMatch(/is active/);
+    expect((await del('v1')).status).toBe(200);
+    expect(await r2Keys(`${id}/v1/`)).toEqual([]);
+    expect(await versions(id)).toMatchObject({ active: 'v2', history: [], versions: [{ version: 'v2' }] });
+    await errorOf(await del('v1'), 404, 'not_found');
+    await errorOf(await rollback(id), 409, 'conflict');
+  });
+});
+
+describe('serving during and after an activation', () => {
+  it('readers during an activation all get 200 from the old or the new version, never a mix', async () => {
+    const id = freshId();
+    for (const [v, src] of [['v1', dcgan], ['v2', gan]] as const) expect((await upload(id, v, await versionFrom(src, id, v))).status).toBe(201);
+    expect((await activate(id, 'v1')).status).toBe(200);
+    const seeds = Array.from({ length: 48 }, (_, i) => 100 + i);
+    const reads = seeds.map((s, i) => new Promise((r) => setTimeout(r, i)).then(() => sample(id, s)));
+    const switched = activate(id, 'v2');
+    const results = await Promise.all(reads);
+    expect((await switched).status).toBe(200);
+    const reference = { v1: dcgan.id, v2: gan.id } as Record<string, string>;
+    for (const [i, r] of results.entries()) {
+      expect(['v1', 'v2']).toContain(r.version);
+      expect(r.bytes).toEqual((await sample(reference[r.version!]!, seeds[i]!)).bytes);
+    }
+    expect((await sample(id, 1)).version).toBe('v2');
+  });
+
+  it('follows an activation made by another isolate within the sync interval', async () => {
+    const id = freshId();
+    for (const [v, src] of [['v1', dcgan], ['v2', gan]] as const) expect((await upload(id, v, await versionFrom(src, id, v))).status).toBe(201);
+    expect((await activate(id, 'v1')).status).toBe(200);
+    // What another isolate's admin request would write: only the pointer, not through this isolate.
+    await env.MODELS!.put(`${id}/active.json`, JSON.stringify({ active: 'v2', history: ['v1'], updatedAt: new Date().toISOString() }));
+    const t0 = Date.now();
+    let version = (await sample(id, 9)).version;
+    while (version !== 'v2' && Date.now() - t0 < 10_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      version = (await sample(id, 9)).version;
+    }
+    expect(version).toBe('v2');
+    // MODEL_SYNC_SECONDS is 1 in the test config: picked up within the interval plus a model load.
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
