@@ -5,7 +5,7 @@
  * before answering; other isolates follow within the sync interval (model-sync.ts).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
-import { MODEL_ID_PATTERN, VERSION_PATTERN } from '../../shared/manifest.js';
+import { MODEL_ID_PATTERN, VERSION_PATTERN, type Manifest } from '../../shared/manifest.js';
 import { readBody, readJson } from '../body.js';
 import { HttpError } from '../errors.js';
 import { checkUpload } from '../model-check.js';
@@ -133,10 +133,13 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     const body = await readBody(c, 'multipart/form-data', MAX_UPLOAD_BYTES);
     const upload = await readUpload(body, contentType);
     const { manifest, smoke } = await checkUpload(id, version, upload.manifest, upload.files, runtime);
-    const existing = await store.manifest(id, version);
+    const existing = (await store.manifest(id, version)) as Manifest | null;
     if (existing !== null) {
-      if (JSON.stringify(existing) === JSON.stringify(manifest)) return c.json({ id, version, stored: false, unchanged: true, smoke });
-      throw new HttpError(409, 'conflict', `version "${version}" of "${id}" is already stored with a different manifest; versions are immutable (delete it first if it is not active)`);
+      // Versions are immutable. The same graphs again (a re-export: only createdAt or the card differ) is a no-op.
+      if (JSON.stringify(existing.graphs) === JSON.stringify(manifest.graphs)) {
+        return c.json({ id, version, stored: false, unchanged: true, manifestDiffers: JSON.stringify(existing) !== JSON.stringify(manifest), smoke });
+      }
+      throw new HttpError(409, 'conflict', `version "${version}" of "${id}" is already stored with other graphs; versions are immutable (delete it first if it is not active)`);
     }
     await store.putVersion(manifest, upload.files);
     return c.json({ id, version, stored: true, files: [...upload.files.keys()], bytes: body.length, smoke }, 201);

@@ -74,11 +74,12 @@ async function inspector(url: string): Promise<{ call(method: string): Promise<R
   };
 }
 
-export async function startLocalWorker(port: number, firstPath: string, timeoutMs = 60_000): Promise<LocalWorker> {
+/** `vars` are passed as `--var NAME:VALUE` (e.g. an ADMIN_TOKEN, which a deployment holds as a secret). */
+export async function startLocalWorker(port: number, firstPath: string, timeoutMs = 60_000, vars: Record<string, string> = {}): Promise<LocalWorker> {
   const state = mkdtempSync(join(tmpdir(), 'bench-state-'));
   const started = performance.now();
   const inspectorPort = port + 1;
-  const child: ChildProcess = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', 'warn'], {
+  const child: ChildProcess = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', 'warn', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });

@@ -116,15 +116,18 @@ describe('admin API: upload, activate, serve', () => {
     expect(await versions(id)).toMatchObject({ active: 'v2', history: ['v1'], versions: [{ version: 'v1' }, { version: 'v2' }] });
   });
 
-  it('is idempotent for the same upload and refuses a different one under a stored version', async () => {
+  it('is idempotent for the same graphs and refuses other graphs under a stored version', async () => {
     const id = freshId();
     const v = await versionFrom(dcgan, id, 'v1');
     expect((await upload(id, 'v1', v)).status).toBe(201);
     const again = await upload(id, 'v1', v);
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ stored: false, unchanged: true });
-    const changed = await versionFrom(dcgan, id, 'v1', (m) => void (m.description = 'something else'));
-    expect(await errorOf(await upload(id, 'v1', changed), 409, 'conflict')).toMatch(/immutable/);
+    // A re-export (same graphs, new createdAt) is a no-op too; other graphs under a stored version are refused.
+    const reexport = await versionFrom(dcgan, id, 'v1', (m) => void (m.createdAt = new Date().toISOString()));
+    expect(await (await upload(id, 'v1', reexport)).json()).toMatchObject({ stored: false, unchanged: true, manifestDiffers: true });
+    const other = await versionFrom(gan, id, 'v1');
+    expect(await errorOf(await upload(id, 'v1', other), 409, 'conflict')).toMatch(/immutable/);
   });
 });
 
