@@ -1,10 +1,12 @@
 /**
  * `GET /v1/openapi.json`: an OpenAPI 3.1 description of the public API generated from the descriptors the routes
  * validate with (query-schema.ts) and the error codes of errors.ts, so the description and the validation cannot
- * drift; `GET /v1/docs` renders it as a page.
+ * drift; `GET /v1/docs` renders it as a page. The admin API is described too, under its bearer token.
  */
 import { BODY_LIMITS, MAX_IMAGES, QUERIES, type IntegerParam } from './query-schema.js';
 import { ERROR_CODES } from './errors.js';
+import { MAX_UPLOAD_BYTES } from './routes/admin.js';
+import { VERSION_PATTERN } from '../shared/manifest.js';
 
 type Schema = Record<string, unknown>;
 
@@ -67,8 +69,10 @@ export function openApiDocument(serverUrl: string): Schema {
       '/v1/models/{id}/reconstruct': {
         post: { summary: 'VAE: the decoded posterior mean of a PNG image', parameters: [idParam], requestBody: { required: true, content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } }, responses: { '200': png('The reconstruction'), ...errors } },
       },
+      ...adminPaths(),
     },
     components: {
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN secret of the deployment.' } },
       schemas: {
         Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { enum: [...ERROR_CODES] }, message: { type: 'string' }, allowed: {} } } } },
         GenerateRequest: {
@@ -101,11 +105,39 @@ export function openApiDocument(serverUrl: string): Schema {
   };
 }
 
+const json = (description: string, properties: Schema = {}) => ({ description, content: { 'application/json': { schema: { type: 'object', properties } } } });
+const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string', pattern: VERSION_PATTERN.source } };
+const adminErrors = {
+  '4XX': { description: '401 without the right token; 404 unknown version (or the admin API is disabled); 409 conflict; 422 the upload failed a check, with the reason.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+};
+
+/** The admin API (routes/admin.ts): the R2 model registry, behind the ADMIN_TOKEN bearer token. */
+function adminPaths(): Record<string, Schema> {
+  const op = (summary: string, extra: Schema, ok: Schema) => ({ summary, security: [{ adminToken: [] }], tags: ['admin'], ...extra, responses: { ...ok, ...adminErrors } });
+  const pointer = { id: { type: 'string' }, active: { type: ['string', 'null'] }, previous: { type: ['string', 'null'] }, serving: { type: 'object' } };
+  return {
+    '/v1/admin/models': { get: op('Models with their active registry version and what this isolate serves', {}, { '200': json('Models', { models: { type: 'array' } }) }) },
+    '/v1/admin/models/{id}/versions': { get: op('Stored versions, the active one and the rollback history', { parameters: [idParam] }, { '200': json('Versions', { active: { type: ['string', 'null'] }, history: { type: 'array' }, versions: { type: 'array' } }) }) },
+    '/v1/admin/models/{id}/versions/{version}': {
+      put: op('Upload a version: multipart/form-data with a "manifest" part and one part per graph named by its file name', {
+        description: `Checked before anything is stored: manifest schema, id and version as in the URL, each graph's sha256, a session per graph and a smoke inference (declared output shapes, finite values). Versions are immutable; the same graphs again is a no-op. At most ${MAX_UPLOAD_BYTES} bytes.`,
+        parameters: [idParam, versionParam],
+        requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', required: ['manifest'], properties: { manifest: { type: 'string', contentMediaType: 'application/json' } }, additionalProperties: { type: 'string', contentMediaType: 'application/octet-stream' } } } } },
+      }, { '201': json('Stored', { stored: { type: 'boolean' }, smoke: { type: 'array' } }), '200': json('Already stored with the same graphs') }),
+      delete: op('Delete a version that is not active', { parameters: [idParam, versionParam] }, { '200': json('Deleted') }),
+    },
+    '/v1/admin/models/{id}/activate': {
+      post: op('Serve a stored version (isolates follow within MODEL_SYNC_SECONDS)', { parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['version'], properties: { version: { type: 'string' } } } } } } }, { '200': json('Activated', pointer) }),
+    },
+    '/v1/admin/models/{id}/rollback': { post: op('Serve the previously active version again (null: the bundled model)', { parameters: [idParam] }, { '200': json('Rolled back', pointer) }) },
+  };
+}
+
 /** A self-contained page listing the API from openapi.json (no external scripts: it works offline too). */
 export const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>edge-generative API</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#111}code{background:#f3f4f6;padding:0 3px;border-radius:3px}
-section{border-top:1px solid #e5e7eb;padding:.75rem 0}.m{font-weight:700;color:#fff;border-radius:4px;padding:1px 6px;margin-right:6px}.get{background:#2563eb}.post{background:#16a34a}
+section{border-top:1px solid #e5e7eb;padding:.75rem 0}.m{font-weight:700;color:#fff;border-radius:4px;padding:1px 6px;margin-right:6px}.get{background:#2563eb}.post{background:#16a34a}.put{background:#9333ea}.delete{background:#dc2626}
 table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;border-bottom:1px solid #eee;padding:3px 8px 3px 0;vertical-align:top}</style></head>
 <body><h1>edge-generative API</h1><p>Generated from <a href="openapi.json">/v1/openapi.json</a> (OpenAPI 3.1).</p><div id="api">Loading...</div>
 <script>

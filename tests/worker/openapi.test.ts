@@ -15,10 +15,10 @@ async function doc(): Promise<Doc> {
 }
 
 describe('GET /v1/openapi.json', () => {
-  it('describes every public route', async () => {
+  it('describes every route', async () => {
     const d = await doc();
     expect(d.openapi).toBe('3.1.0');
-    expect(Object.keys(d.paths).sort()).toEqual(['/v1/models', '/v1/models/{id}', '/v1/models/{id}/encode', '/v1/models/{id}/generate', '/v1/models/{id}/graphs/{file}', '/v1/models/{id}/grid.png', '/v1/models/{id}/interpolate.png', '/v1/models/{id}/latents', '/v1/models/{id}/reconstruct', '/v1/models/{id}/sample.png']);
+    expect(Object.keys(d.paths).sort()).toEqual(['/v1/admin/models', '/v1/admin/models/{id}/activate', '/v1/admin/models/{id}/rollback', '/v1/admin/models/{id}/versions', '/v1/admin/models/{id}/versions/{version}', '/v1/models', '/v1/models/{id}', '/v1/models/{id}/encode', '/v1/models/{id}/generate', '/v1/models/{id}/graphs/{file}', '/v1/models/{id}/grid.png', '/v1/models/{id}/interpolate.png', '/v1/models/{id}/latents', '/v1/models/{id}/reconstruct', '/v1/models/{id}/sample.png']);
   });
 
   it('lists exactly the query parameters each route accepts, with the bounds it enforces', async () => {
