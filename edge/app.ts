@@ -39,9 +39,11 @@ export interface AppOptions {
   store?: ModelStore;
   syncSeconds?: number;
   adminToken?: string;
+  /** onnxruntime-web's browser files for the playground's on-device inference, served at /ort/{file}. */
+  browserOrt?: { files: string[]; read(file: string): Promise<Response | null> };
 }
 
-export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken }: AppOptions) {
+export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
   const sync = store ? new ModelSync(registry, store, { intervalMs: syncSeconds * 1000 }) : null;
   const app = new Hono();
@@ -78,6 +80,12 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     return c.json(openApiDocument(new URL(c.req.url).origin));
   });
   app.get('/', (c) => c.html(PLAYGROUND_PAGE));
+  app.get('/ort/:file', async (c) => {
+    const file = c.req.param('file');
+    const res = browserOrt?.files.includes(file) ? await browserOrt.read(file) : null;
+    if (!res) throw new HttpError(404, 'not_found', `no file /ort/${file.slice(0, 60)}`, browserOrt?.files ?? []);
+    return res;
+  });
   app.get('/v1/docs', (c) => {
     readQuery(c, []);
     return c.html(DOCS_PAGE);

@@ -54,22 +54,23 @@ const BROWSER_ORT: Record<string, string> = {
   'ort-wasm-simd-threaded.wasm': 'application/wasm',
 };
 
-async function browserOrt(assets: Fetcher, file: string): Promise<Response> {
+/** A browser ORT file from the assets, or null if there is no such file. */
+async function browserOrt(assets: Fetcher, file: string): Promise<Response | null> {
   const type = BROWSER_ORT[file];
   const res = type ? await assets.fetch(`https://assets.local/_ort/${file}`) : null;
-  if (!res?.ok) return Response.json({ error: { code: 'not_found', message: `no file /ort/${file.slice(0, 60)}`, allowed: Object.keys(BROWSER_ORT) } }, { status: 404 });
+  if (!res?.ok) return null;
   return new Response(res.body, { headers: { 'Content-Type': type!, 'Cache-Control': 'public, max-age=86400', 'Access-Control-Allow-Origin': '*' } });
 }
+
 let app: Hono | undefined;
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
-    const path = new URL(request.url).pathname;
-    if (path.startsWith('/ort/')) return browserOrt(env.ASSETS, path.slice('/ort/'.length));
     // Built on the first request: bindings arrive with requests. Sessions then live as long as the isolate.
     app ??= createApp({
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
       runtime,
+      browserOrt: { files: Object.keys(BROWSER_ORT), read: (file) => browserOrt(env.ASSETS, file) },
       corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
       ...(env.MODELS ? { store: new ModelStore(env.MODELS) } : {}),
       ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),

@@ -123,6 +123,7 @@ describe('bad input gets a JSON error, never a 500', () => {
     ['/sample.png?seed=1&n=2', 400, 'unknown_parameter'],
     ['http://edge.test/v1/models/no-such-model/grid.png?seed=1', 404, 'not_found'],
     ['http://edge.test/v1/nothing-here', 404, 'not_found'],
+    ['http://edge.test/ort/nothing.mjs', 404, 'not_found'],
   ])('%s -> %i %s', async (path, status, code) => {
     await expectError(await get(path), status, code);
   });
