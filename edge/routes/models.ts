@@ -42,7 +42,8 @@ export function modelRoutes(registry: ModelRegistry): Hono {
   });
   app.get('/:id', (c) => {
     readQuery(c, []);
-    return c.json(publicModel(registry.get(c.req.param('id')).manifest, new URL(c.req.url).origin));
+    const { manifest } = registry.get(c.req.param('id'));
+    return c.json(publicModel(manifest, new URL(c.req.url).origin), 200, { 'X-Model-Version': manifest.version });
   });
 
   // The ONNX graphs themselves, for clients that run the model on the device (the playground, with WebGPU or

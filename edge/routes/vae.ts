@@ -63,7 +63,7 @@ export function vaeRoutes(registry: ModelRegistry): Hono {
     const entry = vaeModel(c.req.param('id'));
     readQuery(c, []);
     const { mean, logvar } = await encode(registry, entry, pngToInput(await readBody(c, 'image/png'), entry.manifest));
-    return c.json({ model: entry.id, version: entry.manifest.version, mean: Array.from(mean), logvar: Array.from(logvar) }, 200, { 'Cache-Control': 'no-store' });
+    return c.json({ model: entry.id, version: entry.manifest.version, mean: Array.from(mean), logvar: Array.from(logvar) }, 200, { 'Cache-Control': 'no-store', 'X-Model-Version': entry.manifest.version });
   });
 
   app.post('/:id/reconstruct', async (c) => {

@@ -113,6 +113,9 @@ describe('admin API: upload, activate, serve', () => {
     expect(next.bytes).not.toEqual(served.bytes);
     const latents = await SELF.fetch(`${origin}/v1/models/${id}/latents?seed=1`);
     expect(latents.headers.get('X-Model-Version')).toBe('v2');
+    const model = await SELF.fetch(`${origin}/v1/models/${id}`);
+    expect(model.headers.get('X-Model-Version')).toBe('v2');
+    expect(await model.json()).toMatchObject({ id, version: 'v2', family: 'gan' });
     expect(await versions(id)).toMatchObject({ active: 'v2', history: ['v1'], versions: [{ version: 'v1' }, { version: 'v2' }] });
   });
 
