@@ -54,14 +54,22 @@ export class ModelStore {
 
   /** Model ids that have anything stored. */
   async ids(): Promise<string[]> {
-    const ids: string[] = [];
+    const { prefixes } = await this.listAll({ delimiter: '/' });
+    return prefixes.map((p) => p.slice(0, -1)).sort();
+  }
+
+  /** Every page of a listing: object keys, and the common prefixes when `delimiter` is given. */
+  private async listAll(options: R2ListOptions): Promise<{ keys: string[]; prefixes: string[] }> {
+    const keys: string[] = [];
+    const prefixes: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.bucket.list({ delimiter: '/', ...(cursor ? { cursor } : {}) });
-      ids.push(...page.delimitedPrefixes.map((p) => p.slice(0, -1)));
+      const page = await this.bucket.list({ ...options, ...(cursor ? { cursor } : {}) });
+      keys.push(...page.objects.map((o) => o.key));
+      prefixes.push(...page.delimitedPrefixes);
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);
-    return ids.sort();
+    return { keys, prefixes };
   }
 
   async pointer(id: string): Promise<PointerRead> {
@@ -119,13 +127,7 @@ export class ModelStore {
 
   /** Complete versions of a model (those with a manifest), oldest upload first. */
   async versions(id: string): Promise<StoredVersion[]> {
-    const prefixes: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.bucket.list({ prefix: `${id}/`, delimiter: '/', ...(cursor ? { cursor } : {}) });
-      prefixes.push(...page.delimitedPrefixes);
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
+    const { prefixes } = await this.listAll({ prefix: `${id}/`, delimiter: '/' });
     const heads = await Promise.all(prefixes.map((p) => this.bucket.head(`${p}manifest.json`)));
     const out: StoredVersion[] = [];
     heads.forEach((h, i) => {
@@ -145,13 +147,7 @@ export class ModelStore {
   /** Deletes a version: the manifest first, so it stops being a complete version before its graphs go. */
   async deleteVersion(id: string, version: string): Promise<void> {
     await this.bucket.delete(ModelStore.fileKey(id, version, 'manifest.json'));
-    const keys: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.bucket.list({ prefix: `${id}/${version}/`, ...(cursor ? { cursor } : {}) });
-      keys.push(...page.objects.map((o) => o.key));
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
+    const { keys } = await this.listAll({ prefix: `${id}/${version}/` });
     if (keys.length > 0) await this.bucket.delete(keys);
   }
 }
