@@ -12,7 +12,7 @@ import type { ModelSource } from './model-source.js';
 import { ModelStore } from './model-store.js';
 import { createOrtWebRuntime } from './ort-web-runtime.js';
 import type { RateLimiter } from './rate-limit.js';
-import { layeredCache, MemoryCache, type ResponseCache } from './response-cache.js';
+import { layeredCache, MemoryCache, worthSharedCache, type ResponseCache } from './response-cache.js';
 
 export interface Env {
   ASSETS: Fetcher;
@@ -75,7 +75,7 @@ export default {
       ...(env.MODELS ? { store: new ModelStore(env.MODELS) } : {}),
       ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
       syncSeconds: Number(env.MODEL_SYNC_SECONDS ?? 30),
-      cache: layeredCache(new MemoryCache(8 << 20), (caches as unknown as { default: ResponseCache }).default),
+      cache: layeredCache(new MemoryCache(8 << 20), (caches as unknown as { default: ResponseCache }).default, worthSharedCache),
       ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: Number(env.RATE_LIMIT ?? 0), periodSeconds: Number(env.RATE_LIMIT_PERIOD ?? 60) } } : {}),
     });
     return app.fetch(request, env, ctx);

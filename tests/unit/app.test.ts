@@ -97,5 +97,17 @@ describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
     const layered = layeredCache(new MemoryCache(10_000), second);
     expect(new Uint8Array(await (await layered.match(key('x')))!.arrayBuffer())[0]).toBe(9);
     expect(await layered.match(key('y'))).toBeUndefined();
+
+    // Requests the second layer is not used for: neither looked up there nor stored there.
+    const { worthSharedCache } = await import('../../edge/response-cache.js');
+    const local = layeredCache(new MemoryCache(10_000), second, worthSharedCache);
+    const url = (path: string) => new Request(`https://c.test/r1/v1/v1/models/m/${path}`);
+    await second.put(url('sample.png?seed=1'), body(10, 7));
+    expect(await local.match(url('sample.png?seed=1'))).toBeUndefined();
+    await local.put(url('sample.png?seed=2'), body(10, 8));
+    expect(await second.match(url('sample.png?seed=2'))).toBeUndefined();
+    expect(await local.match(url('sample.png?seed=2'))).toBeDefined();
+    await local.put(url('grid.png?seed=2'), body(10, 8));
+    expect(await second.match(url('grid.png?seed=2'))).toBeDefined();
   });
 });
