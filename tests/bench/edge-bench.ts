@@ -42,6 +42,7 @@ export interface LoadResults {
   /** The worker isolate's V8 heap in use after each tenth, and its largest value after the first tenth. */
   isolateHeapUsedMiB: number[];
   isolateHeapMaxAfterWarmupMiB: number;
+  workerLog?: string;
 }
 
 async function ortNode(dir: string, m: Manifest, batch: number, runs: number): Promise<number> {
@@ -161,6 +162,8 @@ async function loadTest(worker: Awaited<ReturnType<typeof startLocalWorker>>, co
     rssGrowthMiB: round(rss.at(-1)! - rss[0]!),
     isolateHeapUsedMiB: heap,
     isolateHeapMaxAfterWarmupMiB: Math.max(...heap.slice(1)),
+    // What wrangler dev said when requests failed (a restarted worker, an exceeded limit), to explain them.
+    ...(r.errors.length > 0 ? { workerLog: worker.logTail(3000) } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ export interface LocalWorker {
    * isolate's 128 MB limit applies to. (The workerd process's RSS also holds wrangler dev's own state.)
    */
   isolateHeap(): Promise<{ usedMiB: number; totalMiB: number }>;
+  /** The end of wrangler dev's stderr (warnings and errors: a worker restart, an exceeded limit). */
+  logTail(chars?: number): string;
   stop(): Promise<void>;
 }
 
@@ -124,6 +126,7 @@ export async function startLocalWorker(port: number, firstPath: string, timeoutM
       const h = await debug.call('Runtime.getHeapUsage');
       return { usedMiB: Math.round((h['usedSize']! / 2 ** 20) * 10) / 10, totalMiB: Math.round((h['totalSize']! / 2 ** 20) * 10) / 10 };
     },
+    logTail: (chars = 2000) => stderr.slice(-chars),
     memory() {
       const pids = workerd();
       const sum = (field: string) => pids.reduce((s, pid) => s + statusKiB(pid, field), 0) / 1024;
