@@ -16,8 +16,8 @@ export interface SyncOptions {
   now?: () => number;
 }
 
-/** A version that failed to load is retried after this long (a pointer change retries at once). */
-const RETRY_FAILED_MS = 5 * 60_000;
+/** A version that failed to load is retried after this long (a new activation of it retries at once). */
+const RETRY_FAILED_MS = 60_000;
 
 export class ModelSync {
   private readonly intervalMs: number;
@@ -25,7 +25,8 @@ export class ModelSync {
   private readonly now: () => number;
   private checkedAt = -Infinity;
   private running: Promise<void> | null = null;
-  private first = true;
+  /** The isolate's first check, bounded by firstWaitMs: every request waits for it; null once it is over. */
+  private first: Promise<void> | null | undefined;
   private readonly failed = new Map<string, number>();
 
   constructor(
@@ -38,21 +39,21 @@ export class ModelSync {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Called before each request: starts a check when one is due; only an isolate's first request waits for it. */
+  /** Called before each request: starts a check when one is due; requests wait only for the isolate's first one. */
   async beforeRequest(waitUntil?: (p: Promise<unknown>) => void): Promise<void> {
     if (!this.running && this.now() - this.checkedAt >= this.intervalMs) {
       this.running = this.check().finally(() => (this.running = null));
     }
-    if (!this.running) return;
-    if (this.first) {
-      this.first = false;
+    if (this.first === undefined) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.firstWaitMs)));
-      await Promise.race([this.running, timeout]);
-      clearTimeout(timer);
-    } else {
-      waitUntil?.(this.running);
+      this.first = Promise.race([this.running!, timeout]).finally(() => {
+        clearTimeout(timer);
+        this.first = null;
+      });
     }
+    if (this.first) await this.first;
+    else if (this.running) waitUntil?.(this.running);
   }
 
   /** Checks now (after a check already running) and waits for it: the admin API calls it after a change. */
@@ -78,15 +79,17 @@ export class ModelSync {
   /** Makes `id` serve what its pointer names, if that version can be loaded. */
   private async follow(id: string): Promise<void> {
     let want: string | null = null;
+    let key = '';
     try {
-      want = (await this.store.pointer(id)).pointer.active;
+      const { pointer } = await this.store.pointer(id);
+      want = pointer.active;
+      key = `${id}@${want}@${pointer.updatedAt}`;
       if (want === this.registry.liveVersion(id)) return;
       if (want === null) {
         this.registry.demote(id);
         console.log(`model ${id}: registry pointer cleared, serving the bundled model`);
         return;
       }
-      const key = `${id}@${want}`;
       if (this.now() - (this.failed.get(key) ?? -Infinity) < RETRY_FAILED_MS) return;
       const manifest = await this.store.manifest(id, want);
       if (manifest === null) throw new Error(`the pointer names version ${want}, which is not stored`);
@@ -96,7 +99,7 @@ export class ModelSync {
       this.failed.delete(key);
       console.log(`model ${id}: now serving version ${want} (loaded in ${this.now() - t0} ms)`);
     } catch (err) {
-      if (want !== null) this.failed.set(`${id}@${want}`, this.now());
+      if (want !== null) this.failed.set(key, this.now());
       console.error(`model ${id}: cannot follow the registry pointer: ${(err as Error).message}; still serving ${this.registry.versionOf(id) ?? 'nothing'}`);
     }
   }

@@ -116,6 +116,20 @@ describe('model sync', () => {
   });
 });
 
+describe('a fresh isolate', () => {
+  it('holds its first concurrent requests until the first check, so none is served by an overridden bundled model', async () => {
+    const store = new ModelStore(bucket);
+    await storeAndActivate(store, gan, dcganManifest.id, 'fresh-override');
+    try {
+      const app = createApp({ models: [dcgan], runtime: ortNodeRuntime, store });
+      const responses = await Promise.all([1, 2, 3, 4, 5, 6].map((seed) => app.request(`/v1/models/${dcganManifest.id}/sample.png?seed=${seed}`)));
+      expect(responses.map((r) => r.headers.get('X-Model-Version'))).toEqual(Array(6).fill('fresh-override'));
+    } finally {
+      await bucket.delete(ModelStore.pointerKey(dcganManifest.id));
+    }
+  });
+});
+
 describe('admin API availability', () => {
   it('is a 404 saying what it needs without the token, or without the bucket', async () => {
     for (const app of [createApp({ models: [dcgan], runtime: ortNodeRuntime, store: new ModelStore(bucket) }), createApp({ models: [dcgan], runtime: ortNodeRuntime, adminToken: 'x' })]) {
