@@ -100,6 +100,8 @@ export async function deploy(opts: DeployOptions, log: (line: string) => void = 
     if (opts.activate) {
       const act = await call(`${model}/activate`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: manifest.version }) });
       log(act.body['changed'] === false ? `already active: ${manifest.version}` : `activated ${manifest.version} (was ${act.body['previous'] ?? 'the bundled model or none'}); other isolates follow within the sync interval`);
+      const serving = (act.body['serving'] as { version?: string | null } | undefined)?.version;
+      if (serving !== manifest.version) log(`warning: the isolate that answered still serves ${serving ?? 'nothing'}: it could not load ${manifest.version} (see npx wrangler tail)`);
     } else {
       log(`not activated; to serve it: npm run deploy -- ${opts.dir} --url ${base} --activate (or POST ${model}/activate {"version":"${manifest.version}"})`);
     }
