@@ -9,7 +9,7 @@ import { bundledManifests } from '../../models/bundled.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
-import { runLoad, serverTimingMedians, type RequestSpec } from './http-load.js';
+import { runLoad, serverTimingMedians, type LoadResult, type RequestSpec } from './http-load.js';
 import { startLocalWorker } from '../helpers/local-worker.js';
 import { median, summarize, type LatencySummary } from './stats.js';
 
@@ -26,6 +26,8 @@ export interface EdgeResults {
   onnxruntimeNode: { batch1Ms: number; batch64Ms: number };
   ratios: { grid64EndToEndOverInference: number; inIsolateOverNodeBatch64: number; inIsolateOverNodeBatch1: number };
   memoryMiB: { afterBenchRss: number; peak: number };
+  /** Requests of the latency phases not answered with 200 (through wrangler dev), with the first messages. */
+  phaseErrors?: { failed: number; of: number; first: string[]; workerLog?: string };
   load?: LoadResults;
 }
 
@@ -129,8 +131,12 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
       },
       memoryMiB: { afterBenchRss: worker.memory().rssMiB, peak: worker.memory().peakMiB },
     };
-    const bad = [seq, repeat, c8, c32, grid, grid8, grid32].flatMap((r) => r.errors);
-    if (bad.length > 0) throw new Error(`benchmark requests failed: ${bad.slice(0, 3).join('; ')}`);
+    // Failed requests are counted, not fatal: through wrangler dev, a few long requests at c=32 sometimes get no
+    // answer (seen only through its proxy: the same load inside workerd via vitest-pool-workers answered all).
+    const phases = [seq, repeat, c8, c32, grid, grid8, grid32];
+    const total = (r: LoadResult) => [...r.statuses.values()].reduce((a, b) => a + b, 0);
+    const failed = phases.reduce((sum, r) => sum + total(r) - (r.statuses.get(200) ?? 0), 0);
+    results.phaseErrors = { failed, of: phases.reduce((sum, r) => sum + total(r), 0), first: phases.flatMap((r) => r.errors).slice(0, 5), ...(failed > 0 ? { workerLog: worker.logTail(2000) } : {}) };
     if (opts.loadRequests > 0) results.load = await loadTest(worker, opts.loadRequests, log);
     return results;
   } finally {

@@ -2,11 +2,15 @@
 import { Agent, fetch } from 'undici';
 
 /**
- * Keep-alive connections are dropped by the client after 1 s idle, before the server (Node's http, 5 s) closes
- * them: otherwise a connection left idle between two phases of a benchmark can be reused just as the server
- * closes it, and the request fails on the client with "other side closed" though the server did nothing wrong.
+ * Each run has its own connection pool, closed at its end, and keep-alive connections are dropped by the client
+ * after 1 s idle: a connection left over from an earlier phase of a benchmark could otherwise be reused just as
+ * wrangler dev's proxy closes it, and the request would fail on the client with "other side closed" though the
+ * worker did nothing wrong.
  */
-const agent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
+const newAgent = () => new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000, headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: HEADERS_TIMEOUT_MS });
+
+/** A request without response headers after this long counts as failed (undici's default would wait 300 s). */
+export const HEADERS_TIMEOUT_MS = 30_000;
 
 export interface RequestSpec {
   path: string;
@@ -29,6 +33,7 @@ export async function runLoad(base: string, count: number, concurrency: number, 
   const serverTimings: string[] = [];
   let next = 0;
   let done = 0;
+  const agent = newAgent();
   const started = performance.now();
   const worker = async () => {
     while (next < count) {
@@ -52,6 +57,7 @@ export async function runLoad(base: string, count: number, concurrency: number, 
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  await agent.close();
   return { latencies, statuses, errors, wallMs: performance.now() - started, serverTimings };
 }
 

@@ -39,6 +39,7 @@ function targets(edge?: EdgeResults, trainer?: TrainerResult[], bundle?: { gzipK
     add('in-isolate inference / onnxruntime-node (1 thread), batch 64', edge.ratios.inIsolateOverNodeBatch64, 'x', '<= 3', edge.ratios.inIsolateOverNodeBatch64 <= 3);
     add('cold start: isolate up to first image (ORT init, session, first inference)', edge.firstImageMs, 'ms', '<= 1500', edge.firstImageMs <= 1500);
     add('cold start: wrangler dev process start to first image', edge.coldStartMs, 'ms', '<= 1500', edge.coldStartMs <= 1500);
+    if (edge.phaseErrors) add(`latency phases: ${edge.phaseErrors.of} requests through wrangler dev, not answered`, edge.phaseErrors.failed, 'requests', '0', edge.phaseErrors.failed === 0);
     if (edge.load) {
       const fails = Object.entries(edge.load.statuses).filter(([s]) => Number(s) >= 400 || s === '0').reduce((n, [, c]) => n + c, 0);
       add(`load: ${edge.load.requests} mixed requests at c=32, errors`, fails, 'requests', '0', fails === 0);
