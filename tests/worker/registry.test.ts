@@ -6,11 +6,13 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { bundledManifests } from '../../models/bundled.js';
-import { validateManifest, type Manifest } from '../../shared/manifest.js';
+import { imageGraphRole, validateManifest, type Manifest } from '../../shared/manifest.js';
+import { encodePng } from '../../shared/png.js';
 
 const bundled = bundledManifests.map((b) => validateManifest(b.manifest));
 const dcgan = bundled.find((m) => m.family === 'dcgan')!;
 const gan = bundled.find((m) => m.family === 'gan')!;
+const vae = bundled.find((m) => m.family === 'vae' && m.latent.size > 2)!;
 const origin = 'http://edge.test';
 const auth = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
 
@@ -18,8 +20,8 @@ let counter = 0;
 /** A model id no other test uses. */
 const freshId = () => `reg-test-${Date.now().toString(36)}-${counter++}`;
 
-async function graphOf(m: Manifest): Promise<Uint8Array> {
-  const res = await SELF.fetch(`${origin}/v1/models/${m.id}/graphs/generator.onnx`);
+async function graphOf(m: Manifest, role = 'generator'): Promise<Uint8Array> {
+  const res = await SELF.fetch(`${origin}/v1/models/${m.id}/graphs/${role}.onnx`);
   expect(res.status).toBe(200);
   return new Uint8Array(await res.arrayBuffer());
 }
@@ -28,14 +30,15 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** A bundled model's manifest and graph, renamed to `id`@`version`, with optional changes. */
+/** A bundled model's manifest and graphs, renamed to `id`@`version`, with optional changes (to its image graph). */
 async function versionFrom(src: Manifest, id: string, version: string, change?: (m: Manifest, graph: Uint8Array) => Promise<void> | void) {
   const manifest = structuredClone(src);
   manifest.id = id;
   manifest.version = version;
-  const graph = await graphOf(src);
-  await change?.(manifest, graph);
-  return { manifest, files: { [manifest.graphs.generator!.file]: graph } };
+  const files: Record<string, Uint8Array> = {};
+  for (const [role, spec] of Object.entries(manifest.graphs)) files[spec.file] = await graphOf(src, role);
+  await change?.(manifest, files[manifest.graphs[imageGraphRole(manifest.family)]!.file]!);
+  return { manifest, files };
 }
 
 function upload(id: string, version: string, v: { manifest: unknown; files: Record<string, Uint8Array> }, headers: Record<string, string> = auth) {
@@ -117,6 +120,23 @@ describe('admin API: upload, activate, serve', () => {
     expect(model.headers.get('X-Model-Version')).toBe('v2');
     expect(await model.json()).toMatchObject({ id, version: 'v2', family: 'gan' });
     expect(await versions(id)).toMatchObject({ active: 'v2', history: ['v1'], versions: [{ version: 'v1' }, { version: 'v2' }] });
+  });
+
+  it('checks and serves a VAE version: both graphs smoke-tested, encode answered by the new version', async () => {
+    const id = freshId();
+    const up = await upload(id, 'v1', await versionFrom(vae, id, 'v1'));
+    expect(up.status).toBe(201);
+    const { smoke } = (await up.json()) as { smoke: { role: string; outputs: Record<string, number[]> }[] };
+    expect(Object.fromEntries(smoke.map((s) => [s.role, s.outputs]))).toEqual({
+      decoder: { image: [2, 1, 28, 28] },
+      encoder: { mean: [2, vae.latent.size], logvar: [2, vae.latent.size] },
+    });
+    expect((await activate(id, 'v1')).status).toBe(200);
+    const png = encodePng({ width: 28, height: 28, channels: 1, data: new Uint8Array(784).fill(90) });
+    const res = await SELF.fetch(`${origin}/v1/models/${id}/encode`, { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Model-Version')).toBe('v1');
+    expect(((await res.json()) as { mean: number[] }).mean).toHaveLength(vae.latent.size);
   });
 
   it('is idempotent for the same graphs and refuses other graphs under a stored version', async () => {
