@@ -131,8 +131,8 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
       },
       memoryMiB: { afterBenchRss: worker.memory().rssMiB, peak: worker.memory().peakMiB },
     };
-    // Failed requests are counted, not fatal: through wrangler dev, a few long requests at c=32 sometimes get no
-    // answer (seen only through its proxy: the same load inside workerd via vitest-pool-workers answered all).
+    // Failed requests are counted, not fatal: under concurrent grid requests a few get no answer (workerd logs that
+    // it cancelled them as hung; cause not found yet, see README), and the run should still report everything else.
     const phases = [seq, repeat, c8, c32, grid, grid8, grid32];
     const total = (r: LoadResult) => [...r.statuses.values()].reduce((a, b) => a + b, 0);
     const failed = phases.reduce((sum, r) => sum + total(r) - (r.statuses.get(200) ?? 0), 0);
