@@ -29,7 +29,29 @@ const KEEP_WARM = 1;
 /** A retired version's sessions are released only this long after it stopped serving: requests still using it finish first. */
 const RELEASE_GRACE_MS = 60_000;
 
+/** How long a request waits for a session another request is loading before it gives up with a 503. */
+const LOAD_WAIT_MS = 30_000;
+
+/**
+ * Waits for a session that another request is loading, holding a timer of this request's own: the load's I/O
+ * belongs to the request that started it, and workerd cancels a request as hung when nothing of its own is
+ * pending while it waits on another request's work.
+ */
+async function waitOwn(s: Promise<InferenceSession>, id: string): Promise<InferenceSession> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(503, 'model_unavailable', `model "${id}" is still loading; retry`)), LOAD_WAIT_MS);
+  });
+  try {
+    return await Promise.race([s, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class ModelRegistry {
+  /** Session promises that have resolved: awaited directly, without a timer. */
+  private readonly ready = new WeakSet<Promise<InferenceSession>>();
   private readonly bundled = new Map<string, ModelEntry>();
   /** Registry versions serving now, overriding a bundled model of the same id. */
   private readonly live = new Map<string, ModelEntry>();
@@ -86,14 +108,18 @@ export class ModelRegistry {
   session(entry: ServedModel, role: GraphRole = imageGraphRole(entry.manifest.family)): Promise<InferenceSession> {
     let s = entry.sessions.get(role);
     if (!s) {
-      s = this.open(entry, role).catch((err: Error) => {
-        entry.problem = err.message;
-        console.error(`model ${entry.id} (${role}) failed to load: ${err.message}`);
-        throw new HttpError(503, 'model_unavailable', `model "${entry.id}" is unavailable: ${err.message}`);
-      });
+      s = this.open(entry, role).then(
+        (session) => (this.ready.add(s!), session),
+        (err: Error) => {
+          entry.problem = err.message;
+          console.error(`model ${entry.id} (${role}) failed to load: ${err.message}`);
+          throw new HttpError(503, 'model_unavailable', `model "${entry.id}" is unavailable: ${err.message}`);
+        },
+      );
       entry.sessions.set(role, s);
+      return s;
     }
-    return s;
+    return this.ready.has(s) ? s : waitOwn(s, entry.id);
   }
 
   private async open(entry: ServedModel, role: GraphRole): Promise<InferenceSession> {

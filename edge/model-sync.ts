@@ -44,16 +44,14 @@ export class ModelSync {
     if (!this.running && this.now() - this.checkedAt >= this.intervalMs) {
       this.running = this.check().finally(() => (this.running = null));
     }
-    if (this.first === undefined) {
+    if (this.first === undefined) this.first = this.running!.finally(() => (this.first = null));
+    if (this.first) {
+      // Each waiting request holds its own timer: the check's I/O belongs to the request that started it, and
+      // workerd cancels a request as hung when nothing of its own is pending while it waits on another's work.
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.firstWaitMs)));
-      this.first = Promise.race([this.running!, timeout]).finally(() => {
-        clearTimeout(timer);
-        this.first = null;
-      });
-    }
-    if (this.first) await this.first;
-    else if (this.running) waitUntil?.(this.running);
+      await Promise.race([this.first, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.firstWaitMs)))]);
+      clearTimeout(timer);
+    } else if (this.running) waitUntil?.(this.running);
   }
 
   /** Checks now (after a check already running) and waits for it: the admin API calls it after a change. */
