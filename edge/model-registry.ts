@@ -86,6 +86,12 @@ export class ModelRegistry {
     return this.ids().map((id) => this.entry(id)!).filter((e) => e.manifest && !e.problem).map((e) => e.manifest!);
   }
 
+  /** What serves `id` now: its version and where it came from (nulls if nothing healthy does). */
+  serving(id: string): { version: string | null; origin: ModelEntry['origin'] | null } {
+    const e = this.entry(id);
+    return e?.manifest && !e.problem ? { version: e.manifest.version, origin: e.origin } : { version: null, origin: null };
+  }
+
   /** The version a healthy model `id` serves, or undefined. */
   versionOf(id: string): string | undefined {
     const e = this.entry(id);

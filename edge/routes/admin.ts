@@ -92,10 +92,7 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
   });
 
   /** What serves `id` in this isolate now. */
-  const serving = (id: string) => {
-    const version = registry.versionOf(id) ?? null;
-    return { version, origin: version === null ? null : registry.liveVersion(id) === version ? 'registry' : 'bundled' };
-  };
+  const serving = (id: string) => registry.serving(id);
 
   /** Applies `change` to the pointer of `id` by compare-and-swap, retrying a few times if others change it meanwhile. */
   async function updatePointer(id: string, change: (p: ActivePointer) => Promise<ActivePointer | null>) {
