@@ -7,6 +7,7 @@
 import { validateManifest, imageGraphRole, type GraphRole, type Manifest } from '../shared/manifest.js';
 import { HttpError } from './errors.js';
 import { sha256Hex } from './hash.js';
+import { waitWithOwnTimer } from './own-timer.js';
 import type { ModelSource } from './model-source.js';
 import type { InferenceRuntime, InferenceSession } from './runtime.js';
 
@@ -29,25 +30,13 @@ const KEEP_WARM = 1;
 /** A retired version's sessions are released only this long after it stopped serving: requests still using it finish first. */
 const RELEASE_GRACE_MS = 60_000;
 
+/** The 503 of a model that cannot serve (bad manifest, unreadable or corrupt graph, session that will not open). */
+export function unavailable(id: string, reason: string): HttpError {
+  return new HttpError(503, 'model_unavailable', `model "${id}" is unavailable: ${reason}`);
+}
+
 /** How long a request waits for a session another request is loading before it gives up with a 503. */
 const LOAD_WAIT_MS = 30_000;
-
-/**
- * Waits for a session that another request is loading, holding a timer of this request's own: the load's I/O
- * belongs to the request that started it, and workerd cancels a request as hung when nothing of its own is
- * pending while it waits on another request's work.
- */
-async function waitOwn(s: Promise<InferenceSession>, id: string): Promise<InferenceSession> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(503, 'model_unavailable', `model "${id}" is still loading; retry`)), LOAD_WAIT_MS);
-  });
-  try {
-    return await Promise.race([s, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export class ModelRegistry {
   /** Session promises that have resolved: awaited directly, without a timer. */
@@ -106,7 +95,7 @@ export class ModelRegistry {
   get(id: string): ServedModel {
     const e = this.entry(id);
     if (!e) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
-    if (!e.manifest || e.problem) throw new HttpError(503, 'model_unavailable', `model "${id}" is unavailable: ${e.problem}`);
+    if (!e.manifest || e.problem) throw unavailable(id, String(e.problem));
     return e as ServedModel;
   }
 
@@ -119,13 +108,20 @@ export class ModelRegistry {
         (err: Error) => {
           entry.problem = err.message;
           console.error(`model ${entry.id} (${role}) failed to load: ${err.message}`);
-          throw new HttpError(503, 'model_unavailable', `model "${entry.id}" is unavailable: ${err.message}`);
+          throw unavailable(entry.id, err.message);
         },
       );
       entry.sessions.set(role, s);
       return s;
     }
-    return this.ready.has(s) ? s : waitOwn(s, entry.id);
+    return this.ready.has(s) ? s : this.waitForLoad(s, entry.id);
+  }
+
+  /** A session another request is loading (see own-timer.ts), or a 503 after LOAD_WAIT_MS. */
+  private async waitForLoad(s: Promise<InferenceSession>, id: string): Promise<InferenceSession> {
+    const session = await waitWithOwnTimer(s, LOAD_WAIT_MS);
+    if (!session) throw new HttpError(503, 'model_unavailable', `model "${id}" is still loading; retry`);
+    return session;
   }
 
   private async open(entry: ServedModel, role: GraphRole): Promise<InferenceSession> {

@@ -7,6 +7,7 @@
  */
 import type { ModelRegistry } from './model-registry.js';
 import type { ModelStore } from './model-store.js';
+import { waitWithOwnTimer } from './own-timer.js';
 
 export interface SyncOptions {
   /** How stale an isolate's view of the pointers may get, in ms. */
@@ -45,13 +46,8 @@ export class ModelSync {
       this.running = this.check().finally(() => (this.running = null));
     }
     if (this.first === undefined) this.first = this.running!.finally(() => (this.first = null));
-    if (this.first) {
-      // Each waiting request holds its own timer: the check's I/O belongs to the request that started it, and
-      // workerd cancels a request as hung when nothing of its own is pending while it waits on another's work.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([this.first, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.firstWaitMs)))]);
-      clearTimeout(timer);
-    } else if (this.running) waitUntil?.(this.running);
+    if (this.first) await waitWithOwnTimer(this.first, this.firstWaitMs);
+    else if (this.running) waitUntil?.(this.running);
   }
 
   /** Checks now (after a check already running) and waits for it: the admin API calls it after a change. */

@@ -129,6 +129,8 @@ const SLIDERS = 8;
 let models = [], model = null, z = null, base = null, pending = null, busy = false;
 
 const api = (path) => '/v1/models/' + model.id + path;
+/** POST /generate: images from given latents (the slider sample without a device engine, the latent map). */
+const postGenerate = (body) => fetch(api('/generate'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 const cls = () => (model.classes.count > 0 ? Number($('class').value) : undefined);
 const q = (o) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => k + '=' + v).join('&');
 const seed = () => Math.max(0, Math.min(4294967295, Math.floor(Number($('seed').value) || 0)));
@@ -184,8 +186,7 @@ async function generate() {
       document.body.dataset.computeMs = sorted[Math.floor(sorted.length / 2)].toFixed(2);
     } else {
       const body = { latents: [z], ...(model.classes.count > 0 ? { classes: [cls()] } : {}) };
-      const res = await fetch(api('/generate'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      $('sample').src = await blobUrl(res);
+      $('sample').src = await blobUrl(await postGenerate(body));
       $('timing').textContent = (performance.now() - t).toFixed(0) + ' ms per image, network included';
     }
     $('embed').value = 'Slider images come from POST /generate and have no URL; reset the sliders to embed the seed image.';
@@ -204,7 +205,7 @@ async function showMap() {
   const latents = [];
   for (let r = 0; r < MAP; r++) for (let c = 0; c < MAP; c++) latents.push([mapValue(c), -mapValue(r)]);
   const body = { latents, cols: MAP, ...(model.classes.count > 0 ? { classes: latents.map(() => cls()) } : {}) };
-  $('map').src = await blobUrl(await fetch(api('/generate'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+  $('map').src = await blobUrl(await postGenerate(body));
 }
 
 function showCard() {

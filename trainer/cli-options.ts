@@ -7,6 +7,7 @@ import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DEFAULT_DATA_DIR } from './data/idx.js';
 import { FAMILIES } from './families.js';
 import { isValidSeed } from '../shared/rng.js';
+import { MODEL_ID_PATTERN } from '../shared/manifest.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -67,6 +68,12 @@ export function intFlag(flag: string, value: string | undefined, min: number, ma
     throw new UsageError(`--${flag} must be an integer ${max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`}, got "${value}"`);
   }
   return n;
+}
+
+/** A model id flag (`--id`), checked against the manifest's id pattern; undefined when not given. */
+export function modelIdFlag(value: string | undefined): string | undefined {
+  if (value !== undefined && !MODEL_ID_PATTERN.test(value)) throw new UsageError(`--id must be lowercase letters, digits and '-', got "${value}"`);
+  return value;
 }
 
 function positiveInt(flag: string, value: string | undefined, min = 1): number | undefined {

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCli } from './cli-main.js';
-import { parseFlags, UsageError } from './cli-options.js';
-import { MODEL_ID_PATTERN, validateManifest, type Manifest } from '../shared/manifest.js';
+import { modelIdFlag, parseFlags, UsageError } from './cli-options.js';
+import { validateManifest, type Manifest } from '../shared/manifest.js';
 
 export const LOCAL_URL = 'http://127.0.0.1:8787';
 
@@ -118,11 +118,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
     const usage = 'usage: npm run deploy -- models/NAME|runs/NAME (--url https://WORKER | --local) [--activate] [--id ID]';
     const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { url: { type: 'string' }, local: { type: 'boolean', default: false }, activate: { type: 'boolean', default: false }, id: { type: 'string' } } });
-    const { url, local, activate, id } = parsed.values;
+    const { url, local, activate } = parsed.values;
     if (parsed.positionals.length !== 1) throw new UsageError(usage);
     if (!url === !local) throw new UsageError(`give exactly one of --url and --local; ${usage}`);
     if (url && !/^https?:\/\/[^/\s]+/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
-    if (id !== undefined && !MODEL_ID_PATTERN.test(id)) throw new UsageError(`--id must be lowercase letters, digits and '-', got "${id}"`);
+    const id = modelIdFlag(parsed.values.id);
     const dir = parsed.positionals[0]!;
     if (!existsSync(dir)) throw new UsageError(`${dir} does not exist`);
     await deploy({ dir, url: url ?? LOCAL_URL, token: await readToken(local), activate, ...(id ? { id } : {}) });

@@ -9,14 +9,14 @@ import { pathToFileURL } from 'node:url';
 import { selectBackend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runCli } from './cli-main.js';
-import { parseFlags, UsageError } from './cli-options.js';
+import { modelIdFlag, parseFlags, UsageError } from './cli-options.js';
 import { FAMILIES } from './families.js';
 import { restoreRun, type RunMeta } from './run-state.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { buildGraph, parityInputs, type GraphContext } from './export/graph-for.js';
 import { checkParity, ExportError } from './export/verify.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
-import { MANIFEST_SCHEMA_VERSION, MODEL_ID_PATTERN, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
+import { MANIFEST_SCHEMA_VERSION, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
 import { SeededRandom } from '../shared/rng.js';
 
 export const PARITY_TOLERANCE = 1e-4;
@@ -101,8 +101,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
     const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' } } });
     if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]');
-    const { out, id, description } = parsed.values;
-    if (id !== undefined && !MODEL_ID_PATTERN.test(id)) throw new UsageError(`--id must be lowercase letters, digits and '-', got "${id}"`);
+    const { out, description } = parsed.values;
+    const id = modelIdFlag(parsed.values.id);
     await exportRun({ run: parsed.positionals[0]!, ...(out ? { out } : {}), ...(id ? { id } : {}), ...(description ? { description } : {}) });
   });
 }

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { GRAPH_ROLES, type Manifest } from '../../shared/manifest.js';
 import { HttpError } from '../errors.js';
-import type { ModelRegistry } from '../model-registry.js';
+import { unavailable, type ModelRegistry } from '../model-registry.js';
 import { readQuery } from '../params.js';
 import { DEFAULT_GRID_SIZE } from '../query-schema.js';
 
@@ -59,7 +59,7 @@ export function modelRoutes(registry: ModelRegistry): Hono {
     try {
       bytes = await registry.readGraph(entry, role);
     } catch (err) {
-      throw new HttpError(503, 'model_unavailable', `model "${entry.id}" is unavailable: ${(err as Error).message}`);
+      throw unavailable(entry.id, (err as Error).message);
     }
     const etag = `"${entry.manifest.graphs[role]!.sha256}"`;
     if (c.req.header('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ETag: etag } });

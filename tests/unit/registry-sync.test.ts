@@ -10,6 +10,7 @@ import { createApp } from '../../edge/app.js';
 import { ModelRegistry } from '../../edge/model-registry.js';
 import { ModelStore, type ModelBucket } from '../../edge/model-store.js';
 import { ModelSync } from '../../edge/model-sync.js';
+import { sha256Hex } from '../../edge/hash.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
@@ -36,7 +37,7 @@ async function storeAndActivate(store: ModelStore, src: typeof dcgan, id: string
   const graph = Uint8Array.from(await src.readFile(file));
   if (corrupt) {
     graph.fill(3, 0, 64);
-    manifest.graphs.generator!.sha256 = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', graph)), (b) => b.toString(16).padStart(2, '0')).join('');
+    manifest.graphs.generator!.sha256 = await sha256Hex(graph);
   }
   await store.putVersion(manifest, new Map([[file, graph]]));
   const { pointer, etag } = await store.pointer(id);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { bundledManifests } from '../../models/bundled.js';
 import { imageGraphRole, validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
+import { sha256Hex } from '../../edge/hash.js';
 
 const bundled = bundledManifests.map((b) => validateManifest(b.manifest));
 const dcgan = bundled.find((m) => m.family === 'dcgan')!;
@@ -24,10 +25,6 @@ async function graphOf(m: Manifest, role = 'generator'): Promise<Uint8Array> {
   const res = await SELF.fetch(`${origin}/v1/models/${m.id}/graphs/${role}.onnx`);
   expect(res.status).toBe(200);
   return new Uint8Array(await res.arrayBuffer());
-}
-
-async function sha256(bytes: Uint8Array): Promise<string> {
-  return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** A bundled model's manifest and graphs, renamed to `id`@`version`, with optional changes (to its image graph). */
@@ -159,7 +156,7 @@ describe('admin API: bad uploads are refused whole, and the old version keeps se
     ['a graph that does not match its sha256', (_m, g) => void (g[g.length - 1]! ^= 0xff), /sha256/],
     ['a corrupt graph whose sha256 was updated to match', async (m, g) => {
       g.fill(7, 0, 64);
-      m.graphs.generator!.sha256 = await sha256(g);
+      m.graphs.generator!.sha256 = await sha256Hex(g);
     }, /does not open/],
     ['a graph whose output shape differs from the manifest', (m) => void (m.graphs.generator!.outputs[0]!.shape = ['batch', 1, 32, 32]), /shape/],
     ['an invalid manifest', (m) => void ((m as unknown as Record<string, unknown>)['family'] = 'diffusion'), /family/],
