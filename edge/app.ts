@@ -4,9 +4,9 @@
  * every error goes through the one handler in errors.ts.
  */
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { openApiDocument, DOCS_PAGE } from './openapi.js';
 import { PLAYGROUND_PAGE } from './playground.js';
+import { cors } from './cors.js';
 import { readQuery } from './params.js';
 import { waitUntilOf } from './context.js';
 import { HttpError, notFound, onError } from './errors.js';
@@ -63,11 +63,11 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
   }
   // CORS first, so that preflights and errors (429 included) carry the headers a browser needs to read them.
   app.use('/v1/*', cors({
-    origin: corsOrigins.includes('*') ? '*' : corsOrigins,
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['Content-Type', 'If-None-Match'],
-    exposeHeaders: ['X-Seed', 'X-Model-Version', 'ETag', 'Server-Timing', 'Retry-After'],
-    maxAge: 86400,
+    origins: corsOrigins,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    headers: ['Content-Type', 'If-None-Match'],
+    expose: ['X-Seed', 'X-Model-Version', 'ETag', 'Server-Timing', 'Retry-After'],
+    maxAgeSeconds: 86400,
   }));
   if (limits) app.use('/v1/*', rateLimit(limits));
   if (cache) app.use('/v1/models/*', responseCache(cache, (id) => registry.versionOf(id)));

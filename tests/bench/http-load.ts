@@ -1,5 +1,9 @@
-/** Runs requests against a local server with a fixed concurrency and records each latency and status. */
-import { Agent, fetch } from 'undici';
+/**
+ * Runs requests against a local server with a fixed concurrency and records each latency and status. It uses
+ * undici's `request` rather than `fetch`: on this 2-core machine the client shares the CPU with workerd, and
+ * `fetch`'s WHATWG layers cost ~0.5 ms of it per request.
+ */
+import { Agent, request } from 'undici';
 
 /**
  * Each run has its own connection pool, closed at its end, and keep-alive connections are dropped by the client
@@ -41,13 +45,13 @@ export async function runLoad(base: string, count: number, concurrency: number, 
       const { path, init } = make(i);
       const t0 = performance.now();
       try {
-        const res = await fetch(`${base}${path}`, { ...init, dispatcher: agent });
-        const body = await res.arrayBuffer();
+        const res = await request(`${base}${path}`, { method: (init?.method ?? 'GET') as 'GET', headers: init?.headers, body: init?.body, dispatcher: agent });
+        const body = await res.body.arrayBuffer();
         latencies.push(performance.now() - t0);
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const timing = res.headers.get('Server-Timing');
-        if (timing) serverTimings.push(timing);
-        if (res.status >= 400 && errors.length < 10) errors.push(`${init?.method ?? 'GET'} ${path} -> ${res.status} ${new TextDecoder().decode(body.slice(0, 200))}`);
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        const timing = res.headers['server-timing'];
+        if (typeof timing === 'string') serverTimings.push(timing);
+        if (res.statusCode >= 400 && errors.length < 10) errors.push(`${init?.method ?? 'GET'} ${path} -> ${res.statusCode} ${new TextDecoder().decode(body.slice(0, 200))}`);
       } catch (err) {
         if (errors.length < 10) errors.push(`${path}: ${(err as Error).message} (${String((err as { cause?: unknown }).cause)})`);
         statuses.set(0, (statuses.get(0) ?? 0) + 1);

@@ -1,6 +1,8 @@
 /**
- * A local worker for the benchmarks: `wrangler dev` on loopback with fresh local state (so the Cache API starts
- * empty), its workerd processes found for memory readings, stopped at the end.
+ * A local worker for the end-to-end tests and the benchmarks: `wrangler dev` on loopback with fresh local state (so
+ * the Cache API starts empty), its workerd processes found for memory readings, stopped at the end. (The
+ * benchmarks' latency numbers come from workerd-worker.ts: the deployable bundle on workerd without wrangler's
+ * dev proxy.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ export interface LocalWorker {
   stop(): Promise<void>;
 }
 
-function children(pid: number): number[] {
+export function children(pid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -42,7 +44,7 @@ function children(pid: number): number[] {
   return out;
 }
 
-function statusKiB(pid: number, field: string): number {
+export function statusKiB(pid: number, field: string): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
@@ -52,7 +54,7 @@ function statusKiB(pid: number, field: string): number {
 }
 
 /** Calls inspector methods over one WebSocket. */
-async function inspector(url: string): Promise<{ call(method: string): Promise<Record<string, number>>; close(): void }> {
+export async function inspector(url: string): Promise<{ call(method: string): Promise<Record<string, number>>; close(): void }> {
   const ws = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

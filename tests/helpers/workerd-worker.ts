@@ -1,0 +1,94 @@
+/**
+ * The worker as it is deployed, on workerd, for the benchmarks: the bundle `wrangler deploy --dry-run` builds,
+ * run by miniflare with the bindings wrangler.toml declares (assets, R2, rate limiter, vars) and fresh in-memory
+ * state. Unlike `wrangler dev` there is no dev proxy worker in front (a second workerd process and an HTTP hop,
+ * measured at ~4 ms per request and the source of requests cancelled under concurrent load), so the numbers are the
+ * worker's own. Cold start is measured from starting workerd to the first image.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { children, inspector, statusKiB, type LocalWorker } from './local-worker.js';
+
+export interface WorkerBundle {
+  dir: string;
+  totalKiB: number;
+  gzipKiB: number;
+}
+
+/** Builds the deployable bundle (what `wrangler deploy` would upload) into a fresh directory. */
+export function buildBundle(): WorkerBundle {
+  const dir = mkdtempSync(join(tmpdir(), 'worker-bundle-'));
+  const r = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', dir], { encoding: 'utf8', timeout: 180_000 });
+  const m = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(r.stdout + r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`wrangler deploy --dry-run failed: ${(r.stdout + r.stderr).slice(-400)}`);
+  return { dir, totalKiB: Number(m[1]), gzipKiB: Number(m[2]) };
+}
+
+const NAME = 'edge-generative';
+
+export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath: string, timeoutMs = 60_000): Promise<LocalWorker> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+  const inspectorPort = port + 1;
+  let log = '';
+  const keep = (d: Buffer) => {
+    log = (log + d.toString()).slice(-20_000);
+  };
+  const before = new Set(children(process.pid));
+  const started = performance.now();
+  const mf = new Miniflare({
+    ...workerOptions,
+    name: NAME,
+    modulesRoot: bundle.dir,
+    modules: [
+      { type: 'ESModule', path: join(bundle.dir, 'worker.js') },
+      ...readdirSync(bundle.dir).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm' as const, path: join(bundle.dir, f) })),
+    ],
+    host: '127.0.0.1',
+    port,
+    inspectorPort,
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', keep);
+      stderr.on('data', keep);
+    },
+  });
+  const base = (await mf.ready).href.replace(/\/$/, '');
+  const readyAt = performance.now();
+  let coldStartMs = NaN;
+  while (performance.now() - started < timeoutMs) {
+    const res = await fetch(`${base}${firstPath}`);
+    await res.arrayBuffer();
+    if (res.status === 200) {
+      coldStartMs = performance.now() - started;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  if (Number.isNaN(coldStartMs)) {
+    await mf.dispose();
+    throw new Error(`workerd did not serve ${firstPath} within ${timeoutMs} ms: ${log.slice(-500)}`);
+  }
+  const workerd = children(process.pid).filter((pid) => !before.has(pid));
+  const debug = await inspector(`ws://127.0.0.1:${inspectorPort}/core:user:${NAME}`);
+  return {
+    base,
+    coldStartMs,
+    firstImageMs: started + coldStartMs - readyAt,
+    async isolateHeap() {
+      const h = await debug.call('Runtime.getHeapUsage');
+      return { usedMiB: Math.round((h['usedSize']! / 2 ** 20) * 10) / 10, totalMiB: Math.round((h['totalSize']! / 2 ** 20) * 10) / 10 };
+    },
+    logTail: (chars = 2000) => log.slice(-chars),
+    memory() {
+      const sum = (field: string) => workerd.reduce((s, pid) => s + statusKiB(pid, field), 0) / 1024;
+      return { rssMiB: Math.round(sum('VmRSS') * 10) / 10, peakMiB: Math.round(sum('VmHWM') * 10) / 10 };
+    },
+    async stop() {
+      debug.close();
+      await mf.dispose();
+    },
+  };
+}
