@@ -20,7 +20,7 @@ const byFamily = (f: Manifest['family']) => manifests.find((m) => m.manifest.fam
 
 export interface EdgeResults {
   model: string;
-  /** From starting workerd (with the built bundle) to the first image. */
+  /** From starting workerd (with the built bundle) to the first image; median of 3 fresh starts. */
   coldStartMs: number;
   /** Of which: from workerd listening to the first image (ORT init, session, first inference). */
   firstImageMs: number;
@@ -100,10 +100,15 @@ export function mixedRequest(i: number): RequestSpec {
   }
 }
 
-async function wranglerDevColdStart(port: number, firstPath: string): Promise<number> {
-  const dev = await startLocalWorker(port, firstPath);
-  await dev.stop();
-  return dev.coldStartMs;
+/** Median cold start of `runs` fresh starts of `start` (each stopped again). */
+async function medianColdStart(runs: number, start: () => Promise<LocalWorker>): Promise<{ coldStartMs: number; firstImageMs: number }> {
+  const starts: { coldStartMs: number; firstImageMs: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const w = await start();
+    await w.stop();
+    starts.push({ coldStartMs: w.coldStartMs, firstImageMs: w.firstImageMs });
+  }
+  return { coldStartMs: median(starts.map((s) => s.coldStartMs)), firstImageMs: median(starts.map((s) => s.firstImageMs)) };
 }
 
 export async function benchEdge(opts: { quick: boolean; loadRequests: number; port: number; bundle: WorkerBundle }, log: (line: string) => void): Promise<EdgeResults> {
@@ -111,10 +116,12 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
   const scale = opts.quick ? 0.2 : 1;
   const n = (k: number) => Math.max(10, Math.round(k * scale));
   const first = `/v1/models/${m.id}/sample.png?seed=1`;
-  const devColdStart = await wranglerDevColdStart(opts.port + 10, first);
-  log(`wrangler dev: ${devColdStart.toFixed(0)} ms from process start (bundling included) to first image`);
+  const runs = opts.quick ? 1 : 3;
+  const dev = await medianColdStart(runs, () => startLocalWorker(opts.port + 10, first));
+  log(`wrangler dev: ${dev.coldStartMs.toFixed(0)} ms from process start (bundling included) to first image (median of ${runs})`);
+  const cold = await medianColdStart(runs, () => startWorkerd(opts.bundle, opts.port, first));
+  log(`workerd: ${cold.coldStartMs.toFixed(0)} ms from start to first image, ${cold.firstImageMs.toFixed(0)} ms of it from listening (median of ${runs})`);
   const worker = await startWorkerd(opts.bundle, opts.port, first);
-  log(`workerd: ${worker.coldStartMs.toFixed(0)} ms from start to first image, ${worker.firstImageMs.toFixed(0)} ms of it from listening`);
   try {
     const path = (route: string) => `/v1/models/${m.id}/${route}`;
     await runLoad(worker.base, 30, 1, (i) => ({ path: path(`sample.png?seed=${50 + i}`) }));
@@ -133,9 +140,9 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
     const node64 = await ortNode(dir, m, 64, 40);
     const results: EdgeResults = {
       model: m.id,
-      coldStartMs: Math.round(worker.coldStartMs),
-      firstImageMs: Math.round(worker.firstImageMs),
-      wranglerDevColdStartMs: Math.round(devColdStart),
+      coldStartMs: Math.round(cold.coldStartMs),
+      firstImageMs: Math.round(cold.firstImageMs),
+      wranglerDevColdStartMs: Math.round(dev.coldStartMs),
       sample: { sequential: summarize(seq.latencies, seq.wallMs), repeatedSeed: summarize(repeat.latencies, repeat.wallMs), c8: summarize(c8.latencies, c8.wallMs), c32: summarize(c32.latencies, c32.wallMs) },
       grid64: { sequential: summarize(grid.latencies, grid.wallMs), c8: summarize(grid8.latencies, grid8.wallMs), c32: summarize(grid32.latencies, grid32.wallMs) },
       inIsolate: { batch1InferMs: one.inferMs, batch64InferMs: many.inferMs, batch1PngMs: one.pngMs, batch64PngMs: many.pngMs },

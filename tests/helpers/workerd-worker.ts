@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
+import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { children, inspector, statusKiB, type LocalWorker } from './local-worker.js';
 
@@ -49,6 +49,7 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     ],
     host: '127.0.0.1',
     port,
+    ...(process.env.WORKERD_LOG ? { log: new Log(LogLevel.VERBOSE), verbose: true } : {}),
     inspectorPort,
     handleRuntimeStdio(stdout, stderr) {
       stdout.on('data', keep);
