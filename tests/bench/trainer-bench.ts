@@ -15,6 +15,7 @@ export interface TrainerResult {
   stepsPerSecond: number;
   /** Real images consumed per second (k discriminator batches per generator step). */
   imagesPerSecond: number;
+  /** Steps timed in all (three runs). */
   steps: number;
 }
 
@@ -44,12 +45,18 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void):
     };
     const rng = new SeededRandom(2);
     for (let i = 0; i < 2; i++) model.step(nextBatch, rng); // warm-up: kernel compilation, first allocations
-    const steps = Math.max(3, Math.round(STEPS[name]! * (quick ? 0.3 : 1)));
-    images = 0;
-    const t = performance.now();
-    for (let i = 0; i < steps; i++) model.step(nextBatch, rng);
-    const seconds = (performance.now() - t) / 1000;
-    const r = { family: name, backend: backend.name, batchSize: BATCH, stepsPerSecond: round(steps / seconds), imagesPerSecond: round(images / seconds), steps };
+    // Three timed runs of `per` steps each; the figures are those of the median run.
+    const per = Math.max(1, Math.round((STEPS[name]! * (quick ? 0.3 : 1)) / 3));
+    const runs: { seconds: number; images: number }[] = [];
+    for (let run = 0; run < 3; run++) {
+      images = 0;
+      const t = performance.now();
+      for (let i = 0; i < per; i++) model.step(nextBatch, rng);
+      runs.push({ seconds: (performance.now() - t) / 1000, images });
+    }
+    const mid = runs.sort((a, b) => a.seconds - b.seconds)[1]!;
+    const steps = per * 3;
+    const r = { family: name, backend: backend.name, batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps };
     log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.name})`);
     results.push(r);
     for (const net of Object.values(model.networks)) net.dispose();
