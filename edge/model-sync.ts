@@ -37,6 +37,8 @@ export class ModelSync {
   ) {
     this.intervalMs = opts.intervalMs ?? 30_000;
     this.firstWaitMs = opts.firstWaitMs ?? 10_000;
+    // NaN would make every check look not yet due, and the first request would wait on a check never started.
+    if (!(this.intervalMs >= 0) || !(this.firstWaitMs >= 0)) throw new RangeError(`model sync intervals must be numbers >= 0, got ${this.intervalMs} and ${this.firstWaitMs} ms`);
     this.now = opts.now ?? Date.now;
   }
 
@@ -59,6 +61,7 @@ export class ModelSync {
 
   private async check(): Promise<void> {
     this.checkedAt = this.now();
+    for (const [key, at] of this.failed) if (this.checkedAt - at >= RETRY_FAILED_MS) this.failed.delete(key);
     let ids: string[];
     try {
       ids = await this.store.ids();

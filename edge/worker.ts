@@ -8,6 +8,7 @@ import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { Hono } from 'hono';
 import { bundledManifests } from '../models/bundled.js';
 import { createApp } from './app.js';
+import { positiveNumberVar } from './env-vars.js';
 import type { ModelSource } from './model-source.js';
 import { ModelStore } from './model-store.js';
 import { createOrtWebRuntime } from './ort-web-runtime.js';
@@ -74,9 +75,9 @@ export default {
       corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
       ...(env.MODELS ? { store: new ModelStore(env.MODELS) } : {}),
       ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
-      syncSeconds: Number(env.MODEL_SYNC_SECONDS ?? 30),
+      syncSeconds: positiveNumberVar('MODEL_SYNC_SECONDS', env.MODEL_SYNC_SECONDS, 30),
       cache: layeredCache(new MemoryCache(8 << 20), (caches as unknown as { default: ResponseCache }).default, worthSharedCache),
-      ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: Number(env.RATE_LIMIT ?? 0), periodSeconds: Number(env.RATE_LIMIT_PERIOD ?? 60) } } : {}),
+      ...(env.RATE_LIMITER ? { rateLimit: { limiter: env.RATE_LIMITER, limit: positiveNumberVar('RATE_LIMIT', env.RATE_LIMIT, 600), periodSeconds: positiveNumberVar('RATE_LIMIT_PERIOD', env.RATE_LIMIT_PERIOD, 60) } } : {}),
     });
     return app.fetch(request, env, ctx);
   },

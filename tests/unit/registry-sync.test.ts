@@ -99,6 +99,12 @@ describe('model sync', () => {
     expect(registry.versionOf(id)).toBe('fixed');
   });
 
+  it('refuses intervals that are not numbers, which would leave the first request waiting on no check', () => {
+    const registry = new ModelRegistry([], ortNodeRuntime);
+    expect(() => new ModelSync(registry, new ModelStore(bucket), { intervalMs: NaN })).toThrow(/numbers >= 0/);
+    expect(() => new ModelSync(registry, new ModelStore(bucket), { firstWaitMs: -1 })).toThrow(/numbers >= 0/);
+  });
+
   it('serves a registry version through createApp with X-Model-Version, and the bundled one after the pointer is cleared', async () => {
     const store = new ModelStore(bucket);
     const app = createApp({ models: [dcgan], runtime: ortNodeRuntime, store, syncSeconds: 0 });
