@@ -1,16 +1,20 @@
 /**
  * The playground page in a real browser (Debian's chromium driven by playwright-core) against a locally started
- * worker (wrangler dev): a grid appears and is not blank, a new seed changes it, a slider changes the sample, the
- * embed snippet's URL returns the image shown, and the layout fits a phone. Screenshots go to tests/e2e/artifacts/.
+ * worker (wrangler dev, behind a connection-per-request proxy): a grid appears and is not blank, a new seed
+ * changes it, a slider changes the sample, the embed snippet's URL returns the image shown, and the layout fits a
+ * phone. Screenshots go to tests/e2e/artifacts/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { freshConnectionProxy, type Proxy } from '../helpers/fresh-connection-proxy.js';
 import { startLocalWorker, type LocalWorker } from '../helpers/local-worker.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'tests/e2e/artifacts';
 let worker: LocalWorker;
+/** What the browser talks to: the worker behind a connection-per-request proxy (see fresh-connection-proxy.ts). */
+let site: Proxy;
 let browser: Browser;
 let page: Page;
 
@@ -18,17 +22,19 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   worker = await startLocalWorker(8811, '/v1/models/dcgan-fashion/sample.png?seed=1');
+  site = await freshConnectionProxy(worker.base);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${worker.base}/`);
+  await page.goto(`${site.base}/`);
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
+  await site?.close();
   await worker?.stop();
 });
 
@@ -124,7 +130,7 @@ describe('the playground page', () => {
     await page.waitForFunction(() => (document.querySelector('#sample') as HTMLImageElement).src.includes('/sample.png'));
     const embed = await page.$eval('#embed', (t) => (t as HTMLTextAreaElement).value);
     const url = /src="([^"]+)"/.exec(embed)![1]!;
-    expect(url.startsWith(`${worker.base}/v1/models/`)).toBe(true);
+    expect(url.startsWith(`${site.base}/v1/models/`)).toBe(true);
     const shown = await page.$eval('#sample', (i) => (i as HTMLImageElement).src);
     const [a, b] = await Promise.all([url, shown].map(async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer())));
     expect(a!.length).toBeGreaterThan(60);
@@ -133,7 +139,7 @@ describe('the playground page', () => {
 
   it('maps a 2-d VAE latent space, and a click on the map draws that latent', async () => {
     const vae = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await vae.goto(`${worker.base}/?model=vae2d-fashion`);
+    await vae.goto(`${site.base}/?model=vae2d-fashion`);
     await vae.waitForSelector('body[data-ready=true]');
     await vae.waitForFunction(() => (document.querySelector('#map') as HTMLImageElement).naturalWidth > 0);
     expect(await vae.$eval('#map', (i) => (i as HTMLImageElement).naturalWidth)).toBe(8 * 28);
@@ -150,7 +156,7 @@ describe('the playground page', () => {
 
   it('fits a phone screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-    await phone.goto(`${worker.base}/?model=cgan-fashion`);
+    await phone.goto(`${site.base}/?model=cgan-fashion`);
     await phone.waitForSelector('body[data-ready=true]');
     expect(await phone.$eval('#classWrap', (e) => getComputedStyle(e).display)).not.toBe('none');
     await phone.waitForFunction(() => ['#sample', '#grid', '#strip'].every((s) => (document.querySelector(s) as HTMLImageElement).naturalWidth > 0));
