@@ -1,5 +1,8 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { useLocalWorkerd } from './scripts/local-workerd.js';
+
+useLocalWorkerd(); // the pinned workerd (scripts/local-workerd.ts)
 
 /**
  * Tests that run inside the real Workers runtime (workerd), against the worker built from wrangler.toml. The rate

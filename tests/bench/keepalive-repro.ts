@@ -1,10 +1,11 @@
 /**
- * `node --import tsx tests/bench/keepalive-repro.ts [runs]`: why the benchmarks' concurrent phases open a
- * connection per request. A five-line CPU-bound worker (~100 ms per request, no onnxruntime, no project code)
- * gets one request, then 160 at concurrency 32, through miniflare (what wrangler dev and the benchmarks run) and
- * on plain workerd with an entry worker in front, over keep-alive connections and with a connection per request;
- * it prints how many were not answered in 30 s. Measured 2026-11-29 (workerd of miniflare 4.20260426.0), 2 runs:
- * keep-alive 1 of 160 unanswered in every case, a connection per request 0.
+ * `node --import tsx tests/bench/keepalive-repro.ts [runs]`: why scripts/local-workerd.ts pins a newer workerd
+ * than the one miniflare 4.20260426.0 brings. A five-line CPU-bound worker (~100 ms per request, no project code)
+ * behind an entry worker, on plain workerd, gets one request and then 160 at concurrency 32, over keep-alive
+ * connections and with a connection per request, on both workerd binaries; it prints how many requests got no
+ * answer in 30 s. Measured 2026-11-29: miniflare's workerd (1.20260426.1) leaves 1 of 160 unanswered with
+ * keep-alive in every run (the third request on the warm-up's connection), 0 with a connection per request; the
+ * pinned one (1.20261117.1) 0 either way.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,12 +13,13 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
+import { pinnedWorkerd } from '../../scripts/local-workerd.js';
 
 const WORKER = `export default { async fetch() {
   let x = 0; for (let i = 0; i < 20_000_000; i++) x = (x + i * 7) % 1000003;
   return new Response(new Uint8Array(30000).fill(x & 255));
 } }`;
+const PORT = 8869;
 
 async function hammer(base: string, keepAlive: boolean): Promise<number> {
   const agent = new http.Agent({ keepAlive, maxSockets: 64 });
@@ -40,45 +42,33 @@ async function hammer(base: string, keepAlive: boolean): Promise<number> {
   return failed;
 }
 
-async function viaMiniflare(keepAlive: boolean): Promise<number> {
-  const mf = new Miniflare({ modules: true, script: WORKER, host: '127.0.0.1', port: 0 });
-  try {
-    return await hammer((await mf.ready).href.replace(/\/$/, ''), keepAlive);
-  } finally {
-    await mf.dispose();
-  }
-}
-
-async function viaWorkerd(keepAlive: boolean): Promise<number> {
+async function onWorkerd(binary: string, keepAlive: boolean): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'workerd-repro-'));
   writeFileSync(join(dir, 'w.js'), WORKER);
   writeFileSync(join(dir, 'entry.js'), 'export default { fetch: (req, env) => env.USER.fetch(req) }');
   writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "user", worker = .user), (name = "entry", worker = .entry) ],
-  sockets = [ (name = "http", address = "127.0.0.1:8869", http = (), service = "entry") ]
+  sockets = [ (name = "http", address = "127.0.0.1:${PORT}", http = (), service = "entry") ]
 );
 const user :Workerd.Worker = (modules = [(name = "w.js", esModule = embed "w.js")], compatibilityDate = "2026-04-20");
 const entry :Workerd.Worker = (modules = [(name = "entry.js", esModule = embed "entry.js")], compatibilityDate = "2026-04-20", bindings = [(name = "USER", service = "user")]);
 `);
-  const workerd = createRequire(import.meta.url)('workerd').default as string;
-  const child = spawn(workerd, ['serve', join(dir, 'config.capnp')], { stdio: 'ignore' });
+  const child = spawn(binary, ['serve', join(dir, 'config.capnp')], { stdio: 'ignore' });
   try {
-    for (let i = 0; i < 100; i++) {
-      const up = await fetch('http://127.0.0.1:8869/warm').then(() => true, () => false);
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return await hammer('http://127.0.0.1:8869', keepAlive);
+    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    return await hammer(`http://127.0.0.1:${PORT}`, keepAlive);
   } finally {
     child.kill();
+    await new Promise((r) => child.once('exit', r));
   }
 }
 
+const bundled = (createRequire(createRequire(import.meta.url).resolve('miniflare'))('workerd') as { default: string }).default;
+const binaries = { "miniflare's workerd": bundled, 'pinned workerd': pinnedWorkerd() };
 const runs = Number(process.argv[2] ?? 2);
 for (let r = 1; r <= runs; r++) {
-  for (const keepAlive of [true, false]) {
-    const how = keepAlive ? 'keep-alive' : 'a connection per request';
-    console.log(`run ${r}, ${how}: miniflare ${await viaMiniflare(keepAlive)} of 160 unanswered; plain workerd + entry worker ${await viaWorkerd(keepAlive)} of 160 unanswered`);
+  for (const [name, binary] of Object.entries(binaries)) {
+    console.log(`run ${r}, ${name}: keep-alive ${await onWorkerd(binary, true)} of 160 unanswered, a connection per request ${await onWorkerd(binary, false)} of 160`);
   }
 }

@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../trainer/fs-atomic.js';
 import { benchEdge, type EdgeResults } from './edge-bench.js';
 import { benchTrainer, type TrainerResult } from './trainer-bench.js';
 import { buildBundle } from '../helpers/workerd-worker.js';
+import { useLocalWorkerd } from '../../scripts/local-workerd.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -68,6 +69,7 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
 }
 
 async function main() {
+  useLocalWorkerd();
   const { values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'edge,bundle,trainer' }, load: { type: 'string', default: '20000' }, port: { type: 'string', default: '8799' } } });
   const only = new Set(values.only!.split(','));
   const date = new Date().toISOString();
