@@ -11,7 +11,8 @@ import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
 import { runLoad, serverTimingMedians, type LoadResult, type RequestSpec } from './http-load.js';
-import { startLocalWorker, type LocalWorker } from '../helpers/local-worker.js';
+import { Miniflare } from 'miniflare';
+import { children, startLocalWorker, statusKiB, type LocalWorker } from '../helpers/local-worker.js';
 import { startWorkerd, type WorkerBundle } from '../helpers/workerd-worker.js';
 import { median, summarize, type LatencySummary } from './stats.js';
 
@@ -50,6 +51,11 @@ export interface LoadResults {
   /** The worker isolate's V8 heap in use after each tenth, and its largest value after the first tenth. */
   isolateHeapUsedMiB: number[];
   isolateHeapMaxAfterWarmupMiB: number;
+  /**
+   * The same count of requests at the same concurrency to a worker that only returns a 2 KB JSON, on the same
+   * workerd and miniflare: its RSS per tenth. workerd's own memory grows with requests served, whatever the worker.
+   */
+  trivialWorkerRssMiB: number[];
   workerLog?: string;
 }
 
@@ -159,14 +165,31 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
     const total = (r: LoadResult) => [...r.statuses.values()].reduce((a, b) => a + b, 0);
     const failed = phases.reduce((sum, r) => sum + total(r) - (r.statuses.get(200) ?? 0), 0);
     results.phaseErrors = { failed, of: phases.reduce((sum, r) => sum + total(r), 0), first: phases.flatMap((r) => r.errors).slice(0, 5), ...(failed > 0 ? { workerLog: worker.logTail(2000) } : {}) };
-    if (opts.loadRequests > 0) results.load = await loadTest(worker, opts.loadRequests, log);
+    if (opts.loadRequests > 0) results.load = await loadTest(worker, opts.loadRequests, opts.port, log);
     return results;
   } finally {
     await worker.stop();
   }
 }
 
-async function loadTest(worker: LocalWorker, count: number, log: (line: string) => void): Promise<LoadResults> {
+async function trivialWorkerRss(count: number, port: number): Promise<number[]> {
+  const body = JSON.stringify({ models: Array.from({ length: 30 }, (_, i) => ({ id: `model-${i}`, text: 'x'.repeat(50) })) });
+  const before = new Set(children(process.pid));
+  const mf = new Miniflare({ modules: true, script: `export default { fetch: () => new Response(${JSON.stringify(body)}, { headers: { 'Content-Type': 'application/json' } }) }`, host: '127.0.0.1', port });
+  try {
+    const base = (await mf.ready).href.replace(/\/$/, '');
+    const pids = children(process.pid).filter((pid) => !before.has(pid));
+    const rss = () => Math.round((pids.reduce((sum, pid) => sum + statusKiB(pid, 'VmRSS'), 0) / 1024) * 10) / 10;
+    const out: number[] = [];
+    const tenth = Math.ceil(count / 10);
+    await runLoad(base, count, 32, (i) => ({ path: `/v1/models?${i}` }), (done) => done % tenth === 0 && out.push(rss()));
+    return out;
+  } finally {
+    await mf.dispose();
+  }
+}
+
+async function loadTest(worker: LocalWorker, count: number, port: number, log: (line: string) => void): Promise<LoadResults> {
   const rss: number[] = [];
   const heap: number[] = [];
   const tenth = Math.ceil(count / 10);
@@ -190,6 +213,7 @@ async function loadTest(worker: LocalWorker, count: number, log: (line: string) 
     rssGrowthMiB: round(rss.at(-1)! - rss[0]!),
     isolateHeapUsedMiB: heap,
     isolateHeapMaxAfterWarmupMiB: Math.max(...heap.slice(1)),
+    trivialWorkerRssMiB: await trivialWorkerRss(count, port + 20),
     // What workerd said when requests failed (a restarted worker, an exceeded limit), to explain them.
     ...(r.errors.length > 0 ? { workerLog: worker.logTail(3000) } : {}),
   };

@@ -1,9 +1,9 @@
 /**
  * The worker as it is deployed, on workerd, for the benchmarks: the bundle `wrangler deploy --dry-run` builds,
  * run by miniflare with the bindings wrangler.toml declares (assets, R2, rate limiter, vars) and fresh in-memory
- * state. Unlike `wrangler dev` there is no dev proxy worker in front (a second workerd process and an HTTP hop,
- * measured at ~4 ms per request and the source of requests cancelled under concurrent load), so the numbers are the
- * worker's own. Cold start is measured from starting workerd to the first image.
+ * state, on the pinned workerd (scripts/local-workerd.ts). Unlike `wrangler dev` there is no dev proxy in front (a
+ * second workerd process and an HTTP hop: sample.png p50 ~10 ms through it, ~5-7 ms without), so the numbers are
+ * the worker's own. Cold start is measured from starting workerd to the first image.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -49,7 +49,8 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     ],
     host: '127.0.0.1',
     port,
-    ...(process.env.WORKERD_LOG ? { log: new Log(LogLevel.VERBOSE), verbose: true } : {}),
+    // WORKERD_LOG=1: miniflare's and workerd's own logs (request lines, cancelled requests) in logTail().
+    ...(process.env['WORKERD_LOG'] ? { log: new Log(LogLevel.VERBOSE), verbose: true } : {}),
     inspectorPort,
     handleRuntimeStdio(stdout, stderr) {
       stdout.on('data', keep);
