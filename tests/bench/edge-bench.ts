@@ -12,7 +12,7 @@ import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
 import { runLoad, serverTimingMedians, type LoadResult, type RequestSpec } from './http-load.js';
 import { Miniflare } from 'miniflare';
-import { children, startLocalWorker, statusKiB, type LocalWorker } from '../helpers/local-worker.js';
+import { children, processMemory, startLocalWorker, type LocalWorker } from '../helpers/local-worker.js';
 import { startWorkerd, type WorkerBundle } from '../helpers/workerd-worker.js';
 import { median, summarize, type LatencySummary } from './stats.js';
 
@@ -179,10 +179,9 @@ async function trivialWorkerRss(count: number, port: number): Promise<number[]> 
   try {
     const base = (await mf.ready).href.replace(/\/$/, '');
     const pids = children(process.pid).filter((pid) => !before.has(pid));
-    const rss = () => Math.round((pids.reduce((sum, pid) => sum + statusKiB(pid, 'VmRSS'), 0) / 1024) * 10) / 10;
     const out: number[] = [];
     const tenth = Math.ceil(count / 10);
-    await runLoad(base, count, 32, (i) => ({ path: `/v1/models?${i}` }), (done) => done % tenth === 0 && out.push(rss()));
+    await runLoad(base, count, 32, (i) => ({ path: `/v1/models?${i}` }), (done) => done % tenth === 0 && out.push(processMemory(pids).rssMiB));
     return out;
   } finally {
     await mf.dispose();

@@ -44,7 +44,7 @@ export function children(pid: number): number[] {
   return out;
 }
 
-export function statusKiB(pid: number, field: string): number {
+function statusKiB(pid: number, field: string): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
@@ -76,6 +76,18 @@ export async function inspector(url: string): Promise<{ call(method: string): Pr
       }),
     close: () => ws.close(),
   };
+}
+
+/** Resident memory of processes `pids` now and at peak (VmHWM), in MiB. */
+export function processMemory(pids: number[]): { rssMiB: number; peakMiB: number } {
+  const sum = (field: string) => pids.reduce((s, pid) => s + statusKiB(pid, field), 0) / 1024;
+  return { rssMiB: Math.round(sum('VmRSS') * 10) / 10, peakMiB: Math.round(sum('VmHWM') * 10) / 10 };
+}
+
+/** An isolate's V8 heap (used and reserved, MiB), read through an inspector session on it. */
+export async function isolateHeapOf(debug: Awaited<ReturnType<typeof inspector>>): Promise<{ usedMiB: number; totalMiB: number }> {
+  const h = await debug.call('Runtime.getHeapUsage');
+  return { usedMiB: Math.round((h['usedSize']! / 2 ** 20) * 10) / 10, totalMiB: Math.round((h['totalSize']! / 2 ** 20) * 10) / 10 };
 }
 
 /** `vars` are passed as `--var NAME:VALUE` (e.g. an ADMIN_TOKEN, which a deployment holds as a secret). */
@@ -124,16 +136,9 @@ export async function startLocalWorker(port: number, firstPath: string, timeoutM
     base,
     coldStartMs,
     firstImageMs: started + coldStartMs - readyAt,
-    async isolateHeap() {
-      const h = await debug.call('Runtime.getHeapUsage');
-      return { usedMiB: Math.round((h['usedSize']! / 2 ** 20) * 10) / 10, totalMiB: Math.round((h['totalSize']! / 2 ** 20) * 10) / 10 };
-    },
+    isolateHeap: () => isolateHeapOf(debug),
     logTail: (chars = 2000) => stderr.slice(-chars),
-    memory() {
-      const pids = workerd();
-      const sum = (field: string) => pids.reduce((s, pid) => s + statusKiB(pid, field), 0) / 1024;
-      return { rssMiB: Math.round(sum('VmRSS') * 10) / 10, peakMiB: Math.round(sum('VmHWM') * 10) / 10 };
-    },
+    memory: () => processMemory(workerd()),
     async stop() {
       debug.close();
       try {

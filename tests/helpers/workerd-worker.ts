@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { children, inspector, statusKiB, type LocalWorker } from './local-worker.js';
+import { children, inspector, isolateHeapOf, processMemory, type LocalWorker } from './local-worker.js';
 
 export interface WorkerBundle {
   dir: string;
@@ -79,15 +79,9 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     base,
     coldStartMs,
     firstImageMs: started + coldStartMs - readyAt,
-    async isolateHeap() {
-      const h = await debug.call('Runtime.getHeapUsage');
-      return { usedMiB: Math.round((h['usedSize']! / 2 ** 20) * 10) / 10, totalMiB: Math.round((h['totalSize']! / 2 ** 20) * 10) / 10 };
-    },
+    isolateHeap: () => isolateHeapOf(debug),
     logTail: (chars = 2000) => log.slice(-chars),
-    memory() {
-      const sum = (field: string) => workerd.reduce((s, pid) => s + statusKiB(pid, field), 0) / 1024;
-      return { rssMiB: Math.round(sum('VmRSS') * 10) / 10, peakMiB: Math.round(sum('VmHWM') * 10) / 10 };
-    },
+    memory: () => processMemory(workerd),
     async stop() {
       debug.close();
       await mf.dispose();
