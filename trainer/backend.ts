@@ -3,8 +3,10 @@
  * elsewhere. Order for 'auto': CUDA (tfjs-node-gpu), native CPU (tfjs-node), wasm with the trainer's own
  * training kernels, pure-JS cpu.
  */
+import { availableParallelism } from 'node:os';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
+import { activateThreadedWasm } from './wasm-threads.js';
 
 export const BACKEND_CHOICES = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -32,7 +34,11 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
-export async function selectBackend(choice: BackendChoice = 'auto'): Promise<SelectedBackend> {
+/**
+ * Activates the backend `choice` names ('auto': the fastest that loads). `threads` applies to wasm (default: every
+ * core); tfjs-node manages its own threads.
+ */
+export async function selectBackend(choice: BackendChoice = 'auto', threads = availableParallelism()): Promise<SelectedBackend> {
   // At most one native package is imported: a second one re-registers every kernel (FINDINGS).
   if (choice === 'auto' || choice === 'cuda') {
     if (await importNative('@tensorflow/tfjs-node-gpu')) {
@@ -50,10 +56,10 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Sel
   }
   if (choice === 'auto' || choice === 'wasm') {
     try {
-      await import('@tensorflow/tfjs-backend-wasm');
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
-      await activate('wasm');
-      return { name: 'wasm', description: 'tfjs-backend-wasm (XNNPACK, SIMD) + own training kernels' };
+      const running = threads > 1 ? await activateThreadedWasm(threads, wasm) : (await activate('wasm'), 1);
+      return { name: 'wasm', description: `tfjs-backend-wasm (XNNPACK, SIMD, ${running} thread${running > 1 ? 's' : ''}) + own training kernels` };
     } catch (err) {
       if (choice === 'wasm') throw err;
     }

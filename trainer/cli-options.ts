@@ -23,6 +23,8 @@ export interface TrainOptions {
   batchSize: number;
   seed: number;
   backend: BackendChoice;
+  /** Threads for the wasm backend; undefined: every core. */
+  threads?: number;
   limit?: number;
   checkpointEvery: number;
   /** Generated images the classifier measures after every epoch and at the end (0: off). */
@@ -45,6 +47,7 @@ const COMMON = {
   'batch-size': { type: 'string', default: '64' },
   seed: { type: 'string', default: '1' },
   backend: { type: 'string', default: 'auto' },
+  threads: { type: 'string' },
   limit: { type: 'string' },
   'checkpoint-every': { type: 'string', default: '200' },
   'eval-n': { type: 'string', default: '2000' },
@@ -117,7 +120,8 @@ function typedLike(flag: string, example: unknown, value: string, choices?: read
 export function usage(): string {
   const lines = [
     'usage: npm run train -- [--model NAME] [--data DIR] [--epochs N | --steps N] [--out runs/NAME] [--resume]',
-    '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|wasm|cpu] [--limit N] [--checkpoint-every 200]',
+    '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|wasm|cpu] [--threads N (wasm; default: every core)]',
+    '       [--limit N] [--checkpoint-every 200]',
     '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
     '',
     'family options (defaults shown):',
@@ -165,6 +169,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     batchSize: positiveInt('batch-size', v['batch-size'] as string)!,
     seed,
     backend,
+    ...(v['threads'] !== undefined ? { threads: intFlag('threads', v['threads'] as string, 1, 64) } : {}),
     ...(v['limit'] !== undefined ? { limit: positiveInt('limit', v['limit'] as string) } : {}),
     checkpointEvery: positiveInt('checkpoint-every', v['checkpoint-every'] as string)!,
     evalN: v['eval-n'] === '0' ? 0 : positiveInt('eval-n', v['eval-n'] as string, 2)!,

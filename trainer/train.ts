@@ -68,7 +68,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const config = (previous?.meta.config ?? { ...family.defaults, ...opts.overrides }) as Record<string, unknown>;
   const seed = previous?.meta.seed ?? opts.seed;
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
-  const backend = await selectBackend(opts.backend);
+  const backend = await selectBackend(opts.backend, opts.threads);
   log(`backend: ${backend.description}`);
 
   // Data

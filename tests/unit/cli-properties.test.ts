@@ -5,7 +5,7 @@ import { parseTrainArgs, UsageError } from '../../trainer/cli-options.js';
 import { parseEvalArgs } from '../../trainer/eval/eval.js';
 import { parseClassifierArgs } from '../../trainer/eval/train-classifier.js';
 
-const flags = ['--model', '--epochs', '--steps', '--batch-size', '--seed', '--backend', '--limit', '--checkpoint-every', '--eval-n', '--until-plateau', '--resume', '--help',
+const flags = ['--model', '--epochs', '--steps', '--batch-size', '--seed', '--backend', '--threads', '--limit', '--checkpoint-every', '--eval-n', '--until-plateau', '--resume', '--help',
   '--latent-size', '--generator-channels', '--learning-rate', '--latent-distribution', '--arch', '--d-steps', '--n', '--iwae-k', '--iwae-n', '--validation', '--dry-run', '--nope', '-x'];
 const values = fc.oneof(
   fc.constantFrom('dcgan', 'vae', 'cgan', 'gan', 'wasm', 'cpu', 'auto', 'uniform', 'normal', 'mlp', 'conv', '0', '1', '-1', '0.5', '1e-4', '64,32', '1,2,3', 'NaN', '', ' '),

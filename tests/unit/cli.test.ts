@@ -20,6 +20,8 @@ describe('parseTrainArgs', () => {
     const o = parseTrainArgs(['--steps', '5', '--generator-channels', '32,16', '--latent-distribution', 'uniform'])!;
     expect(o).toMatchObject({ model: 'dcgan', steps: 5, batchSize: 64, seed: 1, out: 'runs/dcgan', backend: 'auto' });
     expect(o.overrides).toEqual({ generatorChannels: [32, 16], latentDistribution: 'uniform' });
+    expect(o.threads).toBeUndefined(); // every core
+    expect(parseTrainArgs(['--threads', '3'])!.threads).toBe(3);
   });
 
   it.each([
@@ -27,6 +29,8 @@ describe('parseTrainArgs', () => {
     [['--epochs', 'two'], /--epochs must be an integer/],
     [['--model', 'diffusion'], /--model must be one of/],
     [['--backend', 'tpu'], /--backend must be one of/],
+    [['--threads', '0'], /--threads must be an integer in \[1, 64\]/],
+    [['--threads', 'all'], /--threads must be an integer/],
     [['--seed=-3'], /--seed must be an integer/],
     [['--seed', '4294967296'], /--seed must be an integer/],
     [['--generator-channels', '32'], /2 comma-separated positive integers/],

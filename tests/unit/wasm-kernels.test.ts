@@ -1,6 +1,7 @@
 /**
  * The trainer's own wasm training kernels against the reference cpu backend: gradients of conv2d and of
- * conv2dTranspose (whose forward pass is Conv2DBackpropInput), transposed matmuls, and no tensor leaks.
+ * conv2dTranspose (whose forward pass is Conv2DBackpropInput), transposed matmuls, slices, buffer-sharing clones,
+ * and no tensor leaks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend.js';
@@ -82,6 +83,47 @@ describe('wasm training kernels', () => {
       const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, false, true))))([a!, b!]);
       return [y, tf.matMul(a!, a!, true, false), tf.matMul(a!, c!, true, true), ...grads];
     });
+  });
+
+  const sliceCases: { shape: number[]; begin: number[]; size: number[] }[] = [
+    { shape: [4, 30, 30, 1], begin: [0, 1, 1, 0], size: [4, 28, 28, 1] },
+    { shape: [3, 16, 16, 8], begin: [0, 1, 1, 0], size: [3, 14, 14, 8] },
+    { shape: [2, 8, 8, 12], begin: [0, 0, 0, 0], size: [2, 7, 7, 12] },
+    { shape: [5, 6, 7], begin: [1, 2, 3], size: [3, -1, 2] },
+    { shape: [2, 3, 4, 5, 6], begin: [1, 0, 1, 2, 0], size: [1, 3, 2, 2, 6] },
+    { shape: [10], begin: [3], size: [4] },
+    { shape: [6, 5], begin: [2, 0], size: [3, 5] },
+    { shape: [4, 4], begin: [1, 1], size: [0, 2] },
+  ];
+
+  it.each(sliceCases)('slice matches cpu: %o', async (c) => {
+    await expectParity([c.shape], (x) => [tf.slice(x!, c.begin, c.size)]);
+    // int32 takes the same path.
+    await tf.setBackend('wasm');
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const ints = tf.tensor(Int32Array.from({ length: n }, (_, i) => i), c.shape, 'int32');
+    const got = await tf.slice(ints, c.begin, c.size).data();
+    await tf.setBackend('cpu');
+    const intsCpu = tf.tensor(Int32Array.from({ length: n }, (_, i) => i), c.shape, 'int32');
+    expect(Array.from(got)).toEqual(Array.from(await tf.slice(intsCpu, c.begin, c.size).data()));
+    tf.dispose(intsCpu);
+    await tf.setBackend('wasm');
+    tf.dispose(ints);
+  });
+
+  it('clones share their buffer and outlive the original', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const ids = backend.numDataIds();
+    const a = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const b = a.clone();
+    expect(backend.numDataIds()).toBe(ids + 1);
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
+    b.dispose();
+    expect(backend.numDataIds()).toBe(ids);
+    // Gradients through clones (the engine clones what it saves for the backward pass) are unchanged.
+    await expectParity([[3, 4]], (x) => tf.grads((p: tf.Tensor) => tf.sum(tf.mul(tf.square(p), tf.clone(p))))([x!]));
   });
 
   it('leaks no tensors', async () => {

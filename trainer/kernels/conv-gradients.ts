@@ -113,7 +113,9 @@ export function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
     const dy = asTensor(inputs.dy) as Tensor4D;
     const k = tf.tensor4d(kernel, [mh, mw, Co, s * s * Ci]);
     const pads: tf.backend_util.ExplicitPadding = [[0, 0], [mh - 1, Math.max(0, Qh - Ho)], [mw - 1, Math.max(0, Qw - Wo)], [0, 0]];
-    const phases = tf.slice(tf.conv2d(dy, k, 1, pads), [0, 0, 0, 0], [N, Qh, Qw, s * s * Ci]);
+    const conv = tf.conv2d(dy, k, 1, pads);
+    // Usually exactly [N, Qh, Qw, .]: a slice would only copy it.
+    const phases = conv.shape[1] === Qh && conv.shape[2] === Qw ? conv : tf.slice(conv, [0, 0, 0, 0], [N, Qh, Qw, s * s * Ci]);
     // Interleave (the depthToSpace of this layout, which is slow on wasm): [N*Qh, Qw, s, s*Ci] -> [N*Qh, s, Qw, s*Ci].
     const rows = tf.transpose(tf.reshape(phases, [N * Qh, Qw, s, s * Ci]), [0, 2, 1, 3]);
     const full = tf.reshape(rows, [N, Qh * s, Qw * s, Ci]);

@@ -4,6 +4,7 @@
  */
 import { tf, type TensorInfo } from '../tf.js';
 import { asTensor, conv2dBackpropFilter, conv2dBackpropInput } from './conv-gradients.js';
+import { sliceKernel } from './slice.js';
 
 let registered = false;
 
@@ -24,6 +25,27 @@ export function registerWasmTrainingKernels(): void {
   registered = true;
   replaceKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc });
   replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as unknown as tf.KernelFunc });
+
+  // The engine clones every tensor it saves for the backward pass, and the stock wasm Identity copies the bytes
+  // (178 copies, about 4% of a DCGAN step). Tensors are immutable, so a clone can share its buffer, as the cpu
+  // backend's clone and the wasm backend's own Reshape do.
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (!identity) throw new Error('the wasm backend has no Identity kernel to replace');
+  replaceKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, backend } = args as unknown as { inputs: { x: TensorInfo }; backend: { incRef(dataId: object): void } };
+      const { x } = inputs;
+      if (x.dtype === 'string') return identity.kernelFunc(args);
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+
+  const slice = tf.getKernel('Slice', 'wasm');
+  if (!slice) throw new Error('the wasm backend has no Slice kernel to replace');
+  replaceKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: sliceKernel(slice.kernelFunc) });
 
   // XNNPACK's matmul takes transposed operands 10-20x slower than an explicit transpose first (FINDINGS).
   const matMul = tf.getKernel('BatchMatMul', 'wasm');

@@ -1,6 +1,8 @@
 /** A network spec made live in tfjs: its variables, its forward pass, its state for checkpoints. */
 import { tf, type Tensor } from '../tf.js';
 import type { SeededRandom } from '../../shared/rng.js';
+import { batchNormTraining, type BatchStatistics } from './batch-norm.js';
+import { leakyRelu } from './leaky-relu.js';
 import { networkParams, traceShapes, type LayerSpec, type NetworkSpec, type ParamSpec } from './layers.js';
 
 export interface ApplyOptions {
@@ -87,7 +89,7 @@ export class Network {
       case 'relu':
         return tf.relu(x);
       case 'leakyRelu':
-        return tf.leakyRelu(x, layer.alpha);
+        return leakyRelu(x, layer.alpha);
       case 'tanh':
         return tf.tanh(x);
       case 'sigmoid':
@@ -103,22 +105,16 @@ export class Network {
   private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions): Tensor {
     const gamma = this.v(i, 'gamma');
     const beta = this.v(i, 'beta');
-    let mean: Tensor = this.v(i, 'movingMean');
-    let variance: Tensor = this.v(i, 'movingVariance');
-    if (opts.training) {
-      const axes = x.shape.slice(0, -1).map((_, a) => a);
-      const m = tf.moments(x, axes);
-      mean = m.mean;
-      variance = m.variance;
-      if (opts.updateStats) {
-        // Plain assignments, outside any gradient: the running averages are statistics, not parameters.
-        const mm = this.v(i, 'movingMean');
-        const mv = this.v(i, 'movingVariance');
-        mm.assign(tf.tidy(() => tf.add(tf.mul(mm, layer.momentum), tf.mul(mean, 1 - layer.momentum))));
-        mv.assign(tf.tidy(() => tf.add(tf.mul(mv, layer.momentum), tf.mul(variance, 1 - layer.momentum))));
-      }
-    }
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, layer.epsilon))), gamma), beta);
+    const mm = this.v(i, 'movingMean');
+    const mv = this.v(i, 'movingVariance');
+    if (!opts.training) return tf.batchNorm(x, mm, mv, beta, gamma, layer.epsilon);
+    // The running averages are statistics, not parameters: plain assignments, outside any gradient, once per
+    // optimiser step.
+    const moveAverages = ({ mean, variance }: BatchStatistics) => {
+      mm.assign(tf.tidy(() => tf.add(tf.mul(mm, layer.momentum), tf.mul(mean, 1 - layer.momentum))));
+      mv.assign(tf.tidy(() => tf.add(tf.mul(mv, layer.momentum), tf.mul(variance, 1 - layer.momentum))));
+    };
+    return batchNormTraining(x, gamma, beta, layer.epsilon, opts.updateStats ? moveAverages : undefined);
   }
 
   /** All variables' values by parameter name (for checkpoints and export). */

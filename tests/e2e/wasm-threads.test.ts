@@ -1,0 +1,44 @@
+/**
+ * The multithreaded wasm backend (trainer/wasm-threads.ts): a run on two threads trains bit-identical weights to a
+ * run on one, says how many threads it used, and its process ends by itself (the pool's workers must not keep it
+ * alive: spawnSync's timeout would leave a null status).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../trainer/checkpoint.js';
+import type { RunMeta } from '../../trainer/run-state.js';
+import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
+import { writeSyntheticSplit } from '../helpers/idx-files.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const data = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
+  const d = tempDir('threaddata');
+  writeSyntheticSplit(d, 'train', 256);
+  return d;
+})();
+
+function trainOn(threads: number) {
+  const out = join(tempDir(`threads${threads}`), 'run');
+  const args = ['--import', 'tsx', 'trainer/train.ts', '--backend', 'wasm', '--threads', String(threads), '--data', data, '--out', out, '--steps', '6',
+    '--limit', '256', '--batch-size', '32', '--generator-channels', '32,16', '--discriminator-channels', '16,32', '--eval-n', '0', '--seed', '4'];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+  return { out, status: r.status, stderr: r.stderr };
+}
+
+describe('wasm backend on several threads', () => {
+  it('trains the same weights as one thread and exits by itself', async () => {
+    const one = trainOn(1);
+    const two = trainOn(2);
+    expect(one.status, one.stderr).toBe(0);
+    expect(two.status, two.stderr).toBe(0);
+    expect(one.stderr).toContain('tfjs-backend-wasm (XNNPACK, SIMD, 1 thread)');
+    expect(two.stderr).toContain('tfjs-backend-wasm (XNNPACK, SIMD, 2 threads)');
+    const a = (await loadCheckpoint<RunMeta>(one.out))!;
+    const b = (await loadCheckpoint<RunMeta>(two.out))!;
+    expect(b.meta.step).toBe(6);
+    expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());
+    for (const [name, t] of a.tensors) expect(b.tensors.get(name)!.data, name).toEqual(t.data);
+  }, 240_000);
+});
