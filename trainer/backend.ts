@@ -28,6 +28,24 @@ async function importNative(pkg: string): Promise<boolean> {
   }
 }
 
+/**
+ * tfjs-backend-wasm's emscripten glue installs process-wide 'uncaughtException' and 'unhandledRejection' handlers
+ * that rethrow from inside its minified source: Node then prints that source line (hundreds of kilobytes) instead
+ * of the error, and exits with code 7. Whatever handlers `work` adds are removed again.
+ */
+async function keepProcessHandlers<T>(work: () => Promise<T>): Promise<T> {
+  // Typed as one event: Node's overloads do not accept a union of event names.
+  const events = ['uncaughtException', 'unhandledRejection'] as unknown as 'uncaughtException'[];
+  const before = events.map((event) => new Set(process.listeners(event)));
+  try {
+    return await work();
+  } finally {
+    events.forEach((event, i) => {
+      for (const listener of process.listeners(event)) if (!before[i]!.has(listener)) process.removeListener(event, listener);
+    });
+  }
+}
+
 async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend '${name}' failed to initialise`);
@@ -58,7 +76,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', threads = av
     try {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
-      const running = threads > 1 ? await activateThreadedWasm(threads, wasm) : (await activate('wasm'), 1);
+      const running = await keepProcessHandlers(async () => (threads > 1 ? activateThreadedWasm(threads, wasm) : (await activate('wasm'), 1)));
       return { name: 'wasm', description: `tfjs-backend-wasm (XNNPACK, SIMD, ${running} thread${running > 1 ? 's' : ''}) + own training kernels` };
     } catch (err) {
       if (choice === 'wasm') throw err;

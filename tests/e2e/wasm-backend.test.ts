@@ -1,7 +1,8 @@
 /**
- * The multithreaded wasm backend (trainer/wasm-threads.ts): a run on two threads trains bit-identical weights to a
- * run on one, says how many threads it used, and its process ends by itself (the pool's workers must not keep it
- * alive: spawnSync's timeout would leave a null status).
+ * The wasm backend in a process of its own. On several threads (trainer/wasm-threads.ts), a run trains
+ * bit-identical weights to a run on one thread, says how many threads it used, and its process ends by itself (the
+ * pool's workers must not keep it alive: spawnSync's timeout would leave a null status). Either way, an uncaught
+ * error after the backend started is reported as Node reports it, not from inside emscripten's glue.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,7 +28,7 @@ function trainOn(threads: number) {
   return { out, status: r.status, stderr: r.stderr };
 }
 
-describe('wasm backend on several threads', () => {
+describe('wasm backend in its own process', () => {
   it('trains the same weights as one thread and exits by itself', async () => {
     const one = trainOn(1);
     const two = trainOn(2);
@@ -41,4 +42,12 @@ describe('wasm backend on several threads', () => {
     expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());
     for (const [name, t] of a.tensors) expect(b.tensors.get(name)!.data, name).toEqual(t.data);
   }, 240_000);
+
+  it.each([1, 2])('an uncaught error after the backend started on %i thread(s) is reported plainly', (threads) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'tests/helpers/throw-after-wasm.ts', String(threads)], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Error: thrown after the wasm backend started');
+    expect(r.stderr).not.toContain('WasmBackendModule');
+    expect(r.stderr.length).toBeLessThan(5000);
+  });
 });
