@@ -37,6 +37,7 @@ function targets(edge?: EdgeResults, trainer?: TrainerResult[], bundle?: { gzipK
       const fails = Object.entries(edge.load.statuses).filter(([s]) => Number(s) >= 400 || s === '0').reduce((n, [, c]) => n + c, 0);
       add(`load: ${edge.load.requests} mixed requests at c=32, errors`, fails, 'requests', '0', fails === 0);
       add('load: worker isolate heap, most in use after warm-up', edge.load.isolateHeapMaxAfterWarmupMiB, 'MiB', '<= 32 (flat; the isolate limit is 128 MB)', edge.load.isolateHeapMaxAfterWarmupMiB <= 32);
+      add('load: workerd RSS after a full GC, growth after warm-up', edge.load.rssAfterGcGrowthMiB, 'MiB', '<= 32 (flat)', edge.load.rssAfterGcGrowthMiB <= 32);
     }
   }
   if (bundle) add('bundle (gzip)', Math.round((bundle.gzipKiB / 1024) * 100) / 100, 'MiB', '<= 10 (paid plan)', bundle.gzipKiB <= 10 * 1024);
@@ -59,7 +60,7 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
     lines.push(`| onnxruntime-node, same graph, 1 thread, ms | ${e.onnxruntimeNode.batch1Ms} | ${e.onnxruntimeNode.batch64Ms} |`);
     lines.push(`| tiling + PNG encoding in the isolate, ms | ${e.inIsolate.batch1PngMs} | ${e.inIsolate.batch64PngMs} |`);
     lines.push('', `Cold start: ${e.coldStartMs} ms from starting workerd to the first image, ${e.firstImageMs} ms of it from workerd listening (ORT init, session, first inference); \`wrangler dev\` (\`npm start\`, which bundles first): ${e.wranglerDevColdStartMs} ms. workerd memory ${e.memoryMiB.afterBenchRss} MiB RSS after the latency runs, peak ${e.memoryMiB.peak} MiB.`);
-    if (e.load) lines.push(`Load test: ${e.load.requests} requests over all public routes at concurrency ${e.load.concurrency}: statuses ${JSON.stringify(e.load.statuses)}, p50 ${e.load.latency.p50} ms, p99 ${e.load.latency.p99} ms, ${e.load.latency.perSecond} req/s; isolate heap in use per tenth ${e.load.isolateHeapUsedMiB.join(', ')} MiB; workerd process RSS per tenth ${e.load.rssMiB.join(', ')} MiB; the same load on a worker that returns a 2 KB JSON, same workerd: RSS per tenth ${e.load.trivialWorkerRssMiB.join(', ')} MiB.`);
+    if (e.load) lines.push(`Load test: ${e.load.requests} requests over all public routes at concurrency ${e.load.concurrency}: statuses ${JSON.stringify(e.load.statuses)}, p50 ${e.load.latency.p50} ms, p99 ${e.load.latency.p99} ms, ${e.load.latency.perSecond} req/s; isolate heap in use per tenth ${e.load.isolateHeapUsedMiB.join(', ')} MiB; workerd process RSS per tenth ${e.load.rssMiB.join(', ')} MiB, and after a full GC of every isolate ${e.load.rssAfterGcMiB.join(', ')} MiB.`);
   }
   if (r.trainer) {
     lines.push('', '| trainer (default config, batch 64) | backend | steps/s | images/s |', '|---|---|---|---|');

@@ -24,6 +24,11 @@ export interface LocalWorker {
    * isolate's 128 MB limit applies to. (The workerd process's RSS also holds wrangler dev's own state.)
    */
   isolateHeap(): Promise<{ usedMiB: number; totalMiB: number }>;
+  /**
+   * A full garbage collection (inspector: HeapProfiler.collectGarbage) of the worker's isolate, and on workerd
+   * directly of every other isolate in the process too (miniflare's own).
+   */
+  collectGarbage(): Promise<void>;
   /** The end of wrangler dev's stderr (warnings and errors: a worker restart, an exceeded limit). */
   logTail(chars?: number): string;
   stop(): Promise<void>;
@@ -137,6 +142,7 @@ export async function startLocalWorker(port: number, firstPath: string, timeoutM
     coldStartMs,
     firstImageMs: started + coldStartMs - readyAt,
     isolateHeap: () => isolateHeapOf(debug),
+    collectGarbage: () => debug.call('HeapProfiler.collectGarbage').then(() => undefined),
     logTail: (chars = 2000) => stderr.slice(-chars),
     memory: () => processMemory(workerd()),
     async stop() {

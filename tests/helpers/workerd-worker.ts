@@ -75,15 +75,23 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
   }
   const workerd = children(process.pid).filter((pid) => !before.has(pid));
   const debug = await inspector(`ws://127.0.0.1:${inspectorPort}/core:user:${NAME}`);
+  // miniflare runs its own isolates beside the worker (entry, assets router, cache, R2...): one session each.
+  const listed = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { id: string }[];
+  const others = await Promise.all(listed.filter(({ id }) => id !== `core:user:${NAME}`).map(({ id }) => inspector(`ws://127.0.0.1:${inspectorPort}/${id}`)));
   return {
     base,
     coldStartMs,
     firstImageMs: started + coldStartMs - readyAt,
     isolateHeap: () => isolateHeapOf(debug),
+    async collectGarbage() {
+      // An isolate with no request in flight may not answer until it gets one: a short wait, then on.
+      const within = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.all([debug, ...others].map((session) => within(session.call('HeapProfiler.collectGarbage'))));
+    },
     logTail: (chars = 2000) => log.slice(-chars),
     memory: () => processMemory(workerd),
     async stop() {
-      debug.close();
+      for (const session of [debug, ...others]) session.close();
       await mf.dispose();
     },
   };
