@@ -16,8 +16,8 @@ export interface BatchStatistics {
 }
 
 /**
- * y for batch statistics. `onStatistics` sees the batch mean and variance (to move running averages); they are
- * disposed when it returns.
+ * y for batch statistics. `onStatistics` sees the batch mean and variance (to move running averages), valid only
+ * during the call.
  */
 export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics?: (s: BatchStatistics) => void): Tensor {
   const axes = x.shape.slice(0, -1).map((_, a) => a);
