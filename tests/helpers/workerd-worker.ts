@@ -84,9 +84,15 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     firstImageMs: started + coldStartMs - readyAt,
     isolateHeap: () => isolateHeapOf(debug),
     async collectGarbage() {
-      // An isolate with no request in flight may not answer until it gets one: a short wait, then on.
+      // An isolate handles inspector messages only while it runs: cheap requests keep the ones on the request path
+      // (entry, router, cache, the worker) running until they have collected. Isolates off that path (R2, KV) may
+      // never answer; they are left after 2 s.
       const within = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 2000))]);
-      await Promise.all([debug, ...others].map((session) => within(session.call('HeapProfiler.collectGarbage'))));
+      let collecting = true;
+      const collected = Promise.all([debug, ...others].map((session) => within(session.call('HeapProfiler.collectGarbage')))).then(() => {
+        collecting = false;
+      });
+      while (collecting) await Promise.race([collected, fetch(`${base}/v1/models`).then((res) => res.arrayBuffer())]);
     },
     logTail: (chars = 2000) => log.slice(-chars),
     memory: () => processMemory(workerd),
