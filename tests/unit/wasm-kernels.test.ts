@@ -1,7 +1,7 @@
 /**
  * The trainer's own wasm training kernels against the reference cpu backend: gradients of conv2d and of
- * conv2dTranspose (whose forward pass is Conv2DBackpropInput), transposed matmuls, slices, buffer-sharing clones,
- * and no tensor leaks.
+ * conv2dTranspose (whose forward pass is Conv2DBackpropInput), transposed matmuls, slices, sums and means,
+ * buffer-sharing clones, and no tensor leaks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend.js';
@@ -109,6 +109,29 @@ describe('wasm training kernels', () => {
     tf.dispose(intsCpu);
     await tf.setBackend('wasm');
     tf.dispose(ints);
+  });
+
+  const reductionCases: { shape: number[]; axes: number[]; keepDims: boolean }[] = [
+    { shape: [8, 6, 6, 16], axes: [0, 1, 2], keepDims: false },
+    { shape: [8, 6, 6, 16], axes: [2, 0, 1], keepDims: true },
+    { shape: [32, 20], axes: [0], keepDims: false },
+    { shape: [4, 5, 3], axes: [0, 1], keepDims: true },
+    { shape: [8, 6, 6, 16], axes: [1, 2], keepDims: false }, // not every leading axis: the stock kernel
+    { shape: [8, 6, 6, 16], axes: [3], keepDims: false },
+  ];
+
+  it.each(reductionCases)('sum and mean match cpu: %o', async (c) => {
+    await expectParity([c.shape], (x) => [tf.sum(x!, c.axes, c.keepDims), tf.mean(x!, c.axes, c.keepDims)]);
+    // Their gradients (a sum's is a broadcast) and an int32 sum, which stays on the stock kernel.
+    await expectParity([c.shape], (x) => tf.grads((p: tf.Tensor) => tf.sum(tf.square(tf.mean(tf.mul(p, p), c.axes, c.keepDims))))([x!]));
+    await tf.setBackend('wasm');
+    const ints = tf.tensor(Int32Array.from({ length: c.shape.reduce((a, b) => a * b, 1) }, (_, i) => i % 7), c.shape, 'int32');
+    const sum = tf.sum(ints, c.axes, c.keepDims);
+    expect(sum.dtype).toBe('int32');
+    expect(sum.shape).toEqual(c.keepDims ? c.shape.map((d, i) => (c.axes.includes(i) ? 1 : d)) : c.shape.filter((_, i) => !c.axes.includes(i)));
+    const total = (values: ArrayLike<number>) => Array.from(values).reduce((a, b) => a + b, 0);
+    expect(total(await sum.data())).toBe(total(await ints.data()));
+    tf.dispose([ints, sum]);
   });
 
   it('clones share their buffer and outlive the original', async () => {

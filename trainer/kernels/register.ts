@@ -4,6 +4,7 @@
  */
 import { tf, type TensorInfo } from '../tf.js';
 import { asTensor, conv2dBackpropFilter, conv2dBackpropInput } from './conv-gradients.js';
+import { leadingAxesReduction } from './reduce.js';
 import { sliceKernel } from './slice.js';
 
 let registered = false;
@@ -34,6 +35,7 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel({
     kernelName: 'Identity',
     backendName: 'wasm',
+    setupFunc: identity.setupFunc,
     kernelFunc: (args) => {
       const { inputs, backend } = args as unknown as { inputs: { x: TensorInfo }; backend: { incRef(dataId: object): void } };
       const { x } = inputs;
@@ -43,9 +45,16 @@ export function registerWasmTrainingKernels(): void {
     },
   });
 
+  for (const kind of ['Sum', 'Mean'] as const) {
+    const reduction = tf.getKernel(kind, 'wasm');
+    if (!reduction) throw new Error(`the wasm backend has no ${kind} kernel to wrap`);
+    // The stock kernel's setup binds its wasm function: kept, since other reductions still go to it.
+    replaceKernel({ kernelName: kind, backendName: 'wasm', setupFunc: reduction.setupFunc, kernelFunc: leadingAxesReduction(kind, reduction.kernelFunc) });
+  }
+
   const slice = tf.getKernel('Slice', 'wasm');
   if (!slice) throw new Error('the wasm backend has no Slice kernel to replace');
-  replaceKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: sliceKernel(slice.kernelFunc) });
+  replaceKernel({ kernelName: 'Slice', backendName: 'wasm', setupFunc: slice.setupFunc, kernelFunc: sliceKernel(slice.kernelFunc) });
 
   // XNNPACK's matmul takes transposed operands 10-20x slower than an explicit transpose first (FINDINGS).
   const matMul = tf.getKernel('BatchMatMul', 'wasm');
