@@ -28,8 +28,8 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as unknown as tf.KernelFunc });
 
   // The engine clones every tensor it saves for the backward pass, and the stock wasm Identity copies the bytes
-  // (178 copies, about 4% of a DCGAN step). Tensors are immutable, so a clone can share its buffer, as the cpu
-  // backend's clone and the wasm backend's own Reshape do.
+  // (178 copies per DCGAN step; median step 790 -> 730 ms without them). Tensors are immutable, so a clone can share
+  // its buffer, as the cpu backend's clone and the wasm backend's own Reshape do.
   const identity = tf.getKernel('Identity', 'wasm');
   if (!identity) throw new Error('the wasm backend has no Identity kernel to replace');
   replaceKernel({
