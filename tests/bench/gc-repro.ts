@@ -7,12 +7,10 @@
  * seldom runs a full collection, while the garbage holds native memory; the benchmark's load test therefore also
  * reads RSS after a full collection of every isolate (tests/helpers/workerd-worker.ts).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pinnedWorkerd } from '../../scripts/local-workerd.js';
+import { withPlainWorkerd } from '../helpers/plain-workerd.js';
 
 const PORT = 8873;
 const BODY = JSON.stringify({ models: Array.from({ length: 30 }, (_, i) => ({ id: `model-${i}`, text: 'x'.repeat(50) })) });
@@ -40,29 +38,23 @@ async function load(count: number, pid: number): Promise<number[]> {
 }
 
 async function run(count: number, collect: boolean): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'workerd-gc-'));
-  writeFileSync(join(dir, 'w.js'), `let n = 0;
+  const worker = `let n = 0;
 export default { fetch() {
   if (${collect} && ++n % 500 === 0) gc();
   return new Response(${JSON.stringify(BODY)}, { headers: { 'Content-Type': 'application/json' } });
-} }`);
-  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+} }`;
+  const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .main) ],
   sockets = [ (name = "http", address = "127.0.0.1:${PORT}", http = (), service = "main") ],
   v8Flags = ["--expose-gc"]
 );
 const main :Workerd.Worker = (modules = [(name = "w.js", esModule = embed "w.js")], compatibilityDate = "2026-04-20");
-`);
-  const child = spawn(pinnedWorkerd(), ['serve', join(dir, 'config.capnp')], { stdio: 'ignore' });
-  try {
-    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
-    const start = rssMiB(child.pid!);
-    return `${collect ? 'gc() every 500 requests' : 'as is'}: RSS ${start} MiB at start, per tenth ${(await load(count, child.pid!)).join(', ')} MiB`;
-  } finally {
-    child.kill();
-    await new Promise((r) => child.once('exit', r));
-  }
+`;
+  return withPlainWorkerd(pinnedWorkerd(), { 'w.js': worker, 'config.capnp': config }, PORT, async (pid) => {
+    const start = rssMiB(pid);
+    return `${collect ? 'gc() every 500 requests' : 'as is'}: RSS ${start} MiB at start, per tenth ${(await load(count, pid)).join(', ')} MiB`;
+  });
 }
 
 const count = Number(process.argv[2] ?? 60_000);

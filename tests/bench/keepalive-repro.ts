@@ -7,13 +7,10 @@
  * keep-alive in every run (the third request on the warm-up's connection), 0 with a connection per request; the
  * pinned one (1.20261117.1) 0 either way.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pinnedWorkerd } from '../../scripts/local-workerd.js';
+import { withPlainWorkerd } from '../helpers/plain-workerd.js';
 
 const WORKER = `export default { async fetch() {
   let x = 0; for (let i = 0; i < 20_000_000; i++) x = (x + i * 7) % 1000003;
@@ -42,26 +39,19 @@ async function hammer(base: string, keepAlive: boolean): Promise<number> {
   return failed;
 }
 
-async function onWorkerd(binary: string, keepAlive: boolean): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'workerd-repro-'));
-  writeFileSync(join(dir, 'w.js'), WORKER);
-  writeFileSync(join(dir, 'entry.js'), 'export default { fetch: (req, env) => env.USER.fetch(req) }');
-  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+function onWorkerd(binary: string, keepAlive: boolean): Promise<number> {
+  return withPlainWorkerd(binary, {
+    'w.js': WORKER,
+    'entry.js': 'export default { fetch: (req, env) => env.USER.fetch(req) }',
+    'config.capnp': `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "user", worker = .user), (name = "entry", worker = .entry) ],
   sockets = [ (name = "http", address = "127.0.0.1:${PORT}", http = (), service = "entry") ]
 );
 const user :Workerd.Worker = (modules = [(name = "w.js", esModule = embed "w.js")], compatibilityDate = "2026-04-20");
 const entry :Workerd.Worker = (modules = [(name = "entry.js", esModule = embed "entry.js")], compatibilityDate = "2026-04-20", bindings = [(name = "USER", service = "user")]);
-`);
-  const child = spawn(binary, ['serve', join(dir, 'config.capnp')], { stdio: 'ignore' });
-  try {
-    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
-    return await hammer(`http://127.0.0.1:${PORT}`, keepAlive);
-  } finally {
-    child.kill();
-    await new Promise((r) => child.once('exit', r));
-  }
+`,
+  }, PORT, () => hammer(`http://127.0.0.1:${PORT}`, keepAlive));
 }
 
 const bundled = (createRequire(createRequire(import.meta.url).resolve('miniflare'))('workerd') as { default: string }).default;

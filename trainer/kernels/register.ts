@@ -14,6 +14,16 @@ function replaceKernel(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
+/**
+ * Replaces a stock wasm kernel by `wrap(stock)`, which may hand some cases back to `stock`. The stock setupFunc is
+ * kept: it binds the kernel's wasm function when the backend starts, and without it the stock path fails.
+ */
+function wrapKernel(kernelName: string, wrap: (stock: tf.KernelFunc) => tf.KernelFunc): void {
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (!stock) throw new Error(`the wasm backend has no ${kernelName} kernel to wrap`);
+  replaceKernel({ kernelName, backendName: 'wasm', setupFunc: stock.setupFunc, kernelFunc: wrap(stock.kernelFunc) });
+}
+
 /** Swaps the last two axes of a kernel input (rank 2 or more) into a new tensor. */
 function transposeInner(info: TensorInfo): tf.Tensor {
   const rank = info.shape.length;
@@ -30,50 +40,28 @@ export function registerWasmTrainingKernels(): void {
   // The engine clones every tensor it saves for the backward pass, and the stock wasm Identity copies the bytes
   // (178 copies per DCGAN step; median step 790 -> 730 ms without them). Tensors are immutable, so a clone can share
   // its buffer, as the cpu backend's clone and the wasm backend's own Reshape do.
-  const identity = tf.getKernel('Identity', 'wasm');
-  if (!identity) throw new Error('the wasm backend has no Identity kernel to replace');
-  replaceKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    setupFunc: identity.setupFunc,
-    kernelFunc: (args) => {
-      const { inputs, backend } = args as unknown as { inputs: { x: TensorInfo }; backend: { incRef(dataId: object): void } };
-      const { x } = inputs;
-      if (x.dtype === 'string') return identity.kernelFunc(args);
-      backend.incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  wrapKernel('Identity', (stock) => (args) => {
+    const { inputs, backend } = args as unknown as { inputs: { x: TensorInfo }; backend: { incRef(dataId: object): void } };
+    const { x } = inputs;
+    if (x.dtype === 'string') return stock(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
-
-  for (const kind of ['Sum', 'Mean'] as const) {
-    const reduction = tf.getKernel(kind, 'wasm');
-    if (!reduction) throw new Error(`the wasm backend has no ${kind} kernel to wrap`);
-    // The stock kernel's setup binds its wasm function: kept, since other reductions still go to it.
-    replaceKernel({ kernelName: kind, backendName: 'wasm', setupFunc: reduction.setupFunc, kernelFunc: leadingAxesReduction(kind, reduction.kernelFunc) });
-  }
-
-  const slice = tf.getKernel('Slice', 'wasm');
-  if (!slice) throw new Error('the wasm backend has no Slice kernel to replace');
-  replaceKernel({ kernelName: 'Slice', backendName: 'wasm', setupFunc: slice.setupFunc, kernelFunc: sliceKernel(slice.kernelFunc) });
+  wrapKernel('Sum', (stock) => leadingAxesReduction('Sum', stock));
+  wrapKernel('Mean', (stock) => leadingAxesReduction('Mean', stock));
+  wrapKernel('Slice', sliceKernel);
 
   // XNNPACK's matmul takes transposed operands 10-20x slower than an explicit transpose first (FINDINGS).
-  const matMul = tf.getKernel('BatchMatMul', 'wasm');
-  if (!matMul) throw new Error('the wasm backend has no BatchMatMul kernel to wrap');
-  replaceKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    setupFunc: matMul.setupFunc,
-    kernelFunc: (args) => {
-      const { inputs, attrs } = args as unknown as { inputs: { a: TensorInfo; b: TensorInfo }; attrs: { transposeA: boolean; transposeB: boolean } };
-      if (!attrs.transposeA && !attrs.transposeB) return matMul.kernelFunc(args);
-      const a = attrs.transposeA ? transposeInner(inputs.a) : undefined;
-      const b = attrs.transposeB ? transposeInner(inputs.b) : undefined;
-      try {
-        return matMul.kernelFunc({ ...args, inputs: { a: a ?? inputs.a, b: b ?? inputs.b }, attrs: { ...attrs, transposeA: false, transposeB: false } });
-      } finally {
-        a?.dispose();
-        b?.dispose();
-      }
-    },
+  wrapKernel('BatchMatMul', (matMul) => (args) => {
+    const { inputs, attrs } = args as unknown as { inputs: { a: TensorInfo; b: TensorInfo }; attrs: { transposeA: boolean; transposeB: boolean } };
+    if (!attrs.transposeA && !attrs.transposeB) return matMul(args);
+    const a = attrs.transposeA ? transposeInner(inputs.a) : undefined;
+    const b = attrs.transposeB ? transposeInner(inputs.b) : undefined;
+    try {
+      return matMul({ ...args, inputs: { a: a ?? inputs.a, b: b ?? inputs.b }, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    } finally {
+      a?.dispose();
+      b?.dispose();
+    }
   });
 }
