@@ -1,7 +1,8 @@
 /** The public API inside workerd, served by the real worker entry with onnxruntime-web and the bundled models. */
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { decodePng } from '../../shared/png.js';
+import { decodePng, encodePng } from '../../shared/png.js';
+import { RENDER_VERSION } from '../../edge/responses.js';
 import { bundledManifests } from '../../models/bundled.js';
 import { validateManifest } from '../../shared/manifest.js';
 
@@ -165,6 +166,20 @@ describe('response cache (Cache API, keyed by model version)', () => {
     expect(await png(again)).toEqual(bytes);
     const revalidated = await get('/sample.png?seed=777123', { headers: { 'If-None-Match': first.headers.get('ETag')! } });
     expect(revalidated.status).toBe(304);
+  });
+
+  it('serves a hit from the shared Cache API (immutable headers) when the isolate LRU does not hold it', async () => {
+    // Stored by another isolate, as far as this one knows: put straight into caches.default under the key the
+    // worker uses, with bytes the model would not produce.
+    const path = '/grid.png?seed=991&n=4';
+    const stored = encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array([0, 85, 170, 255]) });
+    const key = `https://response-cache.internal/r${RENDER_VERSION}/${manifest.version}/v1/models/${manifest.id}/grid.png?seed=991&n=4`;
+    await (caches as unknown as { default: Cache }).default.put(key, new Response(stored, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'public, max-age=31536000, immutable', ETag: '"shared"' } }));
+    const res = await get(path, { headers: { Origin: 'https://site.example' } });
+    expect(res.headers.get('Server-Timing')).toBe('cache;desc="hit"');
+    expect(res.headers.get('ETag')).toBe('"shared"');
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(await png(res)).toEqual(stored);
   });
 
   it('never stores unseeded responses', async () => {
