@@ -7,14 +7,14 @@
  * seldom runs a full collection, while the garbage holds native memory; the benchmark's load test therefore also
  * reads RSS after a full collection of every isolate (tests/helpers/workerd-worker.ts).
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { pinnedWorkerd } from '../../scripts/local-workerd.js';
+import { processMemory } from '../helpers/local-worker.js';
 import { withPlainWorkerd } from '../helpers/plain-workerd.js';
 
 const PORT = 8873;
 const BODY = JSON.stringify({ models: Array.from({ length: 30 }, (_, i) => ({ id: `model-${i}`, text: 'x'.repeat(50) })) });
-const rssMiB = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024);
+const rssMiB = (pid: number) => processMemory([pid]).rssMiB;
 
 async function load(count: number, pid: number): Promise<number[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
