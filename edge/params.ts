@@ -2,14 +2,14 @@
 import type { Context } from 'hono';
 import { MAX_SEED } from '../shared/rng.js';
 import { HttpError } from './errors.js';
+import { queryPairs } from './url-parts.js';
 import type { Manifest } from '../shared/manifest.js';
 import type { IntegerParam } from './query-schema.js';
 
 /** The query as a plain record, after rejecting names outside `allowed` and repeated names. */
 export function readQuery(c: Context, allowed: readonly string[]): Record<string, string> {
-  const url = new URL(c.req.url);
   const out: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of queryPairs(c.req.url)) {
     if (!allowed.includes(name)) throw new HttpError(400, 'unknown_parameter', `unknown query parameter "${name}"`, allowed);
     if (name in out) throw new HttpError(400, 'invalid_parameter', `query parameter "${name}" is given more than once`);
     out[name] = value;

@@ -7,18 +7,22 @@
 import type { MiddlewareHandler } from 'hono';
 import { RENDER_VERSION } from './responses.js';
 import { waitUntilOf } from './context.js';
+import { pathAndQuery } from './url-parts.js';
 
-/** The part of the Workers `Cache` the middleware uses. */
+/**
+ * The part of the Workers `Cache` the middleware uses, keyed by URL strings (the Workers Cache takes those too):
+ * building a Request for a key only to read its URL back costs more than the isolate LRU's lookup.
+ */
 export interface ResponseCache {
-  match(request: Request): Promise<Response | undefined>;
-  put(request: Request, response: Response): Promise<void>;
+  match(key: string): Promise<Response | undefined>;
+  put(key: string, response: Response): Promise<void>;
 }
 
 const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/[^/]+$/;
 
 export function responseCache(cache: ResponseCache, versionOf: (id: string) => string | undefined): MiddlewareHandler {
   return async (c, next) => {
-    const url = new URL(c.req.url);
+    const url = pathAndQuery(c.req.url);
     const route = c.req.method === 'GET' ? MODEL_ROUTE.exec(url.pathname) : null;
     let version: string | undefined;
     try {
@@ -27,7 +31,7 @@ export function responseCache(cache: ResponseCache, versionOf: (id: string) => s
       version = undefined;
     }
     if (!version) return next();
-    const keyFor = (v: string) => new Request(`https://response-cache.internal/r${RENDER_VERSION}/${v}${url.pathname}${url.search}`);
+    const keyFor = (v: string) => `https://response-cache.internal/r${RENDER_VERSION}/${v}${url.pathname}${url.search}`;
     const key = keyFor(version);
     const hit = await cache.match(key);
     if (hit) {
@@ -76,25 +80,25 @@ export class MemoryCache implements ResponseCache {
 
   constructor(private readonly maxBytes: number) {}
 
-  async match(request: Request): Promise<Response | undefined> {
-    const e = this.entries.get(request.url);
+  async match(key: string): Promise<Response | undefined> {
+    const e = this.entries.get(key);
     if (!e) return undefined;
-    this.entries.delete(request.url); // re-insert: most recently used last
-    this.entries.set(request.url, e);
+    this.entries.delete(key); // re-insert: most recently used last
+    this.entries.set(key, e);
     return new Response(e.body.slice(0), { status: e.status, headers: e.headers });
   }
 
-  async put(request: Request, response: Response): Promise<void> {
+  async put(key: string, response: Response): Promise<void> {
     const body = await response.arrayBuffer();
     if (body.byteLength > this.maxBytes / 4) return;
-    const old = this.entries.get(request.url);
+    const old = this.entries.get(key);
     if (old) {
       this.bytes -= old.body.byteLength;
-      this.entries.delete(request.url);
+      this.entries.delete(key);
     }
     const headers: [string, string][] = [];
     response.headers.forEach((value, key) => headers.push([key, value]));
-    this.entries.set(request.url, { body, status: response.status, headers });
+    this.entries.set(key, { body, status: response.status, headers });
     this.bytes += body.byteLength;
     for (const [key, e] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
@@ -109,21 +113,21 @@ export class MemoryCache implements ResponseCache {
 }
 
 /**
- * Looks in `first`, then `second` (copying a hit into `first`); stores in both. Requests for which `useSecond`
+ * Looks in `first`, then `second` (copying a hit into `first`); stores in both. Keys for which `useSecond`
  * says no stay in `first` alone: a lookup in the second costs more than it saves for cheap responses.
  */
-export function layeredCache(first: ResponseCache, second: ResponseCache, useSecond: (request: Request) => boolean = () => true): ResponseCache {
+export function layeredCache(first: ResponseCache, second: ResponseCache, useSecond: (key: string) => boolean = () => true): ResponseCache {
   return {
-    async match(request) {
-      const hit = await first.match(request);
-      if (hit || !useSecond(request)) return hit;
-      const res = await second.match(request);
-      if (res) await first.put(request, res.clone());
+    async match(key) {
+      const hit = await first.match(key);
+      if (hit || !useSecond(key)) return hit;
+      const res = await second.match(key);
+      if (res) await first.put(key, res.clone());
       return res;
     },
-    async put(request, response) {
-      if (!useSecond(request)) return first.put(request, response);
-      await Promise.all([first.put(request, response.clone()), second.put(request, response)]);
+    async put(key, response) {
+      if (!useSecond(key)) return first.put(key, response);
+      await Promise.all([first.put(key, response.clone()), second.put(key, response)]);
     },
   };
 }
@@ -133,6 +137,6 @@ export function layeredCache(first: ResponseCache, second: ResponseCache, useSec
  * latents response renders in about the time a Cache API miss costs (measured: ~6 ms per miss through wrangler
  * dev, sample.png p50 12.4 -> 6.1 ms without it), so those stay in the isolate's LRU only.
  */
-export function worthSharedCache(request: Request): boolean {
-  return !/\/(sample\.png|latents)$/.test(new URL(request.url).pathname);
+export function worthSharedCache(key: string): boolean {
+  return !/\/(sample\.png|latents)(\?|$)/.test(key);
 }

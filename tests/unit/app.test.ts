@@ -75,7 +75,7 @@ describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
   it('returns copies, evicts least recently used entries past its byte bound, and skips oversized bodies', async () => {
     const { MemoryCache, layeredCache } = await import('../../edge/response-cache.js');
     const cache = new MemoryCache(1000);
-    const key = (k: string) => new Request(`https://c.test/${k}`);
+    const key = (k: string) => `https://c.test/${k}`;
     const body = (n: number, v: number) => new Response(new Uint8Array(n).fill(v), { headers: { ETag: `"${v}"` } });
     await cache.put(key('a'), body(240, 1));
     await cache.put(key('b'), body(240, 2));
@@ -101,7 +101,7 @@ describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
     // Requests the second layer is not used for: neither looked up there nor stored there.
     const { worthSharedCache } = await import('../../edge/response-cache.js');
     const local = layeredCache(new MemoryCache(10_000), second, worthSharedCache);
-    const url = (path: string) => new Request(`https://c.test/r1/v1/v1/models/m/${path}`);
+    const url = (path: string) => `https://c.test/r1/v1/v1/models/m/${path}`;
     await second.put(url('sample.png?seed=1'), body(10, 7));
     expect(await local.match(url('sample.png?seed=1'))).toBeUndefined();
     await local.put(url('sample.png?seed=2'), body(10, 8));
