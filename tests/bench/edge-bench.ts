@@ -1,8 +1,9 @@
 /**
- * Edge benchmarks through a locally started worker (the deployable bundle on workerd, loopback): latency and
- * throughput of sample.png and grid.png (sequential and concurrent), the cache, cold start, memory, in-isolate
- * inference (Server-Timing) against onnxruntime-node on the same graph, and a mixed load test. `wrangler dev`'s
- * cold start is measured too, for what `npm start` costs.
+ * Edge benchmarks through a locally started worker (the deployable bundle on workerd, loopback, requests straight
+ * to the worker's socket): latency and throughput of sample.png and grid.png (sequential and concurrent), the
+ * cache, cold start, memory, in-isolate inference (Server-Timing) against onnxruntime-node on the same graph, and
+ * a mixed load test. For reference, the sequential latencies again through miniflare's entry worker and assets
+ * router (wrangler dev's request path), and `wrangler dev`'s cold start, for what `npm start` costs.
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -26,13 +27,17 @@ export interface EdgeResults {
   firstImageMs: number;
   /** From spawning `wrangler dev` (which bundles first) to the first image: what `npm start` costs. */
   wranglerDevColdStartMs: number;
+  /** A 404 (no model runs, nothing cached): the floor of the request path. */
+  notFound: LatencySummary;
   sample: { sequential: LatencySummary; repeatedSeed: LatencySummary; c8: LatencySummary; c32: LatencySummary };
+  /** The same sequential requests through miniflare's entry worker and assets router, as under `wrangler dev`. */
+  throughMiniflare: { notFound: LatencySummary; sequential: LatencySummary; repeatedSeed: LatencySummary };
   grid64: { sequential: LatencySummary; c8: LatencySummary; c32: LatencySummary };
   inIsolate: { batch1InferMs: number; batch64InferMs: number; batch1PngMs: number; batch64PngMs: number };
   onnxruntimeNode: { batch1Ms: number; batch64Ms: number };
   ratios: { grid64EndToEndOverInference: number; inIsolateOverNodeBatch64: number; inIsolateOverNodeBatch1: number };
   memoryMiB: { afterBenchRss: number; peak: number };
-  /** Requests of the latency phases not answered with 200, with the first messages. */
+  /** Requests of the latency phases not answered with 200 (404 for the 404 phases), with the first messages. */
   phaseErrors?: { failed: number; of: number; first: string[]; workerLog?: string };
   load?: LoadResults;
 }
@@ -127,14 +132,21 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
   log(`wrangler dev: ${dev.coldStartMs.toFixed(0)} ms from process start (bundling included) to first image (median of ${runs})`);
   const cold = await medianColdStart(runs, () => startWorkerd(opts.bundle, opts.port, first));
   log(`workerd: ${cold.coldStartMs.toFixed(0)} ms from start to first image, ${cold.firstImageMs.toFixed(0)} ms of it from listening (median of ${runs})`);
+  const path = (route: string) => `/v1/models/${m.id}/${route}`;
+  /** Warm-up, then a 404, distinct seeds and a repeated seed, sequentially. */
+  const sequential = async (base: string, seeds: number) => {
+    await runLoad(base, 30, 1, (i) => ({ path: path(`sample.png?seed=${seeds + 50 + i}`) }));
+    const notFound = await runLoad(base, n(400), 1, () => ({ path: '/v1/no-such-route' }));
+    const seq = await runLoad(base, n(400), 1, (i) => ({ path: path(`sample.png?seed=${seeds + 10_000 + i}`) }));
+    const repeat = await runLoad(base, n(400), 1, () => ({ path: path(`sample.png?seed=${seeds + 10_000}`) }));
+    return { notFound, seq, repeat };
+  };
+  const viaMiniflare = await startWorkerd(opts.bundle, opts.port + 20, first, 'miniflare');
+  const reference = await sequential(viaMiniflare.base, 500_000).finally(() => viaMiniflare.stop());
   const worker = await startWorkerd(opts.bundle, opts.port, first);
   try {
-    const path = (route: string) => `/v1/models/${m.id}/${route}`;
-    await runLoad(worker.base, 30, 1, (i) => ({ path: path(`sample.png?seed=${50 + i}`) }));
     await runLoad(worker.base, 5, 1, (i) => ({ path: path(`grid.png?seed=${60 + i}&n=64`) }));
-
-    const seq = await runLoad(worker.base, n(400), 1, (i) => ({ path: path(`sample.png?seed=${10_000 + i}`) }));
-    const repeat = await runLoad(worker.base, n(400), 1, () => ({ path: path('sample.png?seed=10000') }));
+    const { notFound, seq, repeat } = await sequential(worker.base, 0);
     const c8 = await runLoad(worker.base, n(1000), 8, (i) => ({ path: path(`sample.png?seed=${20_000 + i}`) }));
     const c32 = await runLoad(worker.base, n(2000), 32, (i) => ({ path: path(`sample.png?seed=${30_000 + i}`) }));
     const grid = await runLoad(worker.base, n(60), 1, (i) => ({ path: path(`grid.png?seed=${40_000 + i}&n=64`) }));
@@ -149,6 +161,12 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
       coldStartMs: Math.round(cold.coldStartMs),
       firstImageMs: Math.round(cold.firstImageMs),
       wranglerDevColdStartMs: Math.round(dev.coldStartMs),
+      notFound: summarize(notFound.latencies, notFound.wallMs),
+      throughMiniflare: {
+        notFound: summarize(reference.notFound.latencies, reference.notFound.wallMs),
+        sequential: summarize(reference.seq.latencies, reference.seq.wallMs),
+        repeatedSeed: summarize(reference.repeat.latencies, reference.repeat.wallMs),
+      },
       sample: { sequential: summarize(seq.latencies, seq.wallMs), repeatedSeed: summarize(repeat.latencies, repeat.wallMs), c8: summarize(c8.latencies, c8.wallMs), c32: summarize(c32.latencies, c32.wallMs) },
       grid64: { sequential: summarize(grid.latencies, grid.wallMs), c8: summarize(grid8.latencies, grid8.wallMs), c32: summarize(grid32.latencies, grid32.wallMs) },
       inIsolate: { batch1InferMs: one.inferMs, batch64InferMs: many.inferMs, batch1PngMs: one.pngMs, batch64PngMs: many.pngMs },
@@ -161,10 +179,11 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
       memoryMiB: { afterBenchRss: worker.memory().rssMiB, peak: worker.memory().peakMiB },
     };
     // Failed requests are counted, not fatal: the run should still report everything else.
-    const phases = [seq, repeat, c8, c32, grid, grid8, grid32];
+    const phases = [reference.seq, reference.repeat, seq, repeat, c8, c32, grid, grid8, grid32];
     const total = (r: LoadResult) => [...r.statuses.values()].reduce((a, b) => a + b, 0);
-    const failed = phases.reduce((sum, r) => sum + total(r) - (r.statuses.get(200) ?? 0), 0);
-    results.phaseErrors = { failed, of: phases.reduce((sum, r) => sum + total(r), 0), first: phases.flatMap((r) => r.errors).slice(0, 5), ...(failed > 0 ? { workerLog: worker.logTail(2000) } : {}) };
+    const notFounds = [reference.notFound, notFound];
+    const failed = phases.reduce((sum, r) => sum + total(r) - (r.statuses.get(200) ?? 0), 0) + notFounds.reduce((sum, r) => sum + total(r) - (r.statuses.get(404) ?? 0), 0);
+    results.phaseErrors = { failed, of: [...phases, ...notFounds].reduce((sum, r) => sum + total(r), 0), first: phases.flatMap((r) => r.errors).slice(0, 5), ...(failed > 0 ? { workerLog: worker.logTail(2000) } : {}) };
     if (opts.loadRequests > 0) results.load = await loadTest(worker, opts.loadRequests, log);
     return results;
   } finally {

@@ -53,9 +53,12 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
   if (r.edge) {
     const e = r.edge;
     const row = (name: string, s: { p50: number; p95: number; p99: number; perSecond: number }) => `| ${name} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.perSecond} |`;
-    lines.push('', `Edge latency of the deployable bundle on workerd, loopback (${e.model}; ms; requests/s):`, '', '| request | p50 | p95 | p99 | req/s |', '|---|---|---|---|---|');
-    lines.push(row('sample.png, distinct seeds, sequential', e.sample.sequential), row('sample.png, repeated seed (cache hit)', e.sample.repeatedSeed), row('sample.png, concurrency 8', e.sample.c8), row('sample.png, concurrency 32', e.sample.c32));
+    lines.push('', `Edge latency of the deployable bundle on workerd, loopback, requests straight to the worker (${e.model}; ms; requests/s):`, '', '| request | p50 | p95 | p99 | req/s |', '|---|---|---|---|---|');
+    lines.push(row('404 (the request path alone), sequential', e.notFound), row('sample.png, distinct seeds, sequential', e.sample.sequential), row('sample.png, repeated seed (cache hit)', e.sample.repeatedSeed), row('sample.png, concurrency 8', e.sample.c8), row('sample.png, concurrency 32', e.sample.c32));
     lines.push(row('grid.png n=64, sequential', e.grid64.sequential), row('grid.png n=64, concurrency 8', e.grid64.c8), row('grid.png n=64, concurrency 32', e.grid64.c32));
+    const via = e.throughMiniflare;
+    lines.push('', "The same sequential requests through miniflare's entry worker and assets router (`wrangler dev`'s request path; not the targets' path):", '', '| request | p50 | p95 | p99 | req/s |', '|---|---|---|---|---|');
+    lines.push(row('404', via.notFound), row('sample.png, distinct seeds', via.sequential), row('sample.png, repeated seed (cache hit)', via.repeatedSeed));
     lines.push('', '| inference | batch 1 | batch 64 |', '|---|---|---|');
     lines.push(`| in the isolate (onnxruntime-web, wasm), ms | ${e.inIsolate.batch1InferMs} | ${e.inIsolate.batch64InferMs} |`);
     lines.push(`| onnxruntime-node, same graph, 1 thread, ms | ${e.onnxruntimeNode.batch1Ms} | ${e.onnxruntimeNode.batch64Ms} |`);

@@ -1,9 +1,16 @@
 /**
  * The worker as it is deployed, on workerd, for the benchmarks: the bundle `wrangler deploy --dry-run` builds,
- * run by miniflare with the bindings wrangler.toml declares (assets, R2, rate limiter, vars) and fresh in-memory
- * state, on the pinned workerd (scripts/local-workerd.ts). Unlike `wrangler dev` there is no dev proxy in front (a
- * second workerd process and an HTTP hop: sample.png p50 ~10 ms through it, ~5-7 ms without), so the numbers are
- * the worker's own. Cold start is measured from starting workerd to the first image.
+ * run by miniflare with the bindings wrangler.toml declares (R2, rate limiter, Cache API, vars) and fresh
+ * in-memory state, on the pinned workerd (scripts/local-workerd.ts). Unlike `wrangler dev` there is no dev proxy
+ * in front (a second workerd process and an HTTP hop). Cold start is measured from starting workerd to the first
+ * image.
+ *
+ * Where requests enter (`Entry`):
+ * - 'worker': a socket on the worker's own fetch handler, as Cloudflare's edge hands a request to the isolate. The
+ *   ASSETS binding is then a workerd disk service on models/: the worker only reads model files through it
+ *   (run_worker_first: no request is answered by the assets router), so the handler does the same work.
+ * - 'miniflare': through miniflare's entry worker and its assets router, as under `wrangler dev`: two more isolates
+ *   and two service hops on every request's path, 1.5-3 ms a request on this machine.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -30,8 +37,12 @@ export function buildBundle(): WorkerBundle {
 
 const NAME = 'edge-generative';
 
-export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath: string, timeoutMs = 60_000): Promise<LocalWorker> {
+export type Entry = 'worker' | 'miniflare';
+
+export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath: string, entry: Entry = 'worker', timeoutMs = 60_000): Promise<LocalWorker> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+  const { assets, ...withoutAssets } = workerOptions;
+  if (!assets) throw new Error('wrangler.toml declares no [assets]: the worker reads its models through ASSETS');
   const inspectorPort = port + 1;
   let log = '';
   const keep = (d: Buffer) => {
@@ -40,7 +51,9 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
   const before = new Set(children(process.pid));
   const started = performance.now();
   const mf = new Miniflare({
-    ...workerOptions,
+    ...(entry === 'miniflare'
+      ? workerOptions
+      : { ...withoutAssets, serviceBindings: { ...withoutAssets.serviceBindings, [assets.binding!]: { disk: { path: assets.directory, writable: false } } }, unsafeDirectSockets: [{ host: '127.0.0.1', port }] }),
     name: NAME,
     modulesRoot: bundle.dir,
     modules: [
@@ -48,7 +61,8 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
       ...readdirSync(bundle.dir).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm' as const, path: join(bundle.dir, f) })),
     ],
     host: '127.0.0.1',
-    port,
+    // With entry 'worker', miniflare's entry socket is unused (any free port); requests go to the direct socket.
+    port: entry === 'miniflare' ? port : 0,
     // WORKERD_LOG=1: miniflare's and workerd's own logs (request lines, cancelled requests) in logTail().
     ...(process.env['WORKERD_LOG'] ? { log: new Log(LogLevel.VERBOSE), verbose: true } : {}),
     inspectorPort,
@@ -57,7 +71,8 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
       stderr.on('data', keep);
     },
   });
-  const base = (await mf.ready).href.replace(/\/$/, '');
+  const entryBase = (await mf.ready).href.replace(/\/$/, '');
+  const base = entry === 'miniflare' ? entryBase : (await mf.unsafeGetDirectURL(NAME)).href.replace(/\/$/, '');
   const readyAt = performance.now();
   let coldStartMs = NaN;
   while (performance.now() - started < timeoutMs) {
@@ -84,15 +99,15 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     firstImageMs: started + coldStartMs - readyAt,
     isolateHeap: () => isolateHeapOf(debug),
     async collectGarbage() {
-      // An isolate handles inspector messages only while it runs: cheap requests keep the ones on the request path
-      // (entry, router, cache, the worker) running until they have collected. Isolates off that path (R2, KV) may
+      // An isolate handles inspector messages only while it runs: cheap requests through miniflare's entry keep
+      // the ones on that path (entry, router, cache, the worker) running until they have collected. Isolates off that path (R2, KV) may
       // never answer; they are left after 2 s.
       const within = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 2000))]);
       let collecting = true;
       const collected = Promise.all([debug, ...others].map((session) => within(session.call('HeapProfiler.collectGarbage')))).then(() => {
         collecting = false;
       });
-      while (collecting) await Promise.race([collected, fetch(`${base}/v1/models`).then((res) => res.arrayBuffer())]);
+      while (collecting) await Promise.race([collected, fetch(`${entryBase}/v1/models`).then((res) => res.arrayBuffer())]);
     },
     logTail: (chars = 2000) => log.slice(-chars),
     memory: () => processMemory(workerd),
