@@ -34,12 +34,22 @@ export interface EdgeResults {
   throughMiniflare: { notFound: LatencySummary; sequential: LatencySummary; repeatedSeed: LatencySummary };
   grid64: { sequential: LatencySummary; c8: LatencySummary; c32: LatencySummary };
   inIsolate: { batch1InferMs: number; batch64InferMs: number; batch1PngMs: number; batch64PngMs: number };
-  onnxruntimeNode: { batch1Ms: number; batch64Ms: number };
+  /**
+   * In-isolate inference and onnxruntime-node on the same graph, in alternating blocks (`pairedInference`):
+   * medians, in ms, and the median of the blocks' ratios.
+   */
+  paired: { batch1: PairedInference; batch64: PairedInference };
   ratios: { grid64EndToEndOverInference: number; inIsolateOverNodeBatch64: number; inIsolateOverNodeBatch1: number };
   memoryMiB: { afterBenchRss: number; peak: number };
   /** Requests of the latency phases not answered with 200 (404 for the 404 phases), with the first messages. */
   phaseErrors?: { failed: number; of: number; first: string[]; workerLog?: string };
   load?: LoadResults;
+}
+
+export interface PairedInference {
+  isolateMs: number;
+  nodeMs: number;
+  ratio: number;
 }
 
 export interface LoadResults {
@@ -64,18 +74,36 @@ export interface LoadResults {
   workerLog?: string;
 }
 
-async function ortNode(dir: string, m: Manifest, batch: number, runs: number): Promise<number> {
-  // One thread, as in the isolate: the ratio compares the runtimes, not the core counts.
+/**
+ * In-isolate inference (the Server-Timing of rendered requests) and onnxruntime-node on the same graph and batch
+ * (one thread, as in the isolate), in alternating blocks of `perBlock` runs each, the first of each block not
+ * counted: medians of each, and the median of the blocks' ratios. This machine's speed drifts by up to 2x within a
+ * minute (the same batch-64 run took 60-130 ms in Node and 71-126 ms in workerd in back-to-back runs), so runtimes
+ * timed minutes apart gave ratios from 3.3x to 5.1x. Runs alternating one by one slow both (each evicts the other's
+ * weights from the caches: onnxruntime-node's batch 1 took 1.36 ms instead of 0.47), hence blocks.
+ */
+async function pairedInference(base: string, dir: string, m: Manifest, batch: number, blocks: number, perBlock: number, route: (i: number) => string): Promise<PairedInference> {
   const session = await ort.InferenceSession.create(readFileSync(`models/${dir}/${m.graphs.generator!.file}`), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const z = new ort.Tensor('float32', latentsForSeed(1, batch, m.latent.size, m.latent.distribution), [batch, m.latent.size]);
-  const times: number[] = [];
-  for (let i = 0; i < runs + 3; i++) {
-    const t = performance.now();
-    await session.run({ z });
-    if (i >= 3) times.push(performance.now() - t);
+  const isolate: number[] = [];
+  const node: number[] = [];
+  const ratios: number[] = [];
+  let request = 0;
+  for (let b = 0; b < blocks + 1; b++) {
+    const inIsolate = serverTimingMedians((await runLoad(base, perBlock, 1, () => ({ path: route(request++) }))).serverTimings.slice(1)).inferMs;
+    const onNode: number[] = [];
+    for (let i = 0; i < perBlock; i++) {
+      const t = performance.now();
+      await session.run({ z });
+      if (i > 0) onNode.push(performance.now() - t);
+    }
+    if (b === 0) continue; // warm-up
+    isolate.push(inIsolate);
+    node.push(median(onNode));
+    ratios.push(inIsolate / median(onNode));
   }
   await session.release();
-  return median(times);
+  return { isolateMs: median(isolate), nodeMs: median(node), ratio: median(ratios) };
 }
 
 /** The mixed public-route traffic of the load test: request i. */
@@ -154,8 +182,8 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
     const grid32 = await runLoad(worker.base, n(128), 32, (i) => ({ path: path(`grid.png?seed=${42_000 + i}&n=64`) }));
     const one = serverTimingMedians(seq.serverTimings);
     const many = serverTimingMedians(grid.serverTimings);
-    const node1 = await ortNode(dir, m, 1, 200);
-    const node64 = await ortNode(dir, m, 64, 40);
+    const paired1 = await pairedInference(worker.base, dir, m, 1, opts.quick ? 3 : 10, 21, (i) => path(`sample.png?seed=${43_000 + i}`));
+    const paired64 = await pairedInference(worker.base, dir, m, 64, opts.quick ? 3 : 10, 5, (i) => path(`grid.png?seed=${44_000 + i}&n=64`));
     const results: EdgeResults = {
       model: m.id,
       coldStartMs: Math.round(cold.coldStartMs),
@@ -170,11 +198,11 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
       sample: { sequential: summarize(seq.latencies, seq.wallMs), repeatedSeed: summarize(repeat.latencies, repeat.wallMs), c8: summarize(c8.latencies, c8.wallMs), c32: summarize(c32.latencies, c32.wallMs) },
       grid64: { sequential: summarize(grid.latencies, grid.wallMs), c8: summarize(grid8.latencies, grid8.wallMs), c32: summarize(grid32.latencies, grid32.wallMs) },
       inIsolate: { batch1InferMs: one.inferMs, batch64InferMs: many.inferMs, batch1PngMs: one.pngMs, batch64PngMs: many.pngMs },
-      onnxruntimeNode: { batch1Ms: round(node1), batch64Ms: round(node64) },
+      paired: { batch1: roundAll(paired1), batch64: roundAll(paired64) },
       ratios: {
         grid64EndToEndOverInference: round(summarize(grid.latencies, grid.wallMs).p50 / many.inferMs),
-        inIsolateOverNodeBatch64: round(many.inferMs / node64),
-        inIsolateOverNodeBatch1: round(one.inferMs / node1),
+        inIsolateOverNodeBatch64: round(paired64.ratio),
+        inIsolateOverNodeBatch1: round(paired1.ratio),
       },
       memoryMiB: { afterBenchRss: worker.memory().rssMiB, peak: worker.memory().peakMiB },
     };
@@ -228,3 +256,4 @@ async function loadTest(worker: LocalWorker, count: number, log: (line: string) 
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
+const roundAll = (p: PairedInference): PairedInference => ({ isolateMs: round(p.isolateMs), nodeMs: round(p.nodeMs), ratio: round(p.ratio) });
