@@ -114,20 +114,22 @@ export class MemoryCache implements ResponseCache {
 
 /**
  * Looks in `first`, then `second` (copying a hit into `first`); stores in both. Keys for which `useSecond`
- * says no stay in `first` alone: a lookup in the second costs more than it saves for cheap responses.
+ * says no stay in `first` alone: a lookup in the second costs more than it saves for cheap responses. Errors of the
+ * second (bare workerd without a cache service throws "No Cache was configured") count as misses.
  */
 export function layeredCache(first: ResponseCache, second: ResponseCache, useSecond: (key: string) => boolean = () => true): ResponseCache {
   return {
     async match(key) {
       const hit = await first.match(key);
       if (hit || !useSecond(key)) return hit;
-      const res = await second.match(key);
+      // The second layer (the Cache API) failing is a miss: the request renders instead of failing.
+      const res = await second.match(key).catch(() => undefined);
       if (res) await first.put(key, res.clone());
       return res;
     },
     async put(key, response) {
       if (!useSecond(key)) return first.put(key, response);
-      await Promise.all([first.put(key, response.clone()), second.put(key, response)]);
+      await Promise.all([first.put(key, response.clone()), second.put(key, response).catch(() => {})]);
     },
   };
 }

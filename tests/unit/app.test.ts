@@ -109,5 +109,12 @@ describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
     expect(await local.match(url('sample.png?seed=2'))).toBeDefined();
     await local.put(url('grid.png?seed=2'), body(10, 8));
     expect(await second.match(url('grid.png?seed=2'))).toBeDefined();
+
+    // A second layer that throws (the Cache API unavailable) is a miss on lookup and skipped on store.
+    const broken = { match: () => Promise.reject(new Error('No Cache was configured')), put: () => Promise.reject(new Error('No Cache was configured')) };
+    const degraded = layeredCache(new MemoryCache(10_000), broken);
+    expect(await degraded.match(url('grid.png?seed=3'))).toBeUndefined();
+    await degraded.put(url('grid.png?seed=3'), body(10, 5));
+    expect(new Uint8Array(await (await degraded.match(url('grid.png?seed=3')))!.arrayBuffer())[0]).toBe(5);
   });
 });
