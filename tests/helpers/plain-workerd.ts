@@ -8,9 +8,9 @@ import { join } from 'node:path';
  * Writes `files` (a `config.capnp` among them) into a fresh directory, serves it with workerd `binary`, waits until
  * 127.0.0.1:`port` answers, runs `use` with the process id, then stops workerd.
  */
-export async function withPlainWorkerd<T>(binary: string, files: Record<string, string>, port: number, use: (pid: number) => Promise<T>): Promise<T> {
+export async function withPlainWorkerd<T>(binary: string, files: Record<string, string | Uint8Array>, port: number, use: (pid: number) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'plain-workerd-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   const child = spawn(binary, ['serve', join(dir, 'config.capnp')], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
