@@ -5,9 +5,8 @@ import type { RenderedPng } from '../responses.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import type { Manifest } from '../../shared/manifest.js';
-
-
 import { MAX_IMAGES } from '../query-schema.js';
+
 /** Most output pixels one request may make (64 images of 256x256): bounds memory and time for large-image models. */
 export const MAX_PIXELS = 64 * 256 * 256;
 
