@@ -51,6 +51,35 @@ function foldedBatchNorm(bn: BatchNorm, i: number, values: ParamValues): { scale
   return { scale, shift };
 }
 
+/** Layers that act on each value alone: a dense layer's output columns may be reordered across them. */
+const ELEMENTWISE = new Set<LayerSpec['kind']>(['batchNorm', 'relu', 'leakyRelu', 'tanh', 'sigmoid']);
+
+/**
+ * The reshape that dense layer `i`'s output reaches through element-wise layers only (a batch norm only right
+ * after it, where it is folded), or undefined. Its columns can then be emitted in CHW order, so that the reshape
+ * needs no Transpose (one op and a copy of the activations fewer per run).
+ */
+function reshapeAfterDense(layers: LayerSpec[], i: number): Extract<LayerSpec, { kind: 'reshape' }> | undefined {
+  for (let j = i + 1; j < layers.length; j++) {
+    const l = layers[j]!;
+    if (l.kind === 'reshape') return l;
+    if (!ELEMENTWISE.has(l.kind) || (l.kind === 'batchNorm' && j !== i + 1)) return undefined;
+  }
+  return undefined;
+}
+
+/** Column c of a [rows, H*W*C] matrix in HWC order moved to its CHW position. */
+function hwcColumnsToChw(data: Float32Array, rows: number, [h, w, c]: [number, number, number]): Float32Array {
+  const units = h * w * c;
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
+      out[r * units + (ch * h + y) * w + x] = data[r * units + (y * w + x) * c + ch]!;
+    }
+  }
+  return out;
+}
+
 /**
  * Emits `spec` reading tensor `input` (a vector [N, units] or an NCHW image) and writing `output`.
  * Initialisers are prefixed with `prefix` so that several networks can share one graph.
@@ -62,6 +91,7 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
   let current = input;
   let counter = 0;
   const fresh = () => `${prefix}/t${counter++}`;
+  const chwReshapes = new Set<LayerSpec>();
   const constant = (name: string, dims: number[], data: Float32Array | BigInt64Array) => {
     const full = `${prefix}/${name}`;
     initializers.push({ name: full, dims, data });
@@ -89,7 +119,10 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
           for (let r = 0; r < inUnits; r++) for (let c = 0; c < units; c++) w[r * units + c]! *= fold.scale[c]!;
           for (let c = 0; c < units; c++) b[c] = b[c]! * fold.scale[c]! + fold.shift[c]!;
         }
-        emit('Gemm', [constant(`${i}.kernel`, [inUnits, units], w), constant(`${i}.bias`, [units], b)]);
+        const reshape = reshapeAfterDense(spec.layers, i);
+        if (reshape) chwReshapes.add(reshape);
+        const [wOut, bOut] = reshape ? [hwcColumnsToChw(w, inUnits, reshape.shape), hwcColumnsToChw(b, 1, reshape.shape)] : [w, b];
+        emit('Gemm', [constant(`${i}.kernel`, [inUnits, units], wOut), constant(`${i}.bias`, [units], bOut)]);
         break;
       }
       case 'conv2d':
@@ -153,9 +186,15 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
         emit('Sigmoid', []);
         break;
       case 'reshape': {
-        // tfjs reshapes the vector in HWC order; ONNX continues in CHW.
-        emit('Reshape', [constant(`${i}.shape`, [4], BigInt64Array.from([-1n, ...layer.shape.map(BigInt)]))]);
-        emit('Transpose', [], { perm: { ints: [0, 3, 1, 2] } });
+        // tfjs reshapes the vector in HWC order; ONNX continues in CHW: the dense layer before already wrote its
+        // columns in CHW order, or a Transpose reorders them here.
+        const [h, w, c] = layer.shape;
+        if (chwReshapes.has(layer)) {
+          emit('Reshape', [constant(`${i}.shape`, [4], BigInt64Array.from([-1, c, h, w].map(BigInt)))]);
+        } else {
+          emit('Reshape', [constant(`${i}.shape`, [4], BigInt64Array.from([-1, h, w, c].map(BigInt)))]);
+          emit('Transpose', [], { perm: { ints: [0, 3, 1, 2] } });
+        }
         break;
       }
       case 'flatten': {

@@ -1,0 +1,92 @@
+/**
+ * The exporter's dense -> reshape path: the dense layer's columns are written in CHW order when only element-wise
+ * layers lie between (no Transpose in the graph), and a Transpose stays otherwise. Both graphs, run by
+ * onnxruntime-node, equal the layers computed directly in NHWC and then moved to NCHW.
+ */
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { networkToOnnx, type ParamValues } from '../../trainer/export/onnx-graph.js';
+import { serializeModel } from '../../trainer/export/onnx-model.js';
+import type { LayerSpec, NetworkSpec } from '../../trainer/nn/layers.js';
+
+const [H, W, C, IN, BATCH] = [2, 3, 4, 5, 3];
+const UNITS = H * W * C;
+const EPS = 1e-3;
+
+function seeded(n: number, seed: number, offset = 0): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return offset + s / 2147483648 - 0.5;
+  });
+}
+
+function values(layers: LayerSpec[]): ParamValues {
+  const v: ParamValues = new Map();
+  layers.forEach((l, i) => {
+    if (l.kind === 'dense') {
+      v.set(`${i}.kernel`, { shape: [IN, UNITS], data: seeded(IN * UNITS, 1 + i) });
+      v.set(`${i}.bias`, { shape: [UNITS], data: seeded(UNITS, 2 + i) });
+    }
+    if (l.kind === 'batchNorm') {
+      for (const [role, offset] of [['gamma', 1], ['beta', 0], ['movingMean', 0], ['movingVariance', 1]] as const) v.set(`${i}.${role}`, { shape: [UNITS], data: seeded(UNITS, 10 * i + role.length, offset) });
+    }
+  });
+  return v;
+}
+
+/** The layers applied to x [BATCH, IN] in NHWC order, as tfjs computes them, then moved to NCHW. */
+function reference(layers: LayerSpec[], v: ParamValues, x: Float32Array): Float32Array {
+  let a = new Float32Array(BATCH * UNITS);
+  layers.forEach((l, i) => {
+    if (l.kind === 'dense') {
+      const k = v.get(`${i}.kernel`)!.data;
+      const b = v.get(`${i}.bias`)!.data;
+      for (let n = 0; n < BATCH; n++) for (let u = 0; u < UNITS; u++) {
+        let s = b[u]!;
+        for (let r = 0; r < IN; r++) s += x[n * IN + r]! * k[r * UNITS + u]!;
+        a[n * UNITS + u] = s;
+      }
+    } else if (l.kind === 'batchNorm') {
+      const g = (role: string) => v.get(`${i}.${role}`)!.data;
+      a = a.map((val, j) => ((val - g('movingMean')[j % UNITS]!) / Math.sqrt(g('movingVariance')[j % UNITS]! + EPS)) * g('gamma')[j % UNITS]! + g('beta')[j % UNITS]!);
+    } else if (l.kind === 'relu') {
+      a = a.map((val) => Math.max(0, val));
+    }
+  });
+  const out = new Float32Array(a.length);
+  for (let n = 0; n < BATCH; n++) for (let y = 0; y < H; y++) for (let xx = 0; xx < W; xx++) for (let c = 0; c < C; c++) {
+    out[n * UNITS + (c * H + y) * W + xx] = a[n * UNITS + (y * W + xx) * C + c]!;
+  }
+  return out;
+}
+
+async function exported(layers: LayerSpec[]) {
+  const spec: NetworkSpec = { name: 'g', inputShape: [IN], layers, init: 'dcgan-normal' };
+  const v = values(layers);
+  const part = networkToOnnx(spec, v, 'x', 'y');
+  const graph = serializeModel({ name: 'g', ...part, inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', IN] }], outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', C, H, W] }] }, 'test');
+  const session = await ort.InferenceSession.create(graph);
+  const x = seeded(BATCH * IN, 99);
+  const { y } = await session.run({ x: new ort.Tensor('float32', x, [BATCH, IN]) });
+  await session.release();
+  return { ops: part.nodes.map((n) => n.op), y: y!.data as Float32Array, dims: y!.dims, want: reference(layers, v, x) };
+}
+
+describe('exporting dense -> reshape', () => {
+  const bn: LayerSpec = { kind: 'batchNorm', momentum: 0.9, epsilon: EPS };
+  const reshape: LayerSpec = { kind: 'reshape', shape: [H, W, C] };
+
+  it('writes the dense columns in CHW order across folded batch norm and ReLU: no Transpose', async () => {
+    const r = await exported([{ kind: 'dense', units: UNITS }, bn, { kind: 'relu' }, reshape]);
+    expect(r.ops).toEqual(['Gemm', 'Relu', 'Reshape', 'Identity']);
+    expect(r.dims).toEqual([BATCH, C, H, W]);
+    for (let i = 0; i < r.want.length; i++) expect(r.y[i]).toBeCloseTo(r.want[i]!, 5);
+  });
+
+  it('keeps the Transpose when a batch norm it cannot fold lies between', async () => {
+    const r = await exported([{ kind: 'dense', units: UNITS }, { kind: 'relu' }, bn, reshape]);
+    expect(r.ops).toEqual(['Gemm', 'Relu', 'BatchNormalization', 'Reshape', 'Transpose', 'Identity']);
+    for (let i = 0; i < r.want.length; i++) expect(r.y[i]).toBeCloseTo(r.want[i]!, 5);
+  });
+});
