@@ -90,3 +90,46 @@ describe('exporting dense -> reshape', () => {
     for (let i = 0; i < r.want.length; i++) expect(r.y[i]).toBeCloseTo(r.want[i]!, 5);
   });
 });
+
+describe('exporting flatten -> dense', () => {
+  const OUT = 6;
+  /** x [BATCH, C, H, W] (NCHW, as the graph takes it) moved to NHWC and flattened, then the dense layer if any. */
+  function want(x: Float32Array, dense?: { k: Float32Array; b: Float32Array }): Float32Array {
+    const flat = new Float32Array(x.length);
+    for (let n = 0; n < BATCH; n++) for (let y = 0; y < H; y++) for (let xx = 0; xx < W; xx++) for (let c = 0; c < C; c++) {
+      flat[n * UNITS + (y * W + xx) * C + c] = x[n * UNITS + (c * H + y) * W + xx]!;
+    }
+    if (!dense) return flat;
+    return Float32Array.from({ length: BATCH * OUT }, (_, j) => {
+      const [n, o] = [Math.floor(j / OUT), j % OUT];
+      let s = dense.b[o]!;
+      for (let r = 0; r < UNITS; r++) s += flat[n * UNITS + r]! * dense.k[r * OUT + o]!;
+      return s;
+    });
+  }
+
+  async function run(layers: LayerSpec[], outShape: number[]) {
+    const spec: NetworkSpec = { name: 'e', inputShape: [H, W, C], layers, init: 'glorot-uniform' };
+    const v: ParamValues = new Map([['1.kernel', { shape: [UNITS, OUT], data: seeded(UNITS * OUT, 7) }], ['1.bias', { shape: [OUT], data: seeded(OUT, 8) }]]);
+    const part = networkToOnnx(spec, v, 'x', 'y');
+    const graph = serializeModel({ name: 'e', ...part, inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', C, H, W] }], outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', ...outShape] }] }, 'test');
+    const session = await ort.InferenceSession.create(graph);
+    const x = seeded(BATCH * UNITS, 5);
+    const { y } = await session.run({ x: new ort.Tensor('float32', x, [BATCH, C, H, W]) });
+    await session.release();
+    const dense = layers.length > 1 ? { k: v.get('1.kernel')!.data, b: v.get('1.bias')!.data } : undefined;
+    return { ops: part.nodes.map((n) => n.op), y: y!.data as Float32Array, want: want(x, dense) };
+  }
+
+  it('feeds the dense layer the CHW order with its rows reordered: no Transpose', async () => {
+    const r = await run([{ kind: 'flatten' }, { kind: 'dense', units: OUT }], [OUT]);
+    expect(r.ops).toEqual(['Flatten', 'Gemm', 'Identity']);
+    for (let i = 0; i < r.want.length; i++) expect(r.y[i]).toBeCloseTo(r.want[i]!, 5);
+  });
+
+  it('moves the values to HWC order when no dense layer follows', async () => {
+    const r = await run([{ kind: 'flatten' }], [UNITS]);
+    expect(r.ops).toEqual(['Transpose', 'Flatten', 'Identity']);
+    expect([...r.y]).toEqual([...r.want]);
+  });
+});

@@ -68,6 +68,15 @@ function reshapeAfterDense(layers: LayerSpec[], i: number): Extract<LayerSpec, {
   return undefined;
 }
 
+/** Row r of a [H*W*C, cols] matrix in HWC order moved to its CHW position. */
+function hwcRowsToChw(data: Float32Array, cols: number, [h, w, c]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < h!; y++) for (let x = 0; x < w!; x++) for (let ch = 0; ch < c!; ch++) {
+    out.set(data.subarray(((y * w! + x) * c! + ch) * cols, ((y * w! + x) * c! + ch + 1) * cols), ((ch * h! + y) * w! + x) * cols);
+  }
+  return out;
+}
+
 /** Column c of a [rows, H*W*C] matrix in HWC order moved to its CHW position. */
 function hwcColumnsToChw(data: Float32Array, rows: number, [h, w, c]: [number, number, number]): Float32Array {
   const units = h * w * c;
@@ -119,9 +128,12 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
           for (let r = 0; r < inUnits; r++) for (let c = 0; c < units; c++) w[r * units + c]! *= fold.scale[c]!;
           for (let c = 0; c < units; c++) b[c] = b[c]! * fold.scale[c]! + fold.shift[c]!;
         }
+        // After a flatten, the rows take the CHW order the Flatten node gives (see 'flatten').
+        const flattened = spec.layers[i - 1]?.kind === 'flatten' ? shapes[i - 1]! : undefined;
+        const wIn = flattened ? hwcRowsToChw(w, units, flattened) : w;
         const reshape = reshapeAfterDense(spec.layers, i);
         if (reshape) chwReshapes.add(reshape);
-        const [wOut, bOut] = reshape ? [hwcColumnsToChw(w, inUnits, reshape.shape), hwcColumnsToChw(b, 1, reshape.shape)] : [w, b];
+        const [wOut, bOut] = reshape ? [hwcColumnsToChw(wIn, inUnits, reshape.shape), hwcColumnsToChw(b, 1, reshape.shape)] : [wIn, b];
         emit('Gemm', [constant(`${i}.kernel`, [inUnits, units], wOut), constant(`${i}.bias`, [units], bOut)]);
         break;
       }
@@ -198,7 +210,9 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
         break;
       }
       case 'flatten': {
-        emit('Transpose', [], { perm: { ints: [0, 2, 3, 1] } });
+        // tfjs flattens in HWC order: a dense layer next reads the CHW order as it is (its rows reordered above);
+        // anything else gets the values moved to HWC first.
+        if (next?.kind !== 'dense') emit('Transpose', [], { perm: { ints: [0, 2, 3, 1] } });
         emit('Flatten', [], { axis: { i: 1 } });
         break;
       }
