@@ -40,7 +40,8 @@ export interface RenderedPng {
 
 /**
  * `Server-Timing: infer;dur=..., png;dur=...` (milliseconds), shown by browsers' dev tools and read by the benchmark.
- * Deployed Workers advance clocks only at I/O, so there the numbers are coarse; locally (workerd) they are exact.
+ * workerd's clocks tick in whole milliseconds (locally too), and deployed Workers advance them only at I/O: the
+ * numbers are coarse, good for batches, not for one small image.
  */
 function timingHeader(r: RenderedPng): Record<string, string> {
   return r.timing ? { 'Server-Timing': `infer;dur=${r.timing.inferMs.toFixed(2)}, png;dur=${r.timing.encodeMs.toFixed(2)}` } : {};

@@ -59,13 +59,13 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
     const via = e.throughMiniflare;
     lines.push('', "The same sequential requests through miniflare's entry worker and assets router (`wrangler dev`'s request path; not the targets' path):", '', '| request | p50 | p95 | p99 | req/s |', '|---|---|---|---|---|');
     lines.push(row('404', via.notFound), row('sample.png, distinct seeds', via.sequential), row('sample.png, repeated seed (cache hit)', via.repeatedSeed));
-    lines.push('', '| inference | batch 1 | batch 64 |', '|---|---|---|');
+    lines.push('', '| inference, ms | batch 1 | batch 64 |', '|---|---|---|');
     const { batch1: p1, batch64: p64 } = e.paired;
-    lines.push(`| in the isolate (onnxruntime-web, wasm), latency phases, ms | ${e.inIsolate.batch1InferMs} | ${e.inIsolate.batch64InferMs} |`);
-    lines.push(`| in the isolate, in blocks alternating with onnxruntime-node, ms | ${p1.isolateMs} | ${p64.isolateMs} |`);
-    lines.push(`| onnxruntime-node, same graph, 1 thread, in those blocks, ms | ${p1.nodeMs} | ${p64.nodeMs} |`);
+    lines.push(`| in the isolate (onnxruntime-web, wasm; Server-Timing, whole ms), latency phases | ${e.inIsolate.batch1InferMs} | ${e.inIsolate.batch64InferMs} |`);
+    lines.push(`| in the isolate, in blocks alternating with onnxruntime-node | ${p1.isolateMs} | ${p64.isolateMs} |`);
+    lines.push(`| onnxruntime-node, same graph, 1 thread, in those blocks | ${p1.nodeMs} | ${p64.nodeMs} |`);
     lines.push(`| in the isolate / onnxruntime-node (median of the blocks) | ${p1.ratio} x | ${p64.ratio} x |`);
-    lines.push(`| tiling + PNG encoding in the isolate, ms | ${e.inIsolate.batch1PngMs} | ${e.inIsolate.batch64PngMs} |`);
+    lines.push(`| tiling + PNG encoding in the isolate | ${e.inIsolate.batch1PngMs} | ${e.inIsolate.batch64PngMs} |`);
     lines.push('', `Cold start: ${e.coldStartMs} ms from starting workerd to the first image, ${e.firstImageMs} ms of it from workerd listening (ORT init, session, first inference); \`wrangler dev\` (\`npm start\`, which bundles first): ${e.wranglerDevColdStartMs} ms. workerd memory ${e.memoryMiB.afterBenchRss} MiB RSS after the latency runs, peak ${e.memoryMiB.peak} MiB.`);
     if (e.load) lines.push(`Load test: ${e.load.requests} requests over all public routes at concurrency ${e.load.concurrency}: statuses ${JSON.stringify(e.load.statuses)}, p50 ${e.load.latency.p50} ms, p99 ${e.load.latency.p99} ms, ${e.load.latency.perSecond} req/s; isolate heap in use per tenth ${e.load.isolateHeapUsedMiB.join(', ')} MiB; workerd process RSS per tenth ${e.load.rssMiB.join(', ')} MiB, and after a full GC of every isolate ${e.load.rssAfterGcMiB.join(', ')} MiB.`);
   }
