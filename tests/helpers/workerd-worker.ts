@@ -100,8 +100,8 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     isolateHeap: () => isolateHeapOf(debug),
     async collectGarbage() {
       // An isolate handles inspector messages only while it runs: cheap requests through miniflare's entry keep
-      // the ones on that path (entry, router, cache, the worker) running until they have collected. Isolates off that path (R2, KV) may
-      // never answer; they are left after 2 s.
+      // the ones on that path (entry, router, cache, the worker) running until they have collected. Isolates off
+      // that path (R2, KV) may never answer; they are left after 2 s.
       const within = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 2000))]);
       let collecting = true;
       const collected = Promise.all([debug, ...others].map((session) => within(session.call('HeapProfiler.collectGarbage')))).then(() => {

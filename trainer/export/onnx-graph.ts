@@ -1,7 +1,8 @@
 /**
  * A trained network (its layer list and parameter values) as ONNX nodes, NCHW inside, as tfjs computes it in
- * NHWC: kernels are transposed, 'same' padding becomes explicit pads, and each batch norm that follows a dense
- * or convolution layer is folded into that layer's weights (inference mode, running statistics).
+ * NHWC: kernels are transposed, 'same' padding becomes explicit pads, each batch norm that follows a dense or
+ * convolution layer is folded into that layer's weights (inference mode, running statistics), and the HWC order
+ * of a dense layer's vector next to an image goes into its weights instead of a Transpose where it can.
  */
 import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
 import { traceShapes } from '../nn/layers.js';
@@ -69,10 +70,11 @@ function reshapeAfterDense(layers: LayerSpec[], i: number): Extract<LayerSpec, {
 }
 
 /** Row r of a [H*W*C, cols] matrix in HWC order moved to its CHW position. */
-function hwcRowsToChw(data: Float32Array, cols: number, [h, w, c]: number[]): Float32Array {
+function hwcRowsToChw(data: Float32Array, cols: number, [h, w, c]: [number, number, number]): Float32Array {
   const out = new Float32Array(data.length);
-  for (let y = 0; y < h!; y++) for (let x = 0; x < w!; x++) for (let ch = 0; ch < c!; ch++) {
-    out.set(data.subarray(((y * w! + x) * c! + ch) * cols, ((y * w! + x) * c! + ch + 1) * cols), ((ch * h! + y) * w! + x) * cols);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
+    const from = ((y * w + x) * c + ch) * cols;
+    out.set(data.subarray(from, from + cols), ((ch * h + y) * w + x) * cols);
   }
   return out;
 }
@@ -129,7 +131,7 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
           for (let c = 0; c < units; c++) b[c] = b[c]! * fold.scale[c]! + fold.shift[c]!;
         }
         // After a flatten, the rows take the CHW order the Flatten node gives (see 'flatten').
-        const flattened = spec.layers[i - 1]?.kind === 'flatten' ? shapes[i - 1]! : undefined;
+        const flattened = spec.layers[i - 1]?.kind === 'flatten' ? (shapes[i - 1] as [number, number, number]) : undefined;
         const wIn = flattened ? hwcRowsToChw(w, units, flattened) : w;
         const reshape = reshapeAfterDense(spec.layers, i);
         if (reshape) chwReshapes.add(reshape);
