@@ -4,8 +4,8 @@
  * `--no-wasm-bounds-checks` (unsafe, for measurement only), beside onnxruntime-web in this Node process (which,
  * like Chrome, catches out-of-bounds accesses with a signal handler and guard pages instead of checking each
  * access), all on the DCGAN generator at batch 64 in alternating blocks. It prints the medians. Measured
- * 2026-11-29 in two runs: workerd 109 and 111 ms, without bounds checks 71 and 72 ms, onnxruntime-web in Node 84 ms.
- * workerd compiles wasm with an explicit check on every memory access: ~1.5x on this graph. Node, run with
+ * 2026-11-29 in two runs: workerd 111 and 102 ms, without bounds checks 72 and 69 ms, onnxruntime-web in Node 84 and
+ * 71 ms. workerd compiles wasm with an explicit check on every memory access: ~1.5x on this graph. Node, run with
  * `--wasm-enforce-bounds-checks`, slows as much (median 112 ms against 78).
  */
 import { readdirSync, readFileSync } from 'node:fs';
