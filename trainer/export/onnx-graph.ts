@@ -69,28 +69,6 @@ function reshapeAfterDense(layers: LayerSpec[], i: number): Extract<LayerSpec, {
   return undefined;
 }
 
-/** Row r of a [H*W*C, cols] matrix in HWC order moved to its CHW position. */
-function hwcRowsToChw(data: Float32Array, cols: number, [h, w, c]: [number, number, number]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
-    const from = ((y * w + x) * c + ch) * cols;
-    out.set(data.subarray(from, from + cols), ((ch * h + y) * w + x) * cols);
-  }
-  return out;
-}
-
-/** Column c of a [rows, H*W*C] matrix in HWC order moved to its CHW position. */
-function hwcColumnsToChw(data: Float32Array, rows: number, [h, w, c]: [number, number, number]): Float32Array {
-  const units = h * w * c;
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
-      out[r * units + (ch * h + y) * w + x] = data[r * units + (y * w + x) * c + ch]!;
-    }
-  }
-  return out;
-}
-
 /**
  * Emits `spec` reading tensor `input` (a vector [N, units] or an NCHW image) and writing `output`.
  * Initialisers are prefixed with `prefix` so that several networks can share one graph.
@@ -132,10 +110,13 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
         }
         // After a flatten, the rows take the CHW order the Flatten node gives (see 'flatten').
         const flattened = spec.layers[i - 1]?.kind === 'flatten' ? (shapes[i - 1] as [number, number, number]) : undefined;
-        const wIn = flattened ? hwcRowsToChw(w, units, flattened) : w;
+        // HWC -> CHW along the rows ([h, w, c, units] -> [c, h, w, units]) or the columns ([rows, h, w, c] ->
+        // [rows, c, h, w]).
+        const wIn = flattened ? permute(w, [...flattened, units], [2, 0, 1, 3]).data : w;
         const reshape = reshapeAfterDense(spec.layers, i);
         if (reshape) chwReshapes.add(reshape);
-        const [wOut, bOut] = reshape ? [hwcColumnsToChw(wIn, inUnits, reshape.shape), hwcColumnsToChw(b, 1, reshape.shape)] : [wIn, b];
+        const hwc = reshape?.shape;
+        const [wOut, bOut] = hwc ? [permute(wIn, [inUnits, ...hwc], [0, 3, 1, 2]).data, permute(b, [1, ...hwc], [0, 3, 1, 2]).data] : [wIn, b];
         emit('Gemm', [constant(`${i}.kernel`, [inUnits, units], wOut), constant(`${i}.bias`, [units], bOut)]);
         break;
       }
