@@ -10,8 +10,7 @@
  * is already normalised.
  */
 export function pathAndQuery(url: string): { pathname: string; search: string } {
-  const hash = url.indexOf('#');
-  const head = hash < 0 ? url : url.slice(0, hash);
+  const head = withoutFragment(url);
   const start = head.indexOf('/', head.indexOf('//') + 2);
   if (start < 0) return { pathname: '/', search: '' };
   const q = head.indexOf('?', start);
@@ -24,8 +23,7 @@ export function pathAndQuery(url: string): { pathname: string; search: string } 
  * this API's clients need to send) has nothing to decode and is split directly.
  */
 export function queryPairs(url: string): Iterable<[string, string]> {
-  const hash = url.indexOf('#');
-  const head = hash < 0 ? url : url.slice(0, hash);
+  const head = withoutFragment(url);
   const q = head.indexOf('?');
   if (q < 0) return [];
   const query = head.slice(q + 1);
@@ -38,4 +36,9 @@ export function queryPairs(url: string): Iterable<[string, string]> {
     pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
   }
   return pairs;
+}
+
+function withoutFragment(url: string): string {
+  const hash = url.indexOf('#');
+  return hash < 0 ? url : url.slice(0, hash);
 }
