@@ -11,6 +11,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web/wasm';
+import { bundledManifests } from '../../models/bundled.js';
+import { latentsForSeed } from '../../shared/latent.js';
+import { validateManifest } from '../../shared/manifest.js';
 import { pinnedWorkerd } from '../../scripts/local-workerd.js';
 import { withPlainWorkerd } from '../helpers/plain-workerd.js';
 import { buildBundle } from '../helpers/workerd-worker.js';
@@ -48,9 +51,9 @@ async function workerdBlock(port: number, count: number): Promise<number> {
 }
 
 ort.env.wasm.numThreads = 1;
-const manifest = JSON.parse(readFileSync(`models/${MODEL}/manifest.json`, 'utf8')) as { graphs: { generator: { file: string } } };
-const session = await ort.InferenceSession.create(readFileSync(`models/${MODEL}/${manifest.graphs.generator.file}`), { executionProviders: ['wasm'] });
-const z = new ort.Tensor('float32', new Float32Array(64 * 100).map((_, i) => Math.sin(i)), [64, 100]);
+const { dir, manifest } = bundledManifests.map((b) => ({ dir: b.dir, manifest: validateManifest(b.manifest) })).find((b) => b.manifest.id === MODEL)!;
+const session = await ort.InferenceSession.create(readFileSync(`models/${dir}/${manifest.graphs.generator!.file}`), { executionProviders: ['wasm'] });
+const z = new ort.Tensor('float32', latentsForSeed(1, 64, manifest.latent.size, manifest.latent.distribution), [64, manifest.latent.size]);
 async function nodeBlock(count: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i <= count; i++) {
