@@ -8,17 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { networkToOnnx, type ParamValues } from '../../trainer/export/onnx-graph.js';
 import { serializeModel } from '../../trainer/export/onnx-model.js';
 import type { LayerSpec, NetworkSpec } from '../../trainer/nn/layers.js';
+import { SeededRandom } from '../../shared/rng.js';
 
 const [H, W, C, IN, BATCH] = [2, 3, 4, 5, 3];
 const UNITS = H * W * C;
 const EPS = 1e-3;
 
+/** `n` values uniform in [offset - 0.5, offset + 0.5). */
 function seeded(n: number, seed: number, offset = 0): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return offset + s / 2147483648 - 0.5;
-  });
+  const rng = new SeededRandom(seed);
+  return Float32Array.from({ length: n }, () => offset + rng.nextFloat() - 0.5);
 }
 
 function values(layers: LayerSpec[]): ParamValues {
