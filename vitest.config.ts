@@ -1,8 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import { useLocalWorkerd } from './scripts/local-workerd.js';
-
-// The end-to-end tests start wrangler dev: with the pinned workerd (see scripts/local-workerd.ts).
-useLocalWorkerd();
 
 /** Node-side tests: shared contract, trainer, exporter and end-to-end runs. Worker tests: vitest.workers.config.ts. */
 export default defineConfig({

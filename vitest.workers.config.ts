@@ -1,8 +1,5 @@
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { useLocalWorkerd } from './scripts/local-workerd.js';
-
-useLocalWorkerd(); // the pinned workerd (scripts/local-workerd.ts)
 
 /**
  * Tests that run inside the real Workers runtime (workerd), against the worker built from wrangler.toml. The rate
@@ -15,7 +12,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
-        ratelimits: { RATE_LIMITER: { simple: { limit: 20, period: 10 } } },
+        ratelimits: { RATE_LIMITER: { namespace_id: '1001', simple: { limit: 20, period: 10 } } },
         // The admin API's token, and a 1 s registry sync so a test sees another isolate's activation quickly.
         bindings: { RATE_LIMIT: '20', RATE_LIMIT_PERIOD: '10', ADMIN_TOKEN: ADMIN_TOKEN_FOR_TESTS, MODEL_SYNC_SECONDS: '1' },
       },

@@ -8,9 +8,8 @@
  * reads RSS after a full collection of every isolate (tests/helpers/workerd-worker.ts).
  */
 import http from 'node:http';
-import { pinnedWorkerd } from '../../scripts/local-workerd.js';
 import { processMemory } from '../helpers/local-worker.js';
-import { withPlainWorkerd } from '../helpers/plain-workerd.js';
+import { miniflareWorkerd, withPlainWorkerd } from '../helpers/plain-workerd.js';
 
 const PORT = 8873;
 const BODY = JSON.stringify({ models: Array.from({ length: 30 }, (_, i) => ({ id: `model-${i}`, text: 'x'.repeat(50) })) });
@@ -51,7 +50,7 @@ const config :Workerd.Config = (
 );
 const main :Workerd.Worker = (modules = [(name = "w.js", esModule = embed "w.js")], compatibilityDate = "2026-04-20");
 `;
-  return withPlainWorkerd(pinnedWorkerd(), { 'w.js': worker, 'config.capnp': config }, PORT, async (pid) => {
+  return withPlainWorkerd(miniflareWorkerd(), { 'w.js': worker, 'config.capnp': config }, PORT, async (pid) => {
     const start = rssMiB(pid);
     return `${collect ? 'gc() every 500 requests' : 'as is'}: RSS ${start} MiB at start, per tenth ${(await load(count, pid)).join(', ')} MiB`;
   });

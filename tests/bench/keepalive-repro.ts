@@ -1,16 +1,13 @@
 /**
- * `node --import tsx tests/bench/keepalive-repro.ts [runs]`: why scripts/local-workerd.ts pins a newer workerd
- * than the one miniflare 4.20260426.0 brings. A five-line CPU-bound worker (~100 ms per request, no project code)
- * behind an entry worker, on plain workerd, gets one request and then 160 at concurrency 32, over keep-alive
- * connections and with a connection per request, on both workerd binaries; it prints how many requests got no
- * answer in 30 s. Measured 2026-11-29: miniflare's workerd (1.20260426.1) leaves 1 of 160 unanswered with
- * keep-alive in every run (the third request on the warm-up's connection), 0 with a connection per request; the
- * pinned one (1.20261117.1) 0 either way.
+ * `node --import tsx tests/bench/keepalive-repro.ts [runs]`: a five-line CPU-bound worker (~100 ms per request, no
+ * project code) behind an entry worker, on plain workerd, gets one request and then 160 at concurrency 32, over
+ * keep-alive connections and with a connection per request; it prints how many requests got no answer in 30 s.
+ * History: workerd 1.20260426.1 (what wrangler 4.86 brought on Node 20) left 1 of 160 unanswered with keep-alive in
+ * every run, so the project pinned a newer workerd by environment variable. The workerd that wrangler 4.164 brings
+ * (1.20261117.1) answers all of them (docs/architecture.md), so that workaround is gone.
  */
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import { pinnedWorkerd } from '../../scripts/local-workerd.js';
-import { withPlainWorkerd } from '../helpers/plain-workerd.js';
+import { miniflareWorkerd, withPlainWorkerd } from '../helpers/plain-workerd.js';
 
 const WORKER = `export default { async fetch() {
   let x = 0; for (let i = 0; i < 20_000_000; i++) x = (x + i * 7) % 1000003;
@@ -54,11 +51,8 @@ const entry :Workerd.Worker = (modules = [(name = "entry.js", esModule = embed "
   }, PORT, () => hammer(`http://127.0.0.1:${PORT}`, keepAlive));
 }
 
-const bundled = (createRequire(createRequire(import.meta.url).resolve('miniflare'))('workerd') as { default: string }).default;
-const binaries = { "miniflare's workerd": bundled, 'pinned workerd': pinnedWorkerd() };
+const binary = miniflareWorkerd();
 const runs = Number(process.argv[2] ?? 2);
 for (let r = 1; r <= runs; r++) {
-  for (const [name, binary] of Object.entries(binaries)) {
-    console.log(`run ${r}, ${name}: keep-alive ${await onWorkerd(binary, true)} of 160 unanswered, a connection per request ${await onWorkerd(binary, false)} of 160`);
-  }
+  console.log(`run ${r}, ${binary}: keep-alive ${await onWorkerd(binary, true)} of 160 unanswered, a connection per request ${await onWorkerd(binary, false)} of 160`);
 }

@@ -10,8 +10,6 @@ import { writeFileAtomic } from '../../trainer/fs-atomic.js';
 import { benchEdge, type EdgeResults } from './edge-bench.js';
 import { benchTrainer, type TrainerResult } from './trainer-bench.js';
 import { buildBundle } from '../helpers/workerd-worker.js';
-import { useLocalWorkerd } from '../../scripts/local-workerd.js';
-import { miniflareBundlePath, patchMiniflareSource } from '../../scripts/patch-miniflare.mjs';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -77,11 +75,6 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
 }
 
 async function main() {
-  useLocalWorkerd();
-  const miniflare = miniflareBundlePath();
-  if (miniflare && patchMiniflareSource(await readFile(miniflare, 'utf8')).status !== 'already') {
-    log('warning: miniflare is not patched (npm install ran without scripts?): every workerd start takes ~0.5 s longer; run `node scripts/patch-miniflare.mjs`');
-  }
   const { values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'edge,bundle,trainer' }, load: { type: 'string', default: '20000' }, port: { type: 'string', default: '8799' } } });
   const only = new Set(values.only!.split(','));
   const date = new Date().toISOString();

@@ -14,8 +14,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import { bundledManifests } from '../../models/bundled.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest } from '../../shared/manifest.js';
-import { pinnedWorkerd } from '../../scripts/local-workerd.js';
-import { withPlainWorkerd } from '../helpers/plain-workerd.js';
+import { miniflareWorkerd, withPlainWorkerd } from '../helpers/plain-workerd.js';
 import { buildBundle } from '../helpers/workerd-worker.js';
 import { runLoad, serverTimingMedians } from './http-load.js';
 import { median } from './stats.js';
@@ -67,8 +66,8 @@ async function nodeBlock(count: number): Promise<number> {
 const blocks = Number(process.argv[2] ?? 8);
 const [A, B] = [8875, 8877];
 const results: Record<string, number[]> = { 'workerd': [], 'workerd --no-wasm-bounds-checks': [], 'onnxruntime-web in Node': [] };
-await withPlainWorkerd(pinnedWorkerd(), files(A, []), A, () =>
-  withPlainWorkerd(pinnedWorkerd(), files(B, ['--no-wasm-bounds-checks']), B, async () => {
+await withPlainWorkerd(miniflareWorkerd(), files(A, []), A, () =>
+  withPlainWorkerd(miniflareWorkerd(), files(B, ['--no-wasm-bounds-checks']), B, async () => {
     await workerdBlock(A, 2);
     await workerdBlock(B, 2);
     for (let b = 0; b < blocks; b++) {

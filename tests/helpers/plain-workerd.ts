@@ -1,8 +1,14 @@
 /** workerd run straight from a capnp config, without miniflare: the repro scripts in tests/bench use it. */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The workerd binary that miniflare (and so wrangler dev and the worker tests) runs. */
+export function miniflareWorkerd(): string {
+  return (createRequire(createRequire(import.meta.url).resolve('miniflare'))('workerd') as { default: string }).default;
+}
 
 /**
  * Writes `files` (a `config.capnp` among them) into a fresh directory, serves it with workerd `binary`, waits until

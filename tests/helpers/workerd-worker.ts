@@ -1,7 +1,7 @@
 /**
  * The worker as it is deployed, on workerd, for the benchmarks: the bundle `wrangler deploy --dry-run` builds,
  * run by miniflare with the bindings wrangler.toml declares (R2, rate limiter, Cache API, vars) and fresh
- * in-memory state, on the pinned workerd (scripts/local-workerd.ts). Unlike `wrangler dev` there is no dev proxy
+ * in-memory state, on the workerd that wrangler brings. Unlike `wrangler dev` there is no dev proxy
  * in front (a second workerd process and an HTTP hop). Cold start is measured from starting workerd to the first
  * image.
  *
@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Log, LogLevel, Miniflare } from 'miniflare';
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { children, inspector, isolateHeapOf, processMemory, type LocalWorker } from './local-worker.js';
 
@@ -41,19 +41,21 @@ export type Entry = 'worker' | 'miniflare';
 
 export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath: string, entry: Entry = 'worker', timeoutMs = 60_000): Promise<LocalWorker> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
-  const { assets, ...withoutAssets } = workerOptions;
+  const { assets: declared, ...withoutAssets } = workerOptions;
+  const assets = declared as { binding?: string; directory: string } | undefined;
   if (!assets) throw new Error('wrangler.toml declares no [assets]: the worker reads its models through ASSETS');
   const inspectorPort = port + 1;
   let log = '';
-  const keep = (d: Buffer) => {
-    log = (log + d.toString()).slice(-20_000);
+  const keep = (d: string) => {
+    log = (log + d).slice(-20_000);
   };
   const before = new Set(children(process.pid));
   const started = performance.now();
-  const mf = new Miniflare({
+  // miniflare 5 takes a new options shape; wrangler still hands out v4-style worker options.
+  const mf = new Miniflare(convertV4MiniflareOptions({
     ...(entry === 'miniflare'
       ? workerOptions
-      : { ...withoutAssets, serviceBindings: { ...withoutAssets.serviceBindings, [assets.binding!]: { disk: { path: assets.directory, writable: false } } }, unsafeDirectSockets: [{ host: '127.0.0.1', port }] }),
+      : { ...withoutAssets, serviceBindings: { ...(withoutAssets.serviceBindings as Record<string, unknown>), [assets.binding!]: { disk: { path: assets.directory, writable: false } } }, unsafeDirectSockets: [{ host: '127.0.0.1', port }] }),
     name: NAME,
     modulesRoot: bundle.dir,
     modules: [
@@ -66,11 +68,8 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     // WORKERD_LOG=1: miniflare's and workerd's own logs (request lines, cancelled requests) in logTail().
     ...(process.env['WORKERD_LOG'] ? { log: new Log(LogLevel.VERBOSE), verbose: true } : {}),
     inspectorPort,
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.on('data', keep);
-      stderr.on('data', keep);
-    },
-  });
+    handleStructuredLogs: ({ level, message }) => keep(`${level}: ${message}\n`),
+  }));
   const entryBase = (await mf.ready).href.replace(/\/$/, '');
   const base = entry === 'miniflare' ? entryBase : (await mf.unsafeGetDirectURL(NAME)).href.replace(/\/$/, '');
   const readyAt = performance.now();

@@ -4,7 +4,7 @@
  * the interval has passed (injected clock), after it has been loaded; a pointer to a broken version leaves the old
  * one serving. And the admin API is absent without its token or bucket.
  */
-import { Miniflare } from 'miniflare';
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
 import { ModelRegistry } from '../../edge/model-registry.js';
@@ -23,7 +23,7 @@ let mf: Miniflare;
 let bucket: ModelBucket;
 
 beforeAll(async () => {
-  mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response(null) } }', r2Buckets: ['MODELS'] });
+  mf = new Miniflare(convertV4MiniflareOptions({ modules: true, script: 'export default { fetch() { return new Response(null) } }', r2Buckets: ['MODELS'] }));
   bucket = (await mf.getR2Bucket('MODELS')) as unknown as ModelBucket;
 });
 afterAll(() => mf?.dispose());
