@@ -2,7 +2,7 @@
  * PNG encoding (8-bit grayscale, RGB or RGBA), the same bytes in the trainer's sample grids and the edge's
  * responses. Deflate comes from fflate, which runs unchanged in Node, workerd and browsers.
  */
-import { unzlibSync, zlibSync } from 'fflate';
+import { Unzlib, zlibSync } from 'fflate';
 
 export interface RasterImage {
   width: number;
@@ -81,9 +81,77 @@ export function encodePng(image: RasterImage, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 |
   return out;
 }
 
+/** Inflate input is fed in slices this size: deflate expands at most ~1032:1, so one slice yields <= ~1 MiB. */
+const INFLATE_SLICE = 1024;
+
+/**
+ * Inflates the zlib stream split across `parts` into exactly `expected` bytes, or throws. Bounded: input is fed in
+ * small slices and inflation stops as soon as the output passes `expected`, so a decompression bomb (a few hundred
+ * KB that inflate to a gigabyte) costs at most ~1 MiB more than an honest image, in memory and in time. The
+ * stream's Adler-32 must match the output (fflate does not check it).
+ */
+function inflateExactly(parts: Uint8Array[], expected: number): Uint8Array {
+  const out = new Uint8Array(expected);
+  let filled = 0;
+  let over = false;
+  let ended = false;
+  const inflater = new Unzlib((data, final) => {
+    if (filled + data.length > expected) over = true;
+    else out.set(data, filled);
+    filled += data.length;
+    if (final) ended = true;
+  });
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  let fed = 0;
+  try {
+    for (const part of parts) {
+      for (let o = 0; o < part.length && !over; o += INFLATE_SLICE) {
+        const slice = part.subarray(o, Math.min(part.length, o + INFLATE_SLICE));
+        fed += slice.length;
+        inflater.push(slice, fed === total);
+      }
+      if (over) break;
+    }
+  } catch {
+    throw new RangeError('PNG image data is corrupt');
+  }
+  if (over) throw new RangeError(`PNG image data inflates to more than the ${expected} bytes its header implies`);
+  if (!ended || filled < expected) throw new RangeError('PNG image data is truncated');
+  const last = parts[parts.length - 1]!;
+  const tail = last.length >= 4 ? last.subarray(last.length - 4) : concat(parts).subarray(total - 4);
+  const adler = ((tail[0]! << 24) | (tail[1]! << 16) | (tail[2]! << 8) | tail[3]!) >>> 0;
+  if (adler !== adler32(out)) throw new RangeError('PNG image data fails its Adler-32 check (corrupt, or extra data after the stream)');
+  return out;
+}
+
+function adler32(bytes: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  // 5552: the most bytes before b can overflow 2^32 (zlib's NMAX).
+  for (let i = 0; i < bytes.length; ) {
+    const end = Math.min(bytes.length, i + 5552);
+    for (; i < end; i++) {
+      a += bytes[i]!;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+  return out;
+}
+
 /**
  * Decodes an 8-bit, non-interlaced grayscale, RGB or RGBA PNG (what `encodePng` and most tools write for such
- * images). Throws a RangeError saying what is unsupported or malformed.
+ * images), strictly: every chunk's CRC is checked, IHDR comes first, IDAT chunks are consecutive, IEND ends the
+ * file, unknown critical chunks are refused, and the image data must inflate to exactly the size IHDR implies
+ * (see inflateExactly). `maxPixels` is checked before anything is inflated. Throws a RangeError saying what is
+ * unsupported or malformed; CPU and memory stay proportional to `bytes.length` plus the allowed image size.
  */
 export function decodePng(bytes: Uint8Array, maxPixels = 16_777_216): RasterImage {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new RangeError('not a PNG (bad signature)');
@@ -93,37 +161,43 @@ export function decodePng(bytes: Uint8Array, maxPixels = 16_777_216): RasterImag
   let height = 0;
   let channels: 1 | 3 | 4 = 1;
   const idat: Uint8Array[] = [];
-  while (pos + 12 <= bytes.length) {
+  let idatDone = false;
+  let ended = false;
+  while (!ended) {
+    if (pos + 12 > bytes.length) throw new RangeError(pos === bytes.length ? 'PNG has no IEND chunk (truncated)' : 'PNG chunk header is truncated');
     const length = view.getUint32(pos);
     const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
-    if (pos + 12 + length > bytes.length) throw new RangeError(`PNG chunk ${type} is truncated`);
+    if (!/^[A-Za-z]{4}$/.test(type)) throw new RangeError('PNG chunk type is not four letters');
+    if (length > bytes.length - pos - 12) throw new RangeError(`PNG chunk ${type} is truncated`);
     const body = bytes.subarray(pos + 8, pos + 8 + length);
+    const crc = view.getUint32(pos + 8 + length);
+    if (((crc32(bytes.subarray(pos + 4, pos + 8 + length)) ^ 0xffffffff) >>> 0) !== crc) throw new RangeError(`PNG chunk ${type} fails its CRC check`);
+    if ((pos === 8) !== (type === 'IHDR')) throw new RangeError('PNG must start with exactly one IHDR chunk');
+    if (type !== 'IDAT' && idat.length > 0) idatDone = true;
     if (type === 'IHDR') {
+      if (length !== 13) throw new RangeError('PNG IHDR chunk must be 13 bytes');
       width = view.getUint32(pos + 8);
       height = view.getUint32(pos + 12);
-      const [depth, color, , , interlace] = body.subarray(8, 13);
+      const [depth, color, compression, filter, interlace] = body.subarray(8, 13);
       const found = Object.entries(COLOR_TYPE).find(([, t]) => t === color);
-      if (depth !== 8 || !found || interlace !== 0) throw new RangeError('PNG must be 8-bit, non-interlaced grayscale, RGB or RGBA');
+      if (depth !== 8 || !found || interlace !== 0 || compression !== 0 || filter !== 0) throw new RangeError('PNG must be 8-bit, non-interlaced grayscale, RGB or RGBA');
       channels = Number(found[0]) as 1 | 3 | 4;
       if (width < 1 || height < 1 || width * height > maxPixels) throw new RangeError(`PNG size ${width}x${height} is over the limit of ${maxPixels} pixels`);
     } else if (type === 'IDAT') {
+      if (idatDone) throw new RangeError('PNG IDAT chunks must be consecutive');
       idat.push(body);
     } else if (type === 'IEND') {
-      break;
+      ended = true;
+    } else if (type.charCodeAt(0) < 97 && type !== 'PLTE') {
+      // An uppercase first letter marks a critical chunk: one this decoder does not know changes the image.
+      throw new RangeError(`PNG critical chunk ${type} is not supported`);
     }
     pos += 12 + length;
   }
-  if (width === 0 || idat.length === 0) throw new RangeError('PNG has no IHDR or no IDAT chunk');
-  const joined = new Uint8Array(idat.reduce((n, c) => n + c.length, 0));
-  idat.reduce((o, c) => (joined.set(c, o), o + c.length), 0);
-  let raw: Uint8Array;
-  try {
-    raw = unzlibSync(joined);
-  } catch {
-    throw new RangeError('PNG image data is corrupt');
-  }
+  if (pos !== bytes.length) throw new RangeError(`PNG has ${bytes.length - pos} bytes after its IEND chunk`);
+  if (idat.length === 0) throw new RangeError('PNG has no IDAT chunk');
   const stride = width * channels;
-  if (raw.length < (stride + 1) * height) throw new RangeError('PNG image data is truncated');
+  const raw = inflateExactly(idat, (stride + 1) * height);
   const out = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)]!;
