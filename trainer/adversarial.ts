@@ -8,8 +8,9 @@ import type { NetworkSpec } from './nn/layers.js';
 import type { Batch, TrainingModel } from './family.js';
 import { withClassCode, withLabelMaps } from './one-hot.js';
 import { TENSOR_NAMES } from '../shared/manifest.js';
+import { diffAugment, type DiffAugmentPolicy } from './diff-augment.js';
 import { fillLatent, type LatentDistribution } from '../shared/latent.js';
-import type { SeededRandom } from '../shared/rng.js';
+import { SeededRandom } from '../shared/rng.js';
 
 export interface AdversarialSetup {
   generator: Network;
@@ -23,6 +24,8 @@ export interface AdversarialSetup {
   generatorInput?: (z: tf.Tensor2D, labels: Uint8Array) => tf.Tensor;
   /** Discriminator input from images (and labels, for a conditional model). */
   discriminatorInput?: (images: tf.Tensor4D, labels: Uint8Array) => tf.Tensor;
+  /** DiffAugment transforms applied to every image D sees, real or generated (diff-augment.ts). */
+  diffAugment?: readonly DiffAugmentPolicy[];
 }
 
 /** Draws a batch of latents from the run's stream with the shared latent function. */
@@ -32,7 +35,9 @@ export function drawLatents(rng: SeededRandom, n: number, size: number, distribu
 
 export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng: SeededRandom): Record<string, number> {
   const gIn = s.generatorInput ?? ((z) => z);
-  const dIn = s.discriminatorInput ?? ((x) => x);
+  const policies = s.diffAugment ?? [];
+  const augment = (x: tf.Tensor4D) => (policies.length > 0 ? diffAugment(x, policies, rng) : x);
+  const dIn = (x: tf.Tensor4D, labels: Uint8Array) => (s.discriminatorInput ?? ((y) => y))(augment(x), labels);
   let dLoss = 0;
   let batchSize = 0;
   let labels: Uint8Array = new Uint8Array(0);
@@ -71,6 +76,13 @@ export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng
 }
 
 export interface AdversarialConfig {
+  /**
+   * Decay of an exponential moving average of G's weights (Yazici et al. 2019; Karras et al. 2018), used for
+   * samples, evaluation and export; 0: off, the trained G itself.
+   */
+  ema?: number;
+  /** DiffAugment policies (diff-augment.ts); empty or absent: off. */
+  diffAugment?: readonly DiffAugmentPolicy[];
   latentSize: number;
   latentDistribution: LatentDistribution;
   learningRate: number;
@@ -95,15 +107,27 @@ export function createAdversarialModel(c: AdversarialConfig, gSpec: NetworkSpec,
         discriminatorInput: (x: tf.Tensor4D, labels: Uint8Array) => withLabelMaps(x, labels, k),
       }
     : {};
-  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, ...conditional };
+  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, ...conditional, ...(c.diffAugment?.length ? { diffAugment: c.diffAugment } : {}) };
   const gIn = setup.generatorInput ?? ((z) => z);
+  const ema = c.ema ?? 0;
+  // The averaged copy starts as G (built from a throwaway stream, so the run's own draws are those without EMA).
+  const averaged = ema > 0 ? new Network(gSpec, new SeededRandom(0)) : undefined;
+  averaged?.averageFrom(generator, 0);
+  const shown = averaged ?? generator;
   return {
-    networks: { generator, discriminator },
+    networks: { generator, discriminator, ...(averaged ? { generatorEma: averaged } : {}) },
     optimizers: { generator: optG, discriminator: optD },
-    step: (nextBatch, stepRng) => adversarialStep(setup, nextBatch, stepRng),
+    step: (nextBatch, stepRng) => {
+      const losses = adversarialStep(setup, nextBatch, stepRng);
+      // Warm-up as in TensorFlow's ExponentialMovingAverage(num_updates): early on the average follows G closely,
+      // instead of holding on to the random initial weights for ~1/(1 - decay) steps.
+      const t = optG.iterations;
+      averaged?.averageFrom(generator, Math.min(ema, (1 + t) / (10 + t)));
+      return losses;
+    },
     sample: (latents, n, labels) =>
-      tf.tidy(() => generator.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1))), { training: false }) as tf.Tensor4D),
+      tf.tidy(() => shown.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1))), { training: false }) as tf.Tensor4D),
     ...(k > 0 ? { gridLabels: (n: number, cols: number) => new Uint8Array(n).map((_, i) => Math.floor(i / cols) % k), sampleGrid: { n: 8 * k, cols: 8 } } : {}),
-    exports: [{ role: 'generator', network: generator, input: 'latent', outputs: [TENSOR_NAMES.image], ...(k > 0 ? { classCount: k } : {}) }],
+    exports: [{ role: 'generator', network: shown, input: 'latent', outputs: [TENSOR_NAMES.image], ...(k > 0 ? { classCount: k } : {}) }],
   };
 }

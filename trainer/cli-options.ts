@@ -8,6 +8,9 @@ import { DEFAULT_DATA_DIR } from './data/idx.js';
 import { FAMILIES } from './families.js';
 import { isValidSeed } from '../shared/rng.js';
 import { MODEL_ID_PATTERN } from '../shared/manifest.js';
+import { FIT_MODES, parseBackground, type FitMode } from '../shared/preprocess.js';
+import { IMAGE_SIZE_RANGE, type FolderOptions } from './data/folder.js';
+import { DIFF_AUGMENT_POLICIES, type DiffAugmentPolicy } from './diff-augment.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -31,9 +34,20 @@ export interface TrainOptions {
   evalN: number;
   /** Stop at the end of an epoch whose FCD improved by less than this fraction over the previous epoch's. */
   untilPlateau?: number;
+  /** How a folder of images becomes the data set (trainer/data/folder.ts); ignored for IDX data. */
+  folder?: FolderOptions;
+  /** Training-time augmentation of real images: 'flip' mirrors half of them left-right. Default 'none'. */
+  augment?: Augment;
+  /** GAN families: decay of the generator's weight average used for samples and export (0: off, the default). */
+  ema?: number;
+  /** GAN families: DiffAugment policies applied to everything D sees (empty: off, the default). */
+  diffAugment?: DiffAugmentPolicy[];
   /** Family config values given on the command line. */
   overrides: Record<string, unknown>;
 }
+
+export const AUGMENTS = ['none', 'flip'] as const;
+export type Augment = (typeof AUGMENTS)[number];
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -52,6 +66,14 @@ const COMMON = {
   'checkpoint-every': { type: 'string', default: '200' },
   'eval-n': { type: 'string', default: '2000' },
   'until-plateau': { type: 'string' },
+  'image-size': { type: 'string' },
+  channels: { type: 'string' },
+  fit: { type: 'string', default: 'crop' },
+  background: { type: 'string', default: 'white' },
+  labels: { type: 'string' },
+  augment: { type: 'string', default: 'none' },
+  ema: { type: 'string' },
+  'diff-augment': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -107,9 +129,12 @@ function typedLike(flag: string, example: unknown, value: string, choices?: read
   }
   if (choices && !choices.includes(value)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
   if (Array.isArray(example)) {
+    // An empty default list means "any length" (derived when not given: a DCGAN's channels per stage).
     const parts = value.split(',').map(Number);
-    if (parts.length !== example.length || parts.some((n) => !Number.isInteger(n) || n < 1)) {
-      throw new UsageError(`--${flag} must be ${example.length} comma-separated positive integers (default ${example.join(',')}), got "${value}"`);
+    const countOk = example.length === 0 ? parts.length >= 1 : parts.length === example.length;
+    if (!countOk || parts.some((n) => !Number.isInteger(n) || n < 1)) {
+      const what = example.length === 0 ? 'comma-separated positive integers' : `${example.length} comma-separated positive integers (default ${example.join(',')})`;
+      throw new UsageError(`--${flag} must be ${what}, got "${value}"`);
     }
     return parts;
   }
@@ -123,14 +148,38 @@ export function usage(): string {
     '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|wasm|cpu] [--threads N (wasm; default: every core)]',
     '       [--limit N] [--checkpoint-every 200]',
     '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
+    '       [--augment none|flip] [--ema 0.999 (GANs: samples and export from an average of G\'s weights)]',
+    `       [--diff-augment ${DIFF_AUGMENT_POLICIES.join(',')} (GANs: DiffAugment, Zhao et al. 2020; any subset)]`,
+    '  --data DIR: MNIST-style IDX files, or a folder of PNG/JPEG/WebP/GIF images (labels: first-level subfolders):',
+    `       [--image-size ${IMAGE_SIZE_RANGE[0]}..${IMAGE_SIZE_RANGE[1]} (default: the images' size if shared, else 64)] [--channels 1|3 (default: 3 if any has colour)]`,
+    '       [--fit crop|pad|stretch (crop)] [--background white|black|#rrggbb (white)] [--labels FILE.csv (path,label)]',
     '',
     'family options (defaults shown):',
   ];
   for (const [name, family] of Object.entries(FAMILIES)) {
     lines.push(`  --model ${name}: ${family.description}`);
-    for (const [key, value] of Object.entries(family.defaults)) lines.push(`    --${kebab(key)} ${Array.isArray(value) ? value.join(',') : String(value)}`);
+    for (const [key, value] of Object.entries(family.defaults)) lines.push(`    --${kebab(key)} ${Array.isArray(value) ? value.join(',') || '(derived)' : String(value)}`);
   }
   return lines.join('\n');
+}
+
+function oneOf<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  if (!choices.includes(value as T)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function folderOptions(v: Record<string, string | boolean | undefined>): FolderOptions {
+  const background = parseBackground(v['background'] as string);
+  if (!background) throw new UsageError(`--background must be white, black or #rrggbb, got "${v['background']}"`);
+  const channels = v['channels'];
+  if (channels !== undefined && channels !== '1' && channels !== '3') throw new UsageError(`--channels must be 1 or 3, got "${channels}"`);
+  return {
+    fit: oneOf<FitMode>('fit', v['fit'] as string, FIT_MODES),
+    background,
+    ...(v['image-size'] !== undefined ? { imageSize: intFlag('image-size', v['image-size'] as string, IMAGE_SIZE_RANGE[0], IMAGE_SIZE_RANGE[1]) } : {}),
+    ...(channels !== undefined ? { channels: Number(channels) as 1 | 3 } : {}),
+    ...(v['labels'] !== undefined ? { labelsFile: v['labels'] as string } : {}),
+  };
 }
 
 /** Parses argv; returns null when --help was asked for. Throws UsageError with a one-line message. */
@@ -174,6 +223,10 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     checkpointEvery: positiveInt('checkpoint-every', v['checkpoint-every'] as string)!,
     evalN: v['eval-n'] === '0' ? 0 : positiveInt('eval-n', v['eval-n'] as string, 2)!,
     ...(v['until-plateau'] !== undefined ? { untilPlateau: fraction('until-plateau', v['until-plateau'] as string) } : {}),
+    folder: folderOptions(v),
+    augment: oneOf('augment', v['augment'] as string, AUGMENTS),
+    ...(v['ema'] !== undefined ? { ema: fraction('ema', v['ema'] as string) } : {}),
+    ...(v['diff-augment'] !== undefined ? { diffAugment: (v['diff-augment'] as string).split(',').map((p) => oneOf('diff-augment', p, DIFF_AUGMENT_POLICIES)) } : {}),
     overrides,
   };
 }

@@ -9,6 +9,7 @@ import type { ImageShape } from '../shared/grid.js';
 import type { LatentDistribution } from '../shared/latent.js';
 import type { ModelFamily, GraphRole } from '../shared/manifest.js';
 import type { PixelRange } from '../shared/pixels.js';
+import type { DiffAugmentPolicy } from './diff-augment.js';
 
 /** A training batch: images in the family's pixel range, NHWC, and their labels. */
 export interface Batch {
@@ -48,6 +49,10 @@ export interface TrainingModel {
 export interface FamilyContext {
   image: ImageShape;
   classCount: number;
+  /** Decay of the generator's weight average (adversarial.ts); 0 or absent: off. */
+  ema?: number;
+  /** DiffAugment policies for D's inputs (adversarial families). */
+  diffAugment?: readonly DiffAugmentPolicy[];
 }
 
 export interface Family<Config extends object> {

@@ -4,6 +4,9 @@ import type { Checkpoint, NamedArray } from './checkpoint.js';
 import type { TrainingModel } from './family.js';
 import type { ImageShape } from '../shared/grid.js';
 import type { RandomState } from '../shared/rng.js';
+import type { PreprocessOptions } from '../shared/preprocess.js';
+import type { Augment } from './cli-options.js';
+import type { DiffAugmentPolicy } from './diff-augment.js';
 
 export interface RunMeta {
   family: string;
@@ -16,6 +19,14 @@ export interface RunMeta {
   datasetSize: number;
   image: ImageShape;
   classNames: string[];
+  /** How a folder's images were preprocessed (absent for IDX data). */
+  preprocess?: PreprocessOptions;
+  /** Real-image augmentation ('none' in runs from before it existed). */
+  augment?: Augment;
+  /** Decay of G's weight average (0 or absent: off). */
+  ema?: number;
+  /** DiffAugment policies (absent: none). */
+  diffAugment?: DiffAugmentPolicy[];
   /** Optimisation steps done (one generator step, or one VAE step). */
   step: number;
   /** Real batches consumed: the data cursor. */

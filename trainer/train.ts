@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tf } from './tf.js';
 import { selectBackend } from './backend.js';
-import { parseTrainArgs, usage, UsageError, type TrainOptions } from './cli-options.js';
-import { loadImageDataset, type ImageDataset } from './data/idx.js';
+import { parseTrainArgs, usage, UsageError, type Augment, type TrainOptions } from './cli-options.js';
+import type { ImageDataset } from './data/idx.js';
+import { loadDataset } from './data/load.js';
 import { FAMILIES } from './families.js';
 import type { Batch, Family } from './family.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -33,8 +34,33 @@ function epochOrder(seed: number, epoch: number, n: number): Uint32Array {
   return new SeededRandom((Math.imul(epoch + 1, 0x9e3779b1) ^ seed) >>> 0).permutation(n);
 }
 
-/** Hands out batch number `cursor`, `cursor + 1`, ... of the shuffled data set, in the family's pixel range. */
-function batchSource(data: ImageDataset, family: Family<object>, seed: number, batchSize: number, state: { batchesSeen: number }) {
+/** Whether image `i` of batch `b` is mirrored: a function of (seed, batch, i) alone, so a resumed run flips the same. */
+function flipped(seed: number, batch: number, i: number): boolean {
+  let h = Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(batch + 1, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return ((h ^ (h >>> 12)) & 1) === 1;
+}
+
+/** Mirrors one image [h, w, c] left-right in place. */
+function mirror(img: Float32Array, { height, width, channels }: ImageDataset['shape']): void {
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width >> 1; x++) {
+      for (let ch = 0; ch < channels; ch++) {
+        const a = (y * width + x) * channels + ch;
+        const b = (y * width + (width - 1 - x)) * channels + ch;
+        const t = img[a]!;
+        img[a] = img[b]!;
+        img[b] = t;
+      }
+    }
+  }
+}
+
+/**
+ * Hands out batch number `cursor`, `cursor + 1`, ... of the shuffled data set, in the family's pixel range, with
+ * half the images mirrored when `augment` is 'flip' (DCGAN practice for small data sets; pytorch/examples too).
+ */
+function batchSource(data: ImageDataset, family: Family<object>, seed: number, batchSize: number, state: { batchesSeen: number }, augment: Augment) {
   const perEpoch = Math.floor(data.count / batchSize);
   const pixels = data.shape.width * data.shape.height * data.shape.channels;
   let order: { epoch: number; perm: Uint32Array } | null = null;
@@ -46,7 +72,9 @@ function batchSource(data: ImageDataset, family: Family<object>, seed: number, b
     const labels = new Uint8Array(batchSize);
     for (let i = 0; i < batchSize; i++) {
       const idx = order.perm[start + i]!;
-      bytesToPixels(data.images.subarray(idx * pixels, (idx + 1) * pixels), family.pixelRange, values.subarray(i * pixels, (i + 1) * pixels));
+      const img = values.subarray(i * pixels, (i + 1) * pixels);
+      bytesToPixels(data.images.subarray(idx * pixels, (idx + 1) * pixels), family.pixelRange, img);
+      if (augment === 'flip' && flipped(seed, state.batchesSeen, i)) mirror(img, data.shape);
       labels[i] = data.labels[idx]!;
     }
     state.batchesSeen++;
@@ -74,7 +102,14 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   // Data
   const dataDir = previous?.meta.dataDir ?? opts.data;
   const limit = previous ? (previous.meta.limit ?? undefined) : opts.limit;
-  const data = loadImageDataset(dataDir, 'train', limit);
+  // A resumed run reads its data exactly as it started: the saved preprocessing and augmentation.
+  const requested = opts.folder ?? { fit: 'crop', background: [255, 255, 255] };
+  const folder = previous?.meta.preprocess ? { imageSize: previous.meta.preprocess.size, channels: previous.meta.preprocess.channels, fit: previous.meta.preprocess.fit, background: previous.meta.preprocess.background } : requested;
+  const augment = previous?.meta.augment ?? opts.augment ?? 'none';
+  const ema = previous ? (previous.meta.ema ?? 0) : (opts.ema ?? 0);
+  const diffAugment = previous ? (previous.meta.diffAugment ?? []) : (opts.diffAugment ?? []);
+  if ((ema > 0 || diffAugment.length > 0) && familyName === 'vae') throw new UsageError('--ema and --diff-augment apply to the GAN families (gan, dcgan, cgan)');
+  const data = await loadDataset(dataDir, folder, limit, log);
   const perEpoch = Math.floor(data.count / batchSize);
   if (perEpoch < 1) throw new UsageError(`--batch-size ${batchSize} is larger than the data set (${data.count} images)`);
   const dSteps = typeof config['dSteps'] === 'number' ? config['dSteps'] : 1;
@@ -83,7 +118,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
 
   // Model
   const rng = new SeededRandom(seed);
-  const model = family.create(config, { image: data.shape, classCount: data.classNames.length }, rng);
+  const model = family.create(config, { image: data.shape, classCount: data.classNames.length, ema, diffAugment }, rng);
   const latent = family.latent(config);
   const grid: GridSpec = { seed, ...(model.sampleGrid ?? SAMPLE_GRID), latentSize: latent.size, distribution: latent.distribution, image: data.shape, pixelRange: family.pixelRange };
   const pixels = data.shape.width * data.shape.height * data.shape.channels;
@@ -97,7 +132,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   // Resume
   let meta: Omit<RunMeta, 'optimizerWeights'> = {
     family: familyName, config, seed, batchSize, limit: limit ?? null, dataDir, dataset: data.name, datasetSize: data.count,
-    image: data.shape, classNames: data.classNames, step: 0, batchesSeen: 0, totalSteps, rng: rng.state(),
+    image: data.shape, classNames: data.classNames, ...(data.preprocess ? { preprocess: data.preprocess } : {}), augment, ema, diffAugment, step: 0, batchesSeen: 0, totalSteps, rng: rng.state(),
     backend: backend.description, wallTimeSeconds: 0, losses: {},
   };
   let stepRng = rng;
@@ -108,7 +143,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
     log(`resumed ${runDir} at step ${meta.step}/${totalSteps}`);
   } else {
     await mkdir(runDir, { recursive: true });
-    await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ family: familyName, config, seed, batchSize, dataDir, limit: limit ?? null }, null, 2));
+    await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ family: familyName, config, seed, batchSize, dataDir, limit: limit ?? null, preprocess: data.preprocess ?? null, augment, ema, diffAugment }, null, 2));
   }
 
   // Numbers: FCD and friends after every epoch, from the classifier (trainer/eval/), when it fits the data.
@@ -125,7 +160,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
 
   // Loop
   const cursor = { batchesSeen: meta.batchesSeen };
-  const nextBatch = batchSource(data, family as Family<object>, seed, batchSize, cursor);
+  const nextBatch = batchSource(data, family as Family<object>, seed, batchSize, cursor, augment);
   const metrics: string[] = [];
   const progress = new ProgressBar(totalSteps, `${familyName} ${runDir}`);
   const started = performance.now();

@@ -33,7 +33,14 @@ describe('parseTrainArgs', () => {
     [['--threads', 'all'], /--threads must be an integer/],
     [['--seed=-3'], /--seed must be an integer/],
     [['--seed', '4294967296'], /--seed must be an integer/],
-    [['--generator-channels', '32'], /2 comma-separated positive integers/],
+    [['--generator-channels', '32,x'], /--generator-channels must be comma-separated positive integers/],
+    [['--image-size', '8'], /--image-size must be an integer in \[16, 128\]/],
+    [['--channels', '2'], /--channels must be 1 or 3/],
+    [['--fit', 'zoom'], /--fit must be one of crop, pad, stretch/],
+    [['--background', 'red'], /--background must be white, black or #rrggbb/],
+    [['--augment', 'rotate'], /--augment must be one of none, flip/],
+    [['--ema', '1'], /--ema must be a number in \(0, 1\)/],
+    [['--diff-augment', 'color,blur'], /--diff-augment must be one of color, translation, cutout, got "blur"/],
     [['--learning-rate', 'fast'], /--learning-rate must be a number/],
     [['--frobnicate'], /Unknown option/],
     [['--latent-distribution', 'cauchy'], /must be one of normal, uniform/],
@@ -54,11 +61,14 @@ describe('CLI processes', () => {
     expect(r.stderr).toEqual(['error: --epochs must be an integer >= 1, got "0"']);
   });
 
-  it('train: missing data is one line naming the file, exit code 1', () => {
+  it('train: a folder with no images, or no folder at all, is one line, exit code 1', () => {
     const dir = tempDir('nodata');
     const r = run('trainer/train.ts', ['--data', dir, '--out', `${dir}/run`, '--steps', '1']);
     expect(r.status).toBe(1);
-    expect(r.stderr.at(-1)).toMatch(new RegExp(`^error: missing ${dir}/train-images-idx3-ubyte.gz`));
+    expect(r.stderr.at(-1)).toMatch(new RegExp(`^error: --data ${dir}: no images \\(.png, .jpg, .jpeg, .webp, .gif\\) in this folder or below$`));
+    const missing = run('trainer/train.ts', ['--data', `${dir}/absent`, '--out', `${dir}/run`, '--steps', '1']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.at(-1)).toBe(`error: --data ${dir}/absent: no such directory`);
   });
 
   it('export: a run without a checkpoint is one line, exit code 2', () => {

@@ -1,11 +1,14 @@
 /**
- * DCGAN (Radford, Metz & Chintala 2016), sized for 28x28 images: transposed convolutions with batch norm and
- * ReLU in G, tanh output; strided convolutions with LeakyReLU(0.2) in D; no pooling, no hidden dense layers
- * besides the projection of z; Adam(2e-4, beta1 = 0.5); weights from N(0, 0.02).
+ * DCGAN (Radford, Metz & Chintala 2016) at any image size: z is projected to a small feature map (4x4, or 7x7 for
+ * 28x28: the side is halved while it stays even and above 4), then transposed convolutions double it until it is
+ * the image, halving the channels from a base width at each stage, with batch norm and ReLU, tanh output. D mirrors
+ * G with strided convolutions and LeakyReLU(0.2); no pooling, no hidden dense layers besides the projection of z;
+ * Adam(2e-4, beta1 = 0.5); weights from N(0, 0.02). As in the paper's LSUN generator (1024 -> 512 -> 256 -> 128
+ * from 4x4 to 64x64), only narrower.
  */
 import { createAdversarialModel } from '../adversarial.js';
 import type { Family } from '../family.js';
-import type { NetworkSpec } from '../nn/layers.js';
+import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
 import { LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';
 
@@ -14,10 +17,12 @@ export interface DcganConfig {
   latentSize: number;
   /** How z is drawn: 'normal' (default) or 'uniform' in [-1, 1] as in the paper. */
   latentDistribution: LatentDistribution;
-  /** G's channels at 1/4 and 1/2 of the image size (the paper's 1024..128 scaled to 28x28). Default [128, 64]. */
-  generatorChannels: [number, number];
-  /** D's channels after its first and second strided convolution. Default [64, 128]. */
-  discriminatorChannels: [number, number];
+  /** G's width at its first feature map; each doubling of the side halves it. 128 (256 for 32x32 colour emoji). */
+  baseChannels: number;
+  /** G's channels per stage, smallest feature map first; empty (default): derived from baseChannels. */
+  generatorChannels: number[];
+  /** D's channels per strided convolution; empty (default): G's, reversed. */
+  discriminatorChannels: number[];
   /** Convolution kernel size. 4 (divisible by the stride: no checkerboard, and faster on wasm than 5). */
   kernel: number;
   /** LeakyReLU slope in D. 0.2 as in the paper. */
@@ -34,8 +39,9 @@ export interface DcganConfig {
 export const dcganDefaults: DcganConfig = {
   latentSize: 100,
   latentDistribution: 'normal',
-  generatorChannels: [128, 64],
-  discriminatorChannels: [64, 128],
+  baseChannels: 128,
+  generatorChannels: [],
+  discriminatorChannels: [],
   kernel: 4,
   leakyAlpha: 0.2,
   batchNormMomentum: 0.9,
@@ -46,50 +52,53 @@ export const dcganDefaults: DcganConfig = {
 
 const bn = (c: DcganConfig) => ({ kind: 'batchNorm', momentum: c.batchNormMomentum, epsilon: 1e-5 }) as const;
 
-/**
- * G: z -> Dense(h/4 * w/4 * C0) + BN + ReLU -> ConvT(C1, stride 2) + BN + ReLU -> ConvT(channels, stride 2) + tanh.
- * `extraInputs` widens the input for a condition vector (cgan.ts).
- */
-export function buildGenerator(c: DcganConfig, image: ImageShape, extraInputs = 0): NetworkSpec {
-  if (image.height % 4 !== 0 || image.width % 4 !== 0) throw new Error(`DCGAN needs image sides divisible by 4, got ${image.width}x${image.height}`);
-  const [c0, c1] = c.generatorChannels;
-  const h = image.height / 4;
-  const w = image.width / 4;
-  return {
-    name: 'generator',
-    inputShape: [c.latentSize + extraInputs],
-    init: 'dcgan-normal',
-    layers: [
-      { kind: 'dense', units: h * w * c0 },
-      bn(c),
-      { kind: 'relu' },
-      { kind: 'reshape', shape: [h, w, c0] },
-      { kind: 'conv2dTranspose', filters: c1, kernel: c.kernel, stride: 2 },
-      bn(c),
-      { kind: 'relu' },
-      { kind: 'conv2dTranspose', filters: image.channels, kernel: c.kernel, stride: 2 },
-      { kind: 'tanh' },
-    ],
-  };
+/** The first feature map's side and the number of stride-2 stages to the image: 28 -> 7 and 2, 32 -> 4 and 3. */
+export function dcganStages(image: ImageShape): { height: number; width: number; stages: number } {
+  let { height, width } = image;
+  let stages = 0;
+  while (height % 2 === 0 && width % 2 === 0 && (height > 4 || width > 4)) {
+    height /= 2;
+    width /= 2;
+    stages++;
+  }
+  if (stages === 0) throw new Error(`DCGAN needs even image sides, got ${image.width}x${image.height}`);
+  return { height, width, stages };
 }
 
-/** D: image -> Conv(D0, stride 2) + LeakyReLU -> Conv(D1, stride 2) + BN + LeakyReLU -> flatten -> Dense(1) logit. */
+/** G's and D's channels per stage for `image`: the config's explicit lists, or halving from baseChannels. */
+export function dcganChannels(c: DcganConfig, image: ImageShape): { generator: number[]; discriminator: number[] } {
+  const { stages } = dcganStages(image);
+  const generator = c.generatorChannels?.length ? c.generatorChannels : Array.from({ length: stages }, (_, i) => Math.max(1, Math.round(c.baseChannels / 2 ** i)));
+  const discriminator = c.discriminatorChannels?.length ? c.discriminatorChannels : [...generator].reverse();
+  for (const [name, list] of [['generatorChannels', generator], ['discriminatorChannels', discriminator]] as const) {
+    if (list.length !== stages) throw new Error(`${name} has ${list.length} entries, but a ${image.width}x${image.height} image needs ${stages} stages`);
+  }
+  return { generator, discriminator };
+}
+
+/**
+ * G: z -> Dense(h0 * w0 * C0) + BN + ReLU -> [ConvT(C_i+1, stride 2) + BN + ReLU] ... -> ConvT(channels, stride 2)
+ * + tanh. `extraInputs` widens the input for a condition vector (cgan.ts).
+ */
+export function buildGenerator(c: DcganConfig, image: ImageShape, extraInputs = 0): NetworkSpec {
+  const { height: h, width: w, stages } = dcganStages(image);
+  const channels = dcganChannels(c, image).generator;
+  const layers: LayerSpec[] = [{ kind: 'dense', units: h * w * channels[0]! }, bn(c), { kind: 'relu' }, { kind: 'reshape', shape: [h, w, channels[0]!] }];
+  for (let i = 1; i < stages; i++) layers.push({ kind: 'conv2dTranspose', filters: channels[i]!, kernel: c.kernel, stride: 2 }, bn(c), { kind: 'relu' });
+  layers.push({ kind: 'conv2dTranspose', filters: image.channels, kernel: c.kernel, stride: 2 }, { kind: 'tanh' });
+  return { name: 'generator', inputShape: [c.latentSize + extraInputs], init: 'dcgan-normal', layers };
+}
+
+/** D: image -> Conv(D0, stride 2) + LeakyReLU -> [Conv(D_i, stride 2) + BN + LeakyReLU] ... -> flatten -> Dense(1) logit. */
 export function buildDiscriminator(c: DcganConfig, image: ImageShape, extraInputChannels = 0): NetworkSpec {
-  const [d0, d1] = c.discriminatorChannels;
-  return {
-    name: 'discriminator',
-    inputShape: [image.height, image.width, image.channels + extraInputChannels],
-    init: 'dcgan-normal',
-    layers: [
-      { kind: 'conv2d', filters: d0, kernel: c.kernel, stride: 2 },
-      { kind: 'leakyRelu', alpha: c.leakyAlpha },
-      { kind: 'conv2d', filters: d1, kernel: c.kernel, stride: 2 },
-      bn(c),
-      { kind: 'leakyRelu', alpha: c.leakyAlpha },
-      { kind: 'flatten' },
-      { kind: 'dense', units: 1 },
-    ],
-  };
+  const channels = dcganChannels(c, image).discriminator;
+  const layers: LayerSpec[] = channels.flatMap((filters, i) => [
+    { kind: 'conv2d', filters, kernel: c.kernel, stride: 2 } as const,
+    ...(i > 0 ? [bn(c)] : []),
+    { kind: 'leakyRelu', alpha: c.leakyAlpha } as const,
+  ]);
+  layers.push({ kind: 'flatten' }, { kind: 'dense', units: 1 });
+  return { name: 'discriminator', inputShape: [image.height, image.width, image.channels + extraInputChannels], init: 'dcgan-normal', layers };
 }
 
 export const dcgan: Family<DcganConfig> = {
@@ -99,5 +108,5 @@ export const dcgan: Family<DcganConfig> = {
   choices: { latentDistribution: LATENT_DISTRIBUTIONS },
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
-  create: (c, ctx, rng) => createAdversarialModel(c, buildGenerator(c, ctx.image), buildDiscriminator(c, ctx.image), rng),
+  create: (c, ctx, rng) => createAdversarialModel({ ...c, ema: ctx.ema ?? 0, diffAugment: ctx.diffAugment ?? [] }, buildGenerator(c, ctx.image), buildDiscriminator(c, ctx.image), rng),
 };

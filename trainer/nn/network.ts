@@ -136,6 +136,20 @@ export class Network {
     }
   }
 
+  /**
+   * Moves this network toward `source` (same spec): trained parameters by an exponential moving average,
+   * w <- decay * w + (1 - decay) * w_source; batch-norm statistics are copied. decay 0 copies everything.
+   */
+  averageFrom(source: Network, decay: number): void {
+    tf.tidy(() => {
+      for (const p of this.params) {
+        const mine = this.variables.get(p.name)!;
+        const theirs = source.variables.get(p.name)!;
+        mine.assign(p.trainable && decay > 0 ? tf.add(tf.mul(mine, decay), tf.mul(theirs, 1 - decay)) : theirs.clone());
+      }
+    });
+  }
+
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
   }
