@@ -6,14 +6,16 @@ import { HttpError } from './errors.js';
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = BODY_LIMITS.maxBodyBytes;
 
-function requireType(c: Context, type: string): void {
+/** The request's Content-Type, which must be one of `types` (a 415 listing them otherwise). */
+export function requireType<T extends string>(c: Context, types: readonly T[]): T {
   const got = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (got !== type) throw new HttpError(415, 'unsupported_media_type', `Content-Type must be ${type}, got "${got || '(none)'}"`, [type]);
+  if (!types.includes(got as T)) throw new HttpError(415, 'unsupported_media_type', `Content-Type must be ${types.join(' or ')}, got "${got || '(none)'}"`, [...types]);
+  return got as T;
 }
 
-/** The raw body, refusing more than `maxBytes` whether or not Content-Length says so. */
-export async function readBody(c: Context, type: string, maxBytes: number = MAX_BODY_BYTES): Promise<Uint8Array> {
-  requireType(c, type);
+/** The raw body (its Content-Type one of `types`), refusing more than `maxBytes` whether or not Content-Length says so. */
+export async function readBody(c: Context, types: string | readonly string[], maxBytes: number = MAX_BODY_BYTES): Promise<Uint8Array> {
+  requireType(c, typeof types === 'string' ? [types] : types);
   const tooLarge = () => new HttpError(413, 'payload_too_large', `request body must be at most ${maxBytes} bytes`, { maxBytes });
   const declared = Number(c.req.header('Content-Length') ?? '0');
   if (declared > maxBytes) throw tooLarge();

@@ -21,20 +21,28 @@ export const DEFAULT_GRID_SIZE = 16;
 const seed: IntegerParam = { min: 0, max: MAX_SEED, description: 'Seed of the latents. Without it a random seed is used, returned in X-Seed, and the response is not cacheable.' };
 const cls: IntegerParam = { min: 0, max: 999, description: "Class index of a conditional model (0 .. classes.count - 1, see the model's classes.labels). Rejected by unconditional models." };
 
+/** Largest PNG one request may return after `scale`, in pixels (2048 x 2048): bounds encoding time and memory. */
+export const MAX_OUTPUT_PIXELS = 2048 * 2048;
+export const scale: IntegerParam = { min: 1, max: 8, default: 1, description: 'Nearest-neighbour upscaling factor of the PNG (crisp pixels in an <img> tag); fewer when the output would pass 2048 x 2048 pixels.' };
+
 export const QUERIES = {
-  sample: { seed, class: { ...cls, description: `${cls.description} Required by conditional models.` } },
+  sample: { seed, scale, class: { ...cls, description: `${cls.description} Required by conditional models.` } },
   grid: {
     seed,
     n: { min: 1, max: MAX_IMAGES, default: DEFAULT_GRID_SIZE, description: 'Number of images (fewer allowed for models with images larger than 256x256).' },
     cols: { min: 1, max: MAX_IMAGES, description: 'Columns of the grid, at most n; default ceil(sqrt(n)).' },
+    scale,
     class: { ...cls, description: `${cls.description} Without it a conditional model's image i has class i mod classes.count.` },
   },
   interpolate: {
     from: { min: 0, max: MAX_SEED, description: 'Seed of the first image.' },
     to: { min: 0, max: MAX_SEED, description: 'Seed of the last image.' },
     steps: { min: 2, max: MAX_IMAGES, default: 8, description: 'Number of images from `from` to `to`: spherical interpolation for normal latents, linear for uniform.' },
+    scale,
     class: { ...cls, description: `${cls.description} Required by conditional models.` },
   },
+  /** POST generate (format png) and reconstruct. */
+  png: { scale },
   latents: { seed, n: { min: 1, max: MAX_IMAGES, default: 1, description: 'Number of latents.' } },
 } satisfies Record<string, Record<string, IntegerParam>>;
 

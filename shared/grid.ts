@@ -50,3 +50,21 @@ export function tileImages(pixels: Uint8Array, n: number, shape: ImageShape, col
 export function defaultColumns(n: number): number {
   return Math.max(1, Math.ceil(Math.sqrt(n)));
 }
+
+/** Nearest-neighbour upscaling by an integer factor: each pixel becomes a k x k block (crisp in an <img> tag). */
+export function upscaleNearest(img: RasterImage, k: number): RasterImage {
+  if (k === 1) return img;
+  const { width, height, channels, data } = img;
+  const w = width * k;
+  const out = new Uint8Array(w * height * k * channels);
+  const rowBytes = w * channels;
+  for (let y = 0; y < height; y++) {
+    const row = out.subarray(y * k * rowBytes, (y * k + 1) * rowBytes);
+    for (let x = 0; x < width; x++) {
+      const src = data.subarray((y * width + x) * channels, (y * width + x + 1) * channels);
+      for (let i = 0; i < k; i++) row.set(src, (x * k + i) * channels);
+    }
+    for (let i = 1; i < k; i++) out.copyWithin((y * k + i) * rowBytes, y * k * rowBytes, (y * k + 1) * rowBytes);
+  }
+  return { width: w, height: height * k, channels, data: out };
+}

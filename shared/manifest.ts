@@ -4,6 +4,7 @@
  */
 import { LATENT_DISTRIBUTIONS, type LatentDistribution } from './latent.js';
 import { PIXEL_RANGES, type PixelRange } from './pixels.js';
+import { FIT_MODES, parseBackground, type FitMode, type PreprocessOptions } from './preprocess.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const MODEL_FAMILIES = ['dcgan', 'gan', 'vae', 'cgan'] as const;
@@ -79,8 +80,12 @@ export interface Manifest {
   latent: { size: number; distribution: LatentDistribution };
   /** `count` 0 means unconditional; `labels` names each class index. */
   classes: { count: number; labels: string[] };
-  /** Image shape and the range of pixel values the graph produces (NCHW output). */
-  image: { width: number; height: number; channels: 1 | 3 | 4; pixelRange: PixelRange };
+  /**
+   * Image shape and the range of pixel values the graph produces (NCHW output). `preprocess`: how the training
+   * images were fitted and what transparency was composited over (shared/preprocess.ts); the encode route applies
+   * the same to uploads. Absent (IDX-trained models): fit crop over black, Fashion-MNIST's background.
+   */
+  image: { width: number; height: number; channels: 1 | 3 | 4; pixelRange: PixelRange; preprocess?: { fit: FitMode; background: string } };
   graphs: Partial<Record<GraphRole, GraphSpec>>;
   training: TrainingRecord;
   evaluation?: Evaluation;
@@ -221,6 +226,7 @@ export function validateManifest(value: unknown): Manifest {
       height: int(imageObj, 'height', 'manifest.image', 1, 4096),
       channels: channels as 1 | 3 | 4,
       pixelRange: oneOf(imageObj, 'pixelRange', 'manifest.image', PIXEL_RANGES),
+      ...(imageObj['preprocess'] !== undefined ? { preprocess: preprocessRecord(imageObj['preprocess']) } : {}),
     },
     graphs,
     training: {
@@ -236,6 +242,20 @@ export function validateManifest(value: unknown): Manifest {
     },
     ...(m['evaluation'] !== undefined ? { evaluation: evaluation(m['evaluation']) } : {}),
   };
+}
+
+function preprocessRecord(v: unknown): { fit: FitMode; background: string } {
+  const o = obj(v, 'manifest.image.preprocess');
+  const fit = oneOf(o, 'fit', 'manifest.image.preprocess', FIT_MODES);
+  const background = str(o, 'background', 'manifest.image.preprocess', /^#[0-9a-f]{6}$/);
+  return { fit, background };
+}
+
+/** How an upload becomes this model's input (shared/preprocess.ts): the manifest's record, or IDX defaults. */
+export function preprocessFor(m: Manifest): PreprocessOptions {
+  const p = m.image.preprocess ?? { fit: 'crop', background: '#000000' };
+  if (m.image.width !== m.image.height) throw new ManifestError(`manifest.image: uploads need a square model, got ${m.image.width}x${m.image.height}`);
+  return { size: m.image.width, channels: m.image.channels === 1 ? 1 : 3, fit: p.fit, background: parseBackground(p.background)! };
 }
 
 /** The graph that produces images: the decoder of a VAE, the generator otherwise. */

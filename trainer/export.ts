@@ -11,13 +11,14 @@ import { loadCheckpoint } from './checkpoint.js';
 import { runCli } from './cli-main.js';
 import { modelIdFlag, parseFlags, UsageError } from './cli-options.js';
 import { FAMILIES } from './families.js';
-import { restoreRun, type RunMeta } from './run-state.js';
+import { familyContext, restoreRun, type RunMeta } from './run-state.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { buildGraph, parityInputs, type GraphContext } from './export/graph-for.js';
 import { checkParity, ExportError } from './export/verify.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
 import { MANIFEST_SCHEMA_VERSION, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
 import { SeededRandom } from '../shared/rng.js';
+import { formatBackground } from '../shared/preprocess.js';
 
 export const PARITY_TOLERANCE = 1e-4;
 const PARITY_COUNT = 64;
@@ -44,7 +45,7 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
   const outDir = opts.out ?? join(MODELS_DIR, id);
   await selectBackend('auto');
 
-  const model = family.create(meta.config, { image: meta.image, classCount: meta.classNames.length }, new SeededRandom(meta.seed));
+  const model = family.create(meta.config, familyContext(meta), new SeededRandom(meta.seed));
   await restoreRun(model, ckpt, true);
   const latent = family.latent(meta.config);
   const ctx: GraphContext = { modelId: id, latent, image: meta.image, pixelRange: family.pixelRange };
@@ -73,7 +74,7 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
     description: opts.description ?? `${family.description}, trained on ${meta.dataset}`,
     latent,
     classes: { count: classCount, labels: classCount > 0 ? meta.classNames.slice(0, classCount) : [] },
-    image: { width, height, channels, pixelRange: family.pixelRange },
+    image: { width, height, channels, pixelRange: family.pixelRange, ...(meta.preprocess ? { preprocess: { fit: meta.preprocess.fit, background: formatBackground(meta.preprocess.background) } } : {}) },
     graphs,
     training: {
       dataset: meta.dataset,

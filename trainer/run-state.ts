@@ -1,7 +1,7 @@
 /** A run's saved state: what a checkpoint's header holds, and moving networks and optimisers in and out of it. */
 import { tf } from './tf.js';
 import type { Checkpoint, NamedArray } from './checkpoint.js';
-import type { TrainingModel } from './family.js';
+import type { FamilyContext, TrainingModel } from './family.js';
 import type { ImageShape } from '../shared/grid.js';
 import type { RandomState } from '../shared/rng.js';
 import type { PreprocessOptions } from '../shared/preprocess.js';
@@ -38,6 +38,11 @@ export interface RunMeta {
   losses: Record<string, number>;
   /** Names of each optimiser's weights, in `getWeights()` order. */
   optimizerWeights: Record<string, string[]>;
+}
+
+/** What a family needs to rebuild a run's model: its image, classes, and the options that add networks (EMA). */
+export function familyContext(meta: Omit<RunMeta, 'optimizerWeights'>): FamilyContext {
+  return { image: meta.image, classCount: meta.classNames.length, ema: meta.ema ?? 0, diffAugment: meta.diffAugment ?? [] };
 }
 
 export async function captureRun(model: TrainingModel, meta: Omit<RunMeta, 'optimizerWeights'>): Promise<Checkpoint<RunMeta>> {

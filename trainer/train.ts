@@ -118,7 +118,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
 
   // Model
   const rng = new SeededRandom(seed);
-  const model = family.create(config, { image: data.shape, classCount: data.classNames.length, ema, diffAugment }, rng);
+  const model = family.create(config, { image: data.shape, classCount: data.classNames.length, ema, diffAugment }, rng); // as familyContext(meta) rebuilds it
   const latent = family.latent(config);
   const grid: GridSpec = { seed, ...(model.sampleGrid ?? SAMPLE_GRID), latentSize: latent.size, distribution: latent.distribution, image: data.shape, pixelRange: family.pixelRange };
   const pixels = data.shape.width * data.shape.height * data.shape.channels;

@@ -6,7 +6,7 @@ import type { ModelRegistry } from '../model-registry.js';
 import { classesFor, intParam, parseClass, parseSeed, readQuery } from '../params.js';
 import { QUERIES } from '../query-schema.js';
 import { notModified, pngResponse } from '../responses.js';
-import { maxImages, renderGrid } from './shared.js';
+import { maxImages, renderGrid, scaleKey, scaleParam } from './shared.js';
 
 export function imageRoutes(registry: ModelRegistry): Hono {
   const app = new Hono();
@@ -17,11 +17,12 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const q = readQuery(c, Object.keys(QUERIES.sample));
     const { seed, given } = parseSeed(q['seed']);
     const cls = parseClass(m, q['class']);
-    const key = { version: m.version, what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}` };
+    const scale = scaleParam(q, m.image.width, m.image.height);
+    const key = { version: m.version, what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, given);
     if (cached) return cached;
     const latents = latentsForSeed(seed, 1, m.latent.size, m.latent.distribution);
-    return pngResponse(await renderGrid(registry, entry, latents, 1, 1, classesFor(m, 1, cls)), key, seed, given);
+    return pngResponse(await renderGrid(registry, entry, latents, 1, 1, classesFor(m, 1, cls), scale), key, seed, given);
   });
 
   app.get('/:id/grid.png', async (c) => {
@@ -33,11 +34,12 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const cols = intParam(q, 'cols', QUERIES.grid.cols, { max: n, default: defaultColumns(n) });
     // Without a class, a conditional model's grid cycles through the classes: image i has class i mod k.
     const cls = parseClass(m, q['class'], true);
-    const key = { version: m.version, what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}` };
+    const scale = scaleParam(q, cols * m.image.width, Math.ceil(n / cols) * m.image.height);
+    const key = { version: m.version, what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, given);
     if (cached) return cached;
     const latents = latentsForSeed(seed, n, m.latent.size, m.latent.distribution);
-    return pngResponse(await renderGrid(registry, entry, latents, n, cols, classesFor(m, n, cls)), key, seed, given);
+    return pngResponse(await renderGrid(registry, entry, latents, n, cols, classesFor(m, n, cls), scale), key, seed, given);
   });
 
   app.get('/:id/interpolate.png', async (c) => {
@@ -48,12 +50,13 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const to = intParam(q, 'to', QUERIES.interpolate.to);
     const steps = intParam(q, 'steps', QUERIES.interpolate.steps, { max: Math.max(2, maxImages(m)) });
     const cls = parseClass(m, q['class']);
-    const key = { version: m.version, what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}` };
+    const scale = scaleParam(q, steps * m.image.width, m.image.height);
+    const key = { version: m.version, what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, true);
     if (cached) return cached;
     const { size, distribution } = m.latent;
     const latents = interpolateLatents(latentsForSeed(from, 1, size, distribution), latentsForSeed(to, 1, size, distribution), steps, distribution);
-    return pngResponse(await renderGrid(registry, entry, latents, steps, steps, classesFor(m, steps, cls)), key, from, true);
+    return pngResponse(await renderGrid(registry, entry, latents, steps, steps, classesFor(m, steps, cls), scale), key, from, true);
   });
 
   return app;

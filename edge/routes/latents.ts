@@ -13,7 +13,7 @@ import type { ModelRegistry } from '../model-registry.js';
 import { intParam, parseSeed, readQuery } from '../params.js';
 import { BODY_LIMITS, QUERIES } from '../query-schema.js';
 import { notModified, seededResponse, uncachedPng } from '../responses.js';
-import { maxImages, renderGrid } from './shared.js';
+import { maxImages, renderGrid, scaleParam } from './shared.js';
 
 /** Latent values beyond this magnitude are rejected: no prior puts mass there, and they can only produce junk. */
 export const MAX_LATENT_ABS = BODY_LIMITS.maxLatentAbs;
@@ -93,9 +93,11 @@ export function latentRoutes(registry: ModelRegistry): Hono {
   app.post('/:id/generate', async (c) => {
     const entry = registry.get(c.req.param('id'));
     const m = entry.manifest;
-    readQuery(c, []);
+    const q = readQuery(c, Object.keys(QUERIES.png));
     const req = parseGenerateBody(await readJson(c), m);
-    if (req.format === 'png') return uncachedPng(await renderGrid(registry, entry, req.latents, req.n, req.cols, req.classes), m.version);
+    const scale = scaleParam(q, req.cols * m.image.width, Math.ceil(req.n / req.cols) * m.image.height);
+    if (req.format === 'png') return uncachedPng(await renderGrid(registry, entry, req.latents, req.n, req.cols, req.classes, scale), m.version);
+    if (scale !== 1) throw new HttpError(400, 'invalid_parameter', '"scale" applies to PNG output, not to format "json"');
     const pixels = await latentsToImages(m, await registry.session(entry), req.latents, req.n, req.classes);
     const { width, height, channels } = m.image;
     const per = width * height * channels;

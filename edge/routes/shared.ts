@@ -1,11 +1,12 @@
 /** Rendering latents to a PNG grid, shared by the image and generation routes; and the request limits. */
-import { tileImages } from '../../shared/grid.js';
+import { tileImages, upscaleNearest } from '../../shared/grid.js';
 import { encodePng } from '../../shared/png.js';
 import type { RenderedPng } from '../responses.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import type { Manifest } from '../../shared/manifest.js';
-import { MAX_IMAGES } from '../query-schema.js';
+import { MAX_IMAGES, MAX_OUTPUT_PIXELS, QUERIES } from '../query-schema.js';
+import { intParam } from '../params.js';
 
 /** Most output pixels one request may make (64 images of 256x256): bounds memory and time for large-image models. */
 export const MAX_PIXELS = 64 * 256 * 256;
@@ -15,12 +16,21 @@ export function maxImages(m: Manifest): number {
   return Math.max(1, Math.min(MAX_IMAGES, Math.floor(MAX_PIXELS / (m.image.width * m.image.height * m.image.channels))));
 }
 
-/** `n` images from latents (and labels), tiled into `cols` columns, as PNG, with where the time went. */
-export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>): Promise<RenderedPng> {
+/** The `scale` query parameter, its bound tightened so that a `width` x `height` image stays within MAX_OUTPUT_PIXELS. */
+export function scaleParam(q: Record<string, string>, width: number, height: number): number {
+  const largest = Math.max(1, Math.floor(Math.sqrt(MAX_OUTPUT_PIXELS / (width * height))));
+  return intParam(q, 'scale', QUERIES.sample.scale, { max: largest });
+}
+
+/** The cache-key suffix of a scale: none at 1, so unscaled keys (and ETags) stay what they were. */
+export const scaleKey = (scale: number) => (scale === 1 ? '' : `:x=${scale}`);
+
+/** `n` images from latents (and labels), tiled into `cols` columns, upscaled `scale` times, as PNG, with where the time went. */
+export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>, scale = 1): Promise<RenderedPng> {
   const session = await registry.session(entry);
   const t0 = performance.now();
   const pixels = await latentsToImages(entry.manifest, session, latents, n, labels);
   const t1 = performance.now();
-  const png = encodePng(tileImages(pixels, n, entry.manifest.image, cols));
+  const png = encodePng(upscaleNearest(tileImages(pixels, n, entry.manifest.image, cols), scale));
   return { png, timing: { inferMs: t1 - t0, encodeMs: performance.now() - t1 } };
 }

@@ -133,7 +133,7 @@ describe('bad input gets a JSON error, never a 500', () => {
     const body = await expectError(await get('/grid.png?seed=1&n=100'), 400, 'invalid_parameter');
     expect(body.error.message).toContain('[1, 64]');
     const unknown = (await expectError(await get('/grid.png?colour=red'), 400, 'unknown_parameter')) as unknown as { error: { allowed: string[] } };
-    expect(unknown.error.allowed).toEqual(['seed', 'n', 'cols', 'class']);
+    expect(unknown.error.allowed).toEqual(['seed', 'n', 'cols', 'scale', 'class']);
   });
 });
 

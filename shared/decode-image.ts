@@ -1,0 +1,38 @@
+/**
+ * Decoding PNG and JPEG uploads the same way on both sides: the edge's encode route (edge/upload.ts) and the
+ * trainer's folder loader (trainer/data/folder.ts, for the files this can decode) call this, so an image sent to
+ * the API becomes exactly the pixels the model was trained on. JPEG decoders differ: libjpeg-turbo (sharp) and
+ * jpeg-js upsample chroma differently: 10 levels apart at worst on the sharp-edged pictures of
+ * tests/helpers/image-folder.ts, after resizing to 16x16. Hence one decoder for both. PNG uses shared/png.ts's.
+ */
+import { decode as decodeJpegBytes } from 'jpeg-js';
+import { decodePng, type RasterImage } from './png.js';
+
+export const IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+/** The type the bytes' signature says, or undefined. */
+export function sniffImageType(b: Uint8Array): ImageType | undefined {
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  return undefined;
+}
+
+/**
+ * Decodes a PNG or JPEG of the given type into gray, RGB or RGBA bytes; throws a RangeError saying why not. At most
+ * `maxPixels` pixels, checked from the header before any pixel is decoded.
+ */
+export function decodeImage(bytes: Uint8Array, type: ImageType, maxPixels: number): RasterImage {
+  if (sniffImageType(bytes) !== type) throw new RangeError(type === 'image/png' ? 'not a PNG (bad signature)' : 'not a JPEG (no SOI marker)');
+  if (type === 'image/png') return decodePng(bytes, maxPixels);
+  try {
+    // maxResolutionInMP is checked from the frame header; maxMemoryUsageInMB bounds the decoder's own buffers;
+    // tolerantDecoding off: a truncated or corrupt file is refused, not half-decoded.
+    const img = decodeJpegBytes(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 64 + (maxPixels * 8) / 2 ** 20 });
+    const channels = img.data.length / (img.width * img.height);
+    if (channels !== 1 && channels !== 3) throw new Error(`unsupported JPEG layout (${channels} channels)`);
+    return { width: img.width, height: img.height, channels, data: img.data };
+  } catch (err) {
+    throw new RangeError(`not a usable JPEG: ${(err as Error).message.slice(0, 200)}`);
+  }
+}
