@@ -74,14 +74,19 @@ export class EdgeClient {
     this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  /** The URL of an image route, e.g. for `<img src>`: seeded URLs are immutable and cache forever. */
-  url(id: string, route: 'sample.png' | 'grid.png' | 'interpolate.png' | 'latents', query: Query = {}): string {
+  /**
+   * The URL of an image route, e.g. for `<img src>`. With `version` (a model's `version`) the URL is pinned: its
+   * bytes never change and cache forever. Without it, it follows what is active and caches for a minute.
+   */
+  url(id: string, route: 'sample.png' | 'grid.png' | 'interpolate.png' | 'latents', query: Query = {}, version?: string): string {
     const q = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${v}`).join('&');
-    return `${this.base}/v1/models/${encodeURIComponent(id)}/${route}${q ? `?${q}` : ''}`;
+    const ref = version ? `${encodeURIComponent(id)}@${encodeURIComponent(version)}` : encodeURIComponent(id);
+    return `${this.base}/v1/models/${ref}/${route}${q ? `?${q}` : ''}`;
   }
 
-  sampleUrl(id: string, opts: { seed?: number; class?: number } = {}): string {
-    return this.url(id, 'sample.png', opts);
+  /** An avatar's URL: pinned to the model's current version (looked up once), so it never changes. */
+  async sampleUrl(id: string, opts: { seed?: number; class?: number; scale?: number } = {}): Promise<string> {
+    return this.url(id, 'sample.png', opts, (await this.model(id)).version);
   }
 
   async listModels(): Promise<ModelInfo[]> {

@@ -10,7 +10,7 @@ import { cors } from './cors.js';
 import { readQuery } from './params.js';
 import { waitUntilOf } from './context.js';
 import { HttpError, notFound, onError } from './errors.js';
-import { ModelRegistry } from './model-registry.js';
+import { ModelRegistry, parseModelRef } from './model-registry.js';
 import type { ModelSource } from './model-source.js';
 import type { ModelStore } from './model-store.js';
 import { ModelSync } from './model-sync.js';
@@ -45,6 +45,11 @@ export interface AppOptions {
 
 export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
+  // Version-pinned URLs of versions this isolate does not hold load them from the R2 registry.
+  if (store) registry.loadVersion = async (id, version) => {
+    const manifest = await store.manifest(id, version);
+    return manifest === null ? null : store.source(id, version, manifest);
+  };
   const sync = store ? new ModelSync(registry, store, { intervalMs: syncSeconds * 1000 }) : null;
   const app = new Hono();
   app.onError(onError);
@@ -70,7 +75,10 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     maxAgeSeconds: 86400,
   }));
   if (limits) app.use('/v1/*', rateLimit(limits));
-  if (cache) app.use('/v1/models/*', responseCache(cache, (id) => registry.versionOf(id)));
+  if (cache) app.use('/v1/models/*', responseCache(cache, (ref) => {
+    const { id, version } = parseModelRef(ref);
+    return version ?? registry.versionOf(id);
+  }));
   app.route('/v1/models', modelRoutes(registry));
   app.route('/v1/models', imageRoutes(registry));
   app.route('/v1/models', latentRoutes(registry));

@@ -4,7 +4,7 @@
  * is served wholly by the version it started with. Sessions are per (id, version) and created once. A model whose
  * manifest or graph is bad is unavailable (503) on its own; the others keep serving.
  */
-import { validateManifest, imageGraphRole, type GraphRole, type Manifest } from '../shared/manifest.js';
+import { validateManifest, imageGraphRole, VERSION_PATTERN, type GraphRole, type Manifest } from '../shared/manifest.js';
 import { HttpError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import { waitWithOwnTimer } from './own-timer.js';
@@ -38,6 +38,30 @@ export function unavailable(id: string, reason: string): HttpError {
 /** How long a request waits for a session another request is loading before it gives up with a 503. */
 const LOAD_WAIT_MS = 30_000;
 
+/**
+ * Versions loaded on demand for version-pinned URLs (`{id}@{version}`), kept in an LRU: at most this many, and at
+ * most this many bytes of graphs (a session holds about its graph's size again in the wasm heap).
+ */
+export const PINNED_MAX_VERSIONS = 4;
+export const PINNED_MAX_GRAPH_BYTES = 32 * 2 ** 20;
+
+/** Where versions that do not serve now come from (the R2 registry), or null for an unknown version. */
+export type VersionLoader = (id: string, version: string) => Promise<ModelSource | null>;
+
+/** `id@version` or `id`, as a path segment gives it. */
+export function parseModelRef(ref: string): { id: string; version: string | null } {
+  const at = ref.indexOf('@');
+  return at < 0 ? { id: ref, version: null } : { id: ref.slice(0, at), version: ref.slice(at + 1) };
+}
+
+interface PinnedSlot {
+  entry: Promise<ServedModel>;
+  /** The loaded entry, once it is (then requests use it without awaiting). */
+  done: ServedModel | null;
+  /** Graph bytes read for it. */
+  bytes: number;
+}
+
 export class ModelRegistry {
   /** Session promises that have resolved: awaited directly, without a timer. */
   private readonly ready = new WeakSet<Promise<InferenceSession>>();
@@ -46,6 +70,10 @@ export class ModelRegistry {
   private readonly live = new Map<string, ModelEntry>();
   /** Registry versions that served before, newest last, with when they stopped. */
   private retired: { entry: ServedModel; at: number }[] = [];
+  /** Versions loaded for pinned URLs, least recently used first. */
+  private readonly pinned = new Map<string, PinnedSlot>();
+  /** Loads versions that are not in this isolate (set by the app when an R2 registry is bound). */
+  loadVersion: VersionLoader | null = null;
 
   constructor(
     models: ModelSource[],
@@ -97,6 +125,83 @@ export class ModelRegistry {
     if (!e) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
     if (!e.manifest || e.problem) throw unavailable(id, String(e.problem));
     return e as ServedModel;
+  }
+
+  /**
+   * A model by its path segment: `id` is what serves now (get); `id@version` is exactly that version, which may be
+   * the one serving, a bundled or retired one, or one loaded from the registry on demand into a bounded LRU. An
+   * unknown version is a 404 naming the version serving now.
+   */
+  async resolve(ref: string): Promise<ServedModel> {
+    const { id, version } = parseModelRef(ref);
+    if (version === null) return this.get(id);
+    const known = [this.live.get(id), this.bundled.get(id), ...this.retired.map((r) => r.entry)].find((e) => e?.id === id && e.manifest?.version === version && !e.problem);
+    if (known) return known as ServedModel;
+    if (!this.entry(id)) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
+    const key = `${id}@${version}`;
+    const hit = this.pinned.get(key);
+    if (hit) {
+      this.pinned.delete(key); // most recently used last
+      this.pinned.set(key, hit);
+      if (hit.done) return hit.done;
+      const entry = await waitWithOwnTimer(hit.entry, LOAD_WAIT_MS);
+      if (!entry) throw new HttpError(503, 'model_unavailable', `model "${key}" is still loading; retry`);
+      return entry;
+    }
+    const unknown = () => new HttpError(404, 'not_found', `model "${id}" has no version "${version.slice(0, 70)}"; it serves version ${this.versionOf(id) ?? '(none)'}`);
+    if (!VERSION_PATTERN.test(version) || !this.loadVersion) throw unknown();
+    const slot: PinnedSlot = { entry: this.loadPinned(id, version, unknown), done: null, bytes: 0 };
+    this.pinned.set(key, slot);
+    try {
+      slot.done = await slot.entry;
+      this.evictPinned();
+      return slot.done;
+    } catch (err) {
+      this.pinned.delete(key); // a failure is not remembered: the next request tries again
+      if (err instanceof HttpError) throw err;
+      console.error(`model ${key} failed to load: ${(err as Error).message}`);
+      throw unavailable(key, 'this version could not be loaded');
+    }
+  }
+
+  private async loadPinned(id: string, version: string, unknown: () => HttpError): Promise<ServedModel> {
+    const stored = await this.loadVersion!(id, version);
+    if (!stored) throw unknown();
+    const manifest = validateManifest(stored.manifest);
+    if (manifest.id !== id || manifest.version !== version) throw new Error(`stored manifest says ${manifest.id}@${manifest.version}`);
+    const slot = () => this.pinned.get(`${id}@${version}`);
+    // Counts the graph bytes read, for the LRU's byte budget.
+    const source: ModelSource = {
+      manifest: stored.manifest,
+      readFile: async (file) => {
+        const bytes = await stored.readFile(file);
+        const s = slot();
+        if (s) s.bytes += bytes.length;
+        return bytes;
+      },
+    };
+    const entry: ServedModel = { id, manifest, problem: null, origin: 'registry', source, sessions: new Map() };
+    await this.session(entry);
+    return entry;
+  }
+
+  /** Drops least recently used pinned versions beyond the count and byte budgets, releasing their sessions. */
+  private evictPinned(): void {
+    let total = [...this.pinned.values()].reduce((s, p) => s + p.bytes, 0);
+    for (const [key, p] of this.pinned) {
+      if (this.pinned.size <= PINNED_MAX_VERSIONS && total <= PINNED_MAX_GRAPH_BYTES) break;
+      if (this.pinned.size === 1) break; // the one just loaded stays, whatever its size
+      this.pinned.delete(key);
+      total -= p.bytes;
+      void p.entry.then((e) => {
+        for (const s of e.sessions.values()) void s.then((x) => x.release?.()).catch(() => {});
+      }).catch(() => {});
+    }
+  }
+
+  /** Pinned versions loaded in this isolate (tests and the models listing). */
+  pinnedVersions(): string[] {
+    return [...this.pinned.keys()];
   }
 
   /** The session of the model's image graph (or another role), created once per (id, version). */

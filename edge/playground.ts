@@ -140,9 +140,12 @@ async function blobUrl(res) {
   return URL.createObjectURL(await res.blob());
 }
 
+/** The embed code names the version: the image at that URL never changes, even after the model is retrained. */
 function setEmbed(url) {
-  $('embed').value = '<img src="' + location.origin + url + '" width="' + model.image.width * 4 + '" style="image-rendering:pixelated" alt="generated ' + model.family + ' sample">';
-  $('embed').dataset.url = url;
+  const pinned = url.replace('/v1/models/' + model.id + '/', '/v1/models/' + model.id + '@' + model.version + '/');
+  const sep = pinned.includes('?') ? '&' : '?';
+  $('embed').value = '<img src="' + location.origin + pinned + sep + 'scale=4" width="' + model.image.width * 4 + '" alt="generated ' + model.family + ' sample">';
+  $('embed').dataset.url = pinned;
 }
 
 async function render() {

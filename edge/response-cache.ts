@@ -1,11 +1,13 @@
 /**
  * Seeded image and latent responses are pure functions of (model version, URL), so the worker keeps them, in
  * the isolate's memory (MemoryCache) and in the Workers Cache API (`caches.default`, per data centre; miniflare
- * locally), and answers a repeat without running the model. The key holds the model version and the render version, so a redeployed model never serves an old
- * image, and unseeded (no-store) responses are never stored.
+ * locally), and answers a repeat without running the model. The key holds the model version (the one serving now
+ * for an unversioned URL, the named one for `id@version`) and the render version: an activation or rollback
+ * changes the key, so no layer serves a stale version. Entries are stored as immutable (their key pins them); a hit
+ * gets the Cache-Control of the URL it answers (responses.ts). Unseeded (no-store) responses are never stored.
  */
 import type { MiddlewareHandler } from 'hono';
-import { RENDER_VERSION } from './responses.js';
+import { cacheControl, PINNED_CACHE_CONTROL, RENDER_VERSION } from './responses.js';
 import { waitUntilOf } from './context.js';
 import { pathAndQuery } from './url-parts.js';
 
@@ -20,7 +22,7 @@ export interface ResponseCache {
 
 const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/[^/]+$/;
 
-export function responseCache(cache: ResponseCache, versionOf: (id: string) => string | undefined): MiddlewareHandler {
+export function responseCache(cache: ResponseCache, versionOf: (ref: string) => string | undefined): MiddlewareHandler {
   return async (c, next) => {
     const url = pathAndQuery(c.req.url);
     const route = c.req.method === 'GET' ? MODEL_ROUTE.exec(url.pathname) : null;
@@ -31,22 +33,24 @@ export function responseCache(cache: ResponseCache, versionOf: (id: string) => s
       version = undefined;
     }
     if (!version) return next();
-    const keyFor = (v: string) => `https://response-cache.internal/r${RENDER_VERSION}/${v}${url.pathname}${url.search}`;
+    const keyFor = (v: string) => `https://response-cache.internal/r${RENDER_VERSION}/${v}${url.pathname.replace(/@[^/]*/, '')}${url.search}`;
     const key = keyFor(version);
+    const caching = cacheControl(route![1]!.includes('@'));
     const hit = await cache.match(key);
     if (hit) {
       const etag = hit.headers.get('ETag');
       const tags = (c.req.header('If-None-Match') ?? '').split(',').map((t) => t.trim());
-      if (etag && (tags.includes(etag) || tags.includes('*'))) {
-        return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': hit.headers.get('Cache-Control') ?? '' } });
-      }
-      return withHeader(hit, 'Server-Timing', 'cache;desc="hit"');
+      if (etag && (tags.includes(etag) || tags.includes('*'))) return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': caching } });
+      return withHeaders(hit, { 'Server-Timing': 'cache;desc="hit"', 'Cache-Control': caching });
     }
     await next();
-    if (c.res.status === 200 && /\bimmutable\b/.test(c.res.headers.get('Cache-Control') ?? '')) {
+    if (c.res.status === 200 && c.res.headers.has('ETag') && c.res.headers.get('Cache-Control') !== 'no-store') {
       // Keyed by the version that produced the response: the model may have switched version during the request.
       const served = c.res.headers.get('X-Model-Version');
-      const stored = cache.put(served && served !== version ? keyFor(served) : key, c.res.clone()).catch(() => {});
+      const copy = c.res.clone();
+      const entry = new Response(copy.body, copy);
+      entry.headers.set('Cache-Control', PINNED_CACHE_CONTROL);
+      const stored = cache.put(served && served !== version ? keyFor(served) : key, entry).catch(() => {});
       const waitUntil = waitUntilOf(c);
       if (waitUntil) waitUntil(stored);
       else await stored;
@@ -55,19 +59,19 @@ export function responseCache(cache: ResponseCache, versionOf: (id: string) => s
 }
 
 /**
- * `res` with a header set. The isolate LRU's responses are fresh and mutable and are used as they are; the Cache
+ * `res` with headers set. The isolate LRU's responses are fresh and mutable and are used as they are; the Cache
  * API's have immutable headers and are copied first. Not copying saved ~0.3 ms of a ~3 ms cache hit in workerd
  * (p50 over five alternating rounds: 2.08-3.6 ms against 2.77-3.83).
  */
-function withHeader(res: Response, name: string, value: string): Response {
+function withHeaders(res: Response, headers: Record<string, string>): Response {
+  let out = res;
   try {
-    res.headers.set(name, value);
-    return res;
+    for (const [k, v] of Object.entries(headers)) out.headers.set(k, v);
   } catch {
-    const copy = new Response(res.body, res);
-    copy.headers.set(name, value);
-    return copy;
+    out = new Response(res.body, res);
+    for (const [k, v] of Object.entries(headers)) out.headers.set(k, v);
   }
+  return out;
 }
 
 /**

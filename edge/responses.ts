@@ -1,12 +1,24 @@
-/** Image responses: seeded ones are immutable and carry a strong ETag; unseeded ones say their seed and are not stored. */
+/**
+ * Image responses. Seeded ones carry a strong ETag bound to the model version. At a version-pinned URL
+ * (`/v1/models/{id}@{version}/...`) they are immutable: the bytes can never change. At an unversioned URL they may
+ * change when another version is activated or rolled back, so browsers and CDNs keep them for a minute (and serve a
+ * stale copy while revalidating for ten): a rollback reaches every client within FLOATING_MAX_AGE seconds.
+ * Unseeded responses say their seed and are not stored.
+ */
 import type { Context } from 'hono';
 
 /** Bumped whenever the bytes for the same model version and parameters could change (PNG encoding, tiling). */
 export const RENDER_VERSION = 1;
 
+export const FLOATING_MAX_AGE = 60;
+export const PINNED_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+export const FLOATING_CACHE_CONTROL = `public, max-age=${FLOATING_MAX_AGE}, stale-while-revalidate=600`;
+
 export interface ImageKey {
   /** The model version that produced the image. */
   version: string;
+  /** Whether the URL named the version (`id@version`): then the response never changes. */
+  pinned: boolean;
   /** The route and its canonical parameters, e.g. 'grid:s=1:n=16:c=4'. */
   what: string;
 }
@@ -15,10 +27,12 @@ export function etagFor(key: ImageKey): string {
   return `"r${RENDER_VERSION}-${key.version}-${key.what}"`;
 }
 
-function cacheHeaders(seed: number, given: boolean, etag: string): Record<string, string> {
-  return given
-    ? { 'Cache-Control': 'public, max-age=31536000, immutable', ETag: etag, 'X-Seed': String(seed) }
-    : { 'Cache-Control': 'no-store', 'X-Seed': String(seed) };
+export function cacheControl(pinned: boolean): string {
+  return pinned ? PINNED_CACHE_CONTROL : FLOATING_CACHE_CONTROL;
+}
+
+function cacheHeaders(seed: number, given: boolean, etag: string, pinned: boolean): Record<string, string> {
+  return given ? { 'Cache-Control': cacheControl(pinned), ETag: etag, 'X-Seed': String(seed) } : { 'Cache-Control': 'no-store', 'X-Seed': String(seed) };
 }
 
 /** 304 for a matching If-None-Match on a seeded request, before any inference runs; otherwise null. */
@@ -29,7 +43,7 @@ export function notModified(c: Context, key: ImageKey, seedGiven: boolean): Resp
   if (!header) return null;
   const tags = header.split(',').map((t) => t.trim());
   if (!tags.includes(etag) && !tags.includes('*')) return null;
-  return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' } });
+  return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': cacheControl(key.pinned) } });
 }
 
 /** A PNG and where its time went: inference, then tiling + PNG encoding. */
@@ -47,11 +61,11 @@ function timingHeader(r: RenderedPng): Record<string, string> {
   return r.timing ? { 'Server-Timing': `infer;dur=${r.timing.inferMs.toFixed(2)}, png;dur=${r.timing.encodeMs.toFixed(2)}` } : {};
 }
 
-/** A response that is a pure function of (model version, parameters, seed): immutable when the seed was given. */
+/** A response that is a pure function of (model version, parameters, seed): cacheable when the seed was given. */
 export function seededResponse(body: Uint8Array | string, contentType: string, key: ImageKey, seed: number, seedGiven: boolean, extra: Record<string, string> = {}): Response {
   return new Response(body as Uint8Array<ArrayBuffer> | string, {
     status: 200,
-    headers: { 'Content-Type': contentType, 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key)), ...extra },
+    headers: { 'Content-Type': contentType, 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key), key.pinned), ...extra },
   });
 }
 

@@ -12,13 +12,13 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   const app = new Hono();
 
   app.get('/:id/sample.png', async (c) => {
-    const entry = registry.get(c.req.param('id'));
+    const entry = await registry.resolve(c.req.param('id'));
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.sample));
     const { seed, given } = parseSeed(q['seed']);
     const cls = parseClass(m, q['class']);
     const scale = scaleParam(q, m.image.width, m.image.height);
-    const key = { version: m.version, what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
+    const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, given);
     if (cached) return cached;
     const latents = latentsForSeed(seed, 1, m.latent.size, m.latent.distribution);
@@ -26,7 +26,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   });
 
   app.get('/:id/grid.png', async (c) => {
-    const entry = registry.get(c.req.param('id'));
+    const entry = await registry.resolve(c.req.param('id'));
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.grid));
     const { seed, given } = parseSeed(q['seed']);
@@ -35,7 +35,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     // Without a class, a conditional model's grid cycles through the classes: image i has class i mod k.
     const cls = parseClass(m, q['class'], true);
     const scale = scaleParam(q, cols * m.image.width, Math.ceil(n / cols) * m.image.height);
-    const key = { version: m.version, what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}${scaleKey(scale)}` };
+    const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, given);
     if (cached) return cached;
     const latents = latentsForSeed(seed, n, m.latent.size, m.latent.distribution);
@@ -43,7 +43,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
   });
 
   app.get('/:id/interpolate.png', async (c) => {
-    const entry = registry.get(c.req.param('id'));
+    const entry = await registry.resolve(c.req.param('id'));
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.interpolate));
     const from = intParam(q, 'from', QUERIES.interpolate.from);
@@ -51,7 +51,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const steps = intParam(q, 'steps', QUERIES.interpolate.steps, { max: Math.max(2, maxImages(m)) });
     const cls = parseClass(m, q['class']);
     const scale = scaleParam(q, steps * m.image.width, m.image.height);
-    const key = { version: m.version, what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
+    const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, true);
     if (cached) return cached;
     const { size, distribution } = m.latent;

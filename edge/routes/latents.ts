@@ -76,12 +76,12 @@ function base64(bytes: Uint8Array): string {
 export function latentRoutes(registry: ModelRegistry): Hono {
   const app = new Hono();
 
-  app.get('/:id/latents', (c) => {
-    const { manifest: m } = registry.get(c.req.param('id'));
+  app.get('/:id/latents', async (c) => {
+    const { manifest: m } = await registry.resolve(c.req.param('id'));
     const q = readQuery(c, Object.keys(QUERIES.latents));
     const { seed, given } = parseSeed(q['seed']);
     const n = intParam(q, 'n', QUERIES.latents.n);
-    const key = { version: m.version, what: `latents:s=${seed}:n=${n}` };
+    const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `latents:s=${seed}:n=${n}` };
     const cached = notModified(c, key, given);
     if (cached) return cached;
     const flat = latentsForSeed(seed, n, m.latent.size, m.latent.distribution);
@@ -91,7 +91,7 @@ export function latentRoutes(registry: ModelRegistry): Hono {
   });
 
   app.post('/:id/generate', async (c) => {
-    const entry = registry.get(c.req.param('id'));
+    const entry = await registry.resolve(c.req.param('id'));
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.png));
     const req = parseGenerateBody(await readJson(c), m);

@@ -1,6 +1,7 @@
 /** GET /v1/models and /v1/models/{id}: what clients may know of each model, to pick one. */
 import { Hono } from 'hono';
 import { GRAPH_ROLES, type Manifest } from '../../shared/manifest.js';
+import { cacheControl } from '../responses.js';
 import { HttpError } from '../errors.js';
 import { unavailable, type ModelRegistry } from '../model-registry.js';
 import { readQuery } from '../params.js';
@@ -10,6 +11,8 @@ import { DEFAULT_GRID_SIZE } from '../query-schema.js';
 export function publicModel(m: Manifest, origin: string) {
   const { config: _config, ...training } = m.training;
   const self = `${origin}/v1/models/${m.id}`;
+  // Version-pinned: the bytes at these URLs never change, whatever is activated later (embed these).
+  const pinned = `${self}@${m.version}`;
   const cls = m.classes.count > 0 ? '&class=0' : '';
   return {
     id: m.id,
@@ -28,7 +31,9 @@ export function publicModel(m: Manifest, origin: string) {
       sample: `${self}/sample.png?seed=1${cls}`,
       grid: `${self}/grid.png?seed=1&n=${DEFAULT_GRID_SIZE}`,
       interpolate: `${self}/interpolate.png?from=1&to=2&steps=8${cls}`,
-      ...Object.fromEntries(Object.keys(m.graphs).map((role) => [`${role}Graph`, `${self}/graphs/${role}.onnx`])),
+      ...Object.fromEntries(Object.keys(m.graphs).map((role) => [`${role}Graph`, `${pinned}/graphs/${role}.onnx`])),
+      pinnedSample: `${pinned}/sample.png?seed=1${cls}`,
+      pinnedGrid: `${pinned}/grid.png?seed=1&n=${DEFAULT_GRID_SIZE}`,
     },
   };
 }
@@ -40,9 +45,9 @@ export function modelRoutes(registry: ModelRegistry): Hono {
     const origin = new URL(c.req.url).origin;
     return c.json({ models: registry.available().map((m) => publicModel(m, origin)) });
   });
-  app.get('/:id', (c) => {
+  app.get('/:id', async (c) => {
     readQuery(c, []);
-    const { manifest } = registry.get(c.req.param('id'));
+    const { manifest } = await registry.resolve(c.req.param('id'));
     return c.json(publicModel(manifest, new URL(c.req.url).origin), 200, { 'X-Model-Version': manifest.version });
   });
 
@@ -50,7 +55,7 @@ export function modelRoutes(registry: ModelRegistry): Hono {
   // WebAssembly); immutable per version, identified by their sha256.
   app.get('/:id/graphs/:file', async (c) => {
     readQuery(c, []);
-    const entry = registry.get(c.req.param('id'));
+    const entry = await registry.resolve(c.req.param('id'));
     const file = c.req.param('file');
     const role = GRAPH_ROLES.find((r) => `${r}.onnx` === file && entry.manifest.graphs[r]);
     const roles = Object.keys(entry.manifest.graphs).map((r) => `${r}.onnx`);
@@ -62,8 +67,10 @@ export function modelRoutes(registry: ModelRegistry): Hono {
       throw unavailable(entry.id, (err as Error).message);
     }
     const etag = `"${entry.manifest.graphs[role]!.sha256}"`;
-    if (c.req.header('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ETag: etag } });
-    return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'public, max-age=31536000, immutable', ETag: etag, 'X-Model-Version': entry.manifest.version } });
+    // A graph's bytes are those of its version: immutable at a pinned URL, short-lived at the unversioned one.
+    const caching = cacheControl(c.req.param('id').includes('@'));
+    if (c.req.header('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': caching } });
+    return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': caching, ETag: etag, 'X-Model-Version': entry.manifest.version } });
   });
   return app;
 }

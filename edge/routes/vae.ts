@@ -28,14 +28,14 @@ async function encode(registry: ModelRegistry, entry: ServedModel, input: Float3
 export function vaeRoutes(registry: ModelRegistry): Hono {
   const app = new Hono();
 
-  const vaeModel = (id: string): ServedModel => {
-    const entry = registry.get(id);
+  const vaeModel = async (id: string): Promise<ServedModel> => {
+    const entry = await registry.resolve(id);
     if (!entry.manifest.graphs.encoder) throw new HttpError(400, 'not_supported', `model "${id}" is a ${entry.manifest.family} with no encoder; encode and reconstruct need a vae`);
     return entry;
   };
 
   app.post('/:id/encode', async (c) => {
-    const entry = vaeModel(c.req.param('id'));
+    const entry = await vaeModel(c.req.param('id'));
     readQuery(c, []);
     const type = requireType(c, UPLOAD_TYPES);
     const { mean, logvar } = await encode(registry, entry, uploadToInput(await readBody(c, UPLOAD_TYPES), type, entry.manifest));
@@ -43,7 +43,7 @@ export function vaeRoutes(registry: ModelRegistry): Hono {
   });
 
   app.post('/:id/reconstruct', async (c) => {
-    const entry = vaeModel(c.req.param('id'));
+    const entry = await vaeModel(c.req.param('id'));
     const m = entry.manifest;
     const scale = scaleParam(readQuery(c, Object.keys(QUERIES.png)), m.image.width, m.image.height);
     const type = requireType(c, UPLOAD_TYPES);

@@ -18,12 +18,14 @@ describe('EdgeClient', () => {
     expect(vae.canEncode).toBe(true);
     expect(vae.evaluation?.metrics['iwaeBound']).toBeGreaterThan(0);
     expect((await client.model(vae.id)).version).toBe(vae.version);
-    expect(client.sampleUrl('dcgan-fashion', { seed: 5 })).toBe('http://edge.test/v1/models/dcgan-fashion/sample.png?seed=5');
+    const dcgan = await client.model('dcgan-fashion');
+    expect(await client.sampleUrl('dcgan-fashion', { seed: 5 })).toBe(`http://edge.test/v1/models/dcgan-fashion@${dcgan.version}/sample.png?seed=5`);
+    expect(client.url('dcgan-fashion', 'sample.png', { seed: 5 })).toBe('http://edge.test/v1/models/dcgan-fashion/sample.png?seed=5');
   });
 
   it('fetches the same images as the URLs, with seed and version', async () => {
     const a = await client.sample('dcgan-fashion', { seed: 5 });
-    const direct = new Uint8Array(await (await app.request(client.sampleUrl('dcgan-fashion', { seed: 5 }))).arrayBuffer());
+    const direct = new Uint8Array(await (await app.request(await client.sampleUrl('dcgan-fashion', { seed: 5 }))).arrayBuffer());
     expect(a.png).toEqual(direct);
     expect(a.seed).toBe(5);
     expect(a.version).toMatch(/^[0-9a-f]{12}$/);

@@ -7,6 +7,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startLocalWorker, type LocalWorker } from '../helpers/local-worker.js';
+import { decodePng } from '../../shared/png.js';
+import { upscaleNearest } from '../../shared/grid.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'tests/e2e/artifacts';
@@ -124,11 +126,12 @@ describe('the playground page', () => {
     await page.waitForFunction(() => (document.querySelector('#sample') as HTMLImageElement).src.includes('/sample.png'));
     const embed = await page.$eval('#embed', (t) => (t as HTMLTextAreaElement).value);
     const url = /src="([^"]+)"/.exec(embed)![1]!;
-    expect(url.startsWith(`${worker.base}/v1/models/`)).toBe(true);
+    // Pinned to the version shown, and upscaled 4x for crisp pixels without CSS.
+    const [, id, version] = new RegExp(`^${worker.base}/v1/models/([a-z0-9-]+)@([0-9a-f]{12})/sample\\.png\\?.*scale=4`).exec(url)!;
+    expect(((await (await fetch(`${worker.base}/v1/models/${id}`)).json()) as { version: string }).version).toBe(version);
     const shown = await page.$eval('#sample', (i) => (i as HTMLImageElement).src);
-    const [a, b] = await Promise.all([url, shown].map(async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer())));
-    expect(a!.length).toBeGreaterThan(60);
-    expect(a).toEqual(b);
+    const [a, b] = await Promise.all([url, shown].map(async (u) => decodePng(new Uint8Array(await (await fetch(u)).arrayBuffer()))));
+    expect(a).toEqual(upscaleNearest(b!, 4));
   });
 
   it('maps a 2-d VAE latent space, and a click on the map draws that latent', async () => {

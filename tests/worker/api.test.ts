@@ -75,10 +75,11 @@ describe('grid.png and sample.png', () => {
     for (let y = 0; y < h; y++) expect(grid.data.subarray(y * 4 * w, y * 4 * w + w)).toEqual(one.data.subarray(y * w, (y + 1) * w));
   });
 
-  it('seeded responses are immutable with a strong ETag, and revalidate with 304', async () => {
+  it('seeded responses have a strong ETag bound to the version, live a minute unversioned, and revalidate with 304', async () => {
     const res = await get('/sample.png?seed=5');
     await png(res);
-    expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=60, stale-while-revalidate=600');
+    expect(res.headers.get('ETag')).toContain(manifest.version);
     const etag = res.headers.get('ETag')!;
     expect(etag).toMatch(/^"[^"]+"$/);
     expect(res.headers.get('X-Model-Version')).toBe(manifest.version);
@@ -192,8 +193,9 @@ describe('response cache (Cache API, keyed by model version)', () => {
 });
 
 describe('GET /v1/models/{id}/graphs/{role}.onnx', () => {
-  it('serves the graph the manifest names (sha256 checked), immutable, with its hash as ETag', async () => {
-    const res = await get('/graphs/generator.onnx');
+  it('serves the graph the manifest names (sha256 checked), immutable at its pinned URL, with its hash as ETag', async () => {
+    expect((await SELF.fetch(`http://edge.test/v1/models/${manifest.id}/graphs/generator.onnx`)).headers.get('Cache-Control')).toBe('public, max-age=60, stale-while-revalidate=600');
+    const res = await SELF.fetch(`http://edge.test/v1/models/${manifest.id}@${manifest.version}/graphs/generator.onnx`);
     expect(res.status).toBe(200);
     const bytes = new Uint8Array(await res.arrayBuffer());
     const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');

@@ -95,7 +95,7 @@ describe('latents and generate', () => {
 
   it('generate(latents of seed S) equals grid.png?seed=S, as PNG and as JSON', async () => {
     const res = await get(m, 'latents?seed=12&n=4');
-    expect(res.headers.get('Cache-Control')).toContain('immutable');
+    expect(res.headers.get('Cache-Control')).toContain('max-age=60');
     const { latents, size } = (await res.json()) as { latents: number[][]; size: number };
     expect(latents.length).toBe(4);
     expect(latents[0]!.length).toBe(size);

@@ -263,3 +263,58 @@ describe('serving during and after an activation', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });
+
+describe('caching across activation and rollback', () => {
+  const pinnedUrl = (id: string, version: string, seed: number) => `${origin}/v1/models/${id}@${version}/sample.png?seed=${seed}`;
+  const get = async (url: string, headers: Record<string, string> = {}) => {
+    const res = await SELF.fetch(url, { headers });
+    return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
+  };
+
+  it('unversioned URLs follow the active version within a minute; pinned URLs stay byte-identical; no layer serves a stale version', async () => {
+    const id = freshId();
+    expect((await upload(id, 'v1', await versionFrom(dcgan, id, 'v1'))).status).toBe(201);
+    expect((await upload(id, 'v2', await versionFrom(gan, id, 'v2'))).status).toBe(201);
+    expect((await activate(id, 'v1')).status).toBe(200);
+
+    const first = await get(`${origin}/v1/models/${id}/sample.png?seed=3`);
+    expect(first.res.headers.get('X-Model-Version')).toBe('v1');
+    expect(first.res.headers.get('Cache-Control')).toBe('public, max-age=60, stale-while-revalidate=600');
+    const etagV1 = first.res.headers.get('ETag')!;
+    expect(etagV1).toContain('-v1-');
+    const pinnedV1 = await get(pinnedUrl(id, 'v1', 3));
+    expect(pinnedV1.res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    expect(pinnedV1.bytes).toEqual(first.bytes);
+    // A repeat comes from the response cache, with the Cache-Control of the URL asked for.
+    const again = await get(`${origin}/v1/models/${id}/sample.png?seed=3`);
+    expect(again.res.headers.get('Server-Timing')).toContain('hit');
+    expect(again.res.headers.get('Cache-Control')).toBe('public, max-age=60, stale-while-revalidate=600');
+
+    expect((await activate(id, 'v2')).status).toBe(200);
+    const second = await get(`${origin}/v1/models/${id}/sample.png?seed=3`, { 'If-None-Match': etagV1 });
+    expect(second.res.status).toBe(200); // v1's ETag no longer matches
+    expect(second.res.headers.get('X-Model-Version')).toBe('v2');
+    expect(second.bytes).not.toEqual(first.bytes);
+    expect((await get(pinnedUrl(id, 'v1', 3))).bytes).toEqual(first.bytes);
+    const pinnedV2 = await get(pinnedUrl(id, 'v2', 3));
+    expect(pinnedV2.bytes).toEqual(second.bytes);
+
+    expect((await rollback(id)).status).toBe(200);
+    const back = await get(`${origin}/v1/models/${id}/sample.png?seed=3`);
+    expect(back.res.headers.get('X-Model-Version')).toBe('v1');
+    expect(back.bytes).toEqual(first.bytes);
+    expect((await get(pinnedUrl(id, 'v2', 3))).bytes).toEqual(second.bytes);
+    // 304 for the version that serves, with the short lifetime.
+    const revalidated = await SELF.fetch(`${origin}/v1/models/${id}/sample.png?seed=3`, { headers: { 'If-None-Match': etagV1 } });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get('Cache-Control')).toBe('public, max-age=60, stale-while-revalidate=600');
+  });
+
+  it('a pinned URL of a version that does not exist is a 404 naming the version serving', async () => {
+    const missing = await SELF.fetch(`${origin}/v1/models/${dcgan.id}@nope/sample.png?seed=1`);
+    expect(await errorOf(missing, 404, 'not_found')).toBe(`model "${dcgan.id}" has no version "nope"; it serves version ${dcgan.version}`);
+    const bundledPinned = await SELF.fetch(`${origin}/v1/models/${dcgan.id}@${dcgan.version}/grid.png?seed=1&n=4`);
+    expect(bundledPinned.status).toBe(200);
+    expect(bundledPinned.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+  });
+});
