@@ -56,7 +56,10 @@ export interface EdgeClientOptions {
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
 }
 
-type Query = Record<string, number | undefined>;
+/** Query values: numbers, or strings for seeds (any 1..256-byte string, e.g. a user id). */
+type Query = Record<string, number | string | undefined>;
+/** A seed: an integer in [0, 2^32) or any string of 1 to 256 UTF-8 bytes (the server hashes it; X-Seed says the number). */
+export type Seed = number | string;
 
 function base64ToBytes(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -79,13 +82,13 @@ export class EdgeClient {
    * bytes never change and cache forever. Without it, it follows what is active and caches for a minute.
    */
   url(id: string, route: 'sample.png' | 'grid.png' | 'interpolate.png' | 'latents', query: Query = {}, version?: string): string {
-    const q = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${v}`).join('&');
+    const q = Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
     const ref = version ? `${encodeURIComponent(id)}@${encodeURIComponent(version)}` : encodeURIComponent(id);
     return `${this.base}/v1/models/${ref}/${route}${q ? `?${q}` : ''}`;
   }
 
   /** An avatar's URL: pinned to the model's current version (looked up once), so it never changes. */
-  async sampleUrl(id: string, opts: { seed?: number; class?: number; scale?: number } = {}): Promise<string> {
+  async sampleUrl(id: string, opts: { seed?: Seed; class?: number; scale?: number } = {}): Promise<string> {
     return this.url(id, 'sample.png', opts, (await this.model(id)).version);
   }
 
@@ -97,19 +100,19 @@ export class EdgeClient {
     return (await this.json(`${this.base}/v1/models/${encodeURIComponent(id)}`)) as ModelInfo;
   }
 
-  sample(id: string, opts: { seed?: number; class?: number } = {}): Promise<PngResult> {
+  sample(id: string, opts: { seed?: Seed; class?: number; scale?: number } = {}): Promise<PngResult> {
     return this.png(this.url(id, 'sample.png', opts));
   }
 
-  grid(id: string, opts: { seed?: number; n?: number; cols?: number; class?: number } = {}): Promise<PngResult> {
+  grid(id: string, opts: { seed?: Seed; n?: number; cols?: number; class?: number; scale?: number } = {}): Promise<PngResult> {
     return this.png(this.url(id, 'grid.png', opts));
   }
 
-  interpolate(id: string, opts: { from: number; to: number; steps?: number; class?: number }): Promise<PngResult> {
+  interpolate(id: string, opts: { from: Seed; to: Seed; steps?: number; class?: number; scale?: number }): Promise<PngResult> {
     return this.png(this.url(id, 'interpolate.png', opts));
   }
 
-  async latents(id: string, opts: { seed?: number; n?: number } = {}): Promise<Latents> {
+  async latents(id: string, opts: { seed?: Seed; n?: number } = {}): Promise<Latents> {
     return (await this.json(this.url(id, 'latents', opts))) as Latents;
   }
 

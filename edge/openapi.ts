@@ -3,14 +3,19 @@
  * validate with (query-schema.ts) and the error codes of errors.ts, so the description and the validation cannot
  * drift; `GET /v1/docs` renders it as a page. The admin API is described too, under its bearer token.
  */
-import { BODY_LIMITS, MAX_IMAGES, QUERIES, type IntegerParam } from './query-schema.js';
+import { BODY_LIMITS, MAX_IMAGES, QUERIES, isSeedParam, type QueryParam } from './query-schema.js';
+import { MAX_SEED } from '../shared/rng.js';
 import { ERROR_CODES } from './errors.js';
 import { MAX_UPLOAD_BYTES } from './routes/admin.js';
 import { VERSION_PATTERN } from '../shared/manifest.js';
 
 type Schema = Record<string, unknown>;
 
-function parameter(name: string, p: IntegerParam): Schema {
+function parameter(name: string, p: QueryParam): Schema {
+  if (isSeedParam(p)) {
+    const schema = { oneOf: [{ type: 'integer', minimum: 0, maximum: MAX_SEED }, { type: 'string', minLength: 1, description: `at most ${p.maxBytes} UTF-8 bytes` }], 'x-max-bytes': p.maxBytes };
+    return { name, in: 'query', required: p.required, description: p.description, schema };
+  }
   const schema: Schema = { type: 'integer', minimum: p.min, maximum: p.max, ...(p.default !== undefined ? { default: p.default } : {}) };
   return { name, in: 'query', required: p.default === undefined && !['seed', 'class', 'cols'].includes(name), description: p.description, schema };
 }
@@ -21,9 +26,9 @@ const errors = {
   '503': { description: 'The model cannot load (only that model).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
 };
 const png = (description: string) => ({ description, content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } });
-const cachingNote = 'With a seed the response is immutable (Cache-Control immutable, strong ETag, 304 on If-None-Match); without one, X-Seed says the seed used and the response is not stored. X-Model-Version names the model version.';
+const cachingNote = 'With a seed the response has a strong ETag bound to the model version (304 on If-None-Match): immutable at a version-pinned URL (/v1/models/{id}@{version}/...), kept 60 s (stale-while-revalidate 600 s) at the unversioned one, which follows activations and rollbacks. Without a seed, X-Seed says the seed used and the response is not stored. X-Model-Version names the model version.';
 
-function getImage(summary: string, query: Record<string, IntegerParam>): Schema {
+function getImage(summary: string, query: Record<string, QueryParam>): Schema {
   return { get: { summary, description: cachingNote, parameters: [idParam, ...Object.entries(query).map(([n, p]) => parameter(n, p))], responses: { '200': png(summary), ...errors } } };
 }
 

@@ -1,6 +1,6 @@
 /** Query-string validation at the edge of each route: unknown names and bad values are 400s that say what is allowed. */
 import type { Context } from 'hono';
-import { MAX_SEED } from '../shared/rng.js';
+import { MAX_SEED, MAX_SEED_STRING_BYTES, seedFromString } from '../shared/rng.js';
 import { HttpError } from './errors.js';
 import { queryPairs } from './url-parts.js';
 import type { Manifest } from '../shared/manifest.js';
@@ -34,10 +34,20 @@ export function intParam(q: Record<string, string>, name: string, p: IntegerPara
   return parseInteger(name, q[name], p.min, Math.min(p.max, tighter.max ?? p.max), tighter.default ?? p.default);
 }
 
-/** A given seed, or a fresh random one (then `given` is false and the response must not be cached). */
-export function parseSeed(value: string | undefined): { seed: number; given: boolean } {
-  if (value === undefined) return { seed: crypto.getRandomValues(new Uint32Array(1))[0]!, given: false };
-  return { seed: parseInteger('seed', value, 0, MAX_SEED), given: true };
+const SEED_RULE = `an integer in [0, ${MAX_SEED}] or any string of 1 to ${MAX_SEED_STRING_BYTES} UTF-8 bytes`;
+
+/**
+ * A seed parameter (shared/rng.ts's seedFromString: a number in [0, 2^32) or any string of 1 to 256 UTF-8 bytes),
+ * or, when absent and `optional`, a fresh random one (then `given` is false and the response must not be cached).
+ */
+export async function parseSeed(value: string | undefined, name = 'seed', optional = true): Promise<{ seed: number; given: boolean }> {
+  if (value === undefined) {
+    if (optional) return { seed: crypto.getRandomValues(new Uint32Array(1))[0]!, given: false };
+    throw new HttpError(400, 'invalid_parameter', `query parameter "${name}" is required: ${SEED_RULE}`, { maxBytes: MAX_SEED_STRING_BYTES });
+  }
+  const seed = await seedFromString(value);
+  if (seed === null) throw new HttpError(400, 'invalid_parameter', `"${name}" must be ${SEED_RULE}, got ${value.length === 0 ? 'an empty string' : `${new TextEncoder().encode(value).length} bytes`}`, { maxBytes: MAX_SEED_STRING_BYTES });
+  return { seed, given: true };
 }
 
 /**

@@ -112,3 +112,20 @@ export const MAX_SEED = 0xffffffff;
 export function isValidSeed(seed: number): boolean {
   return Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED;
 }
+
+/** Longest string seed accepted, in UTF-8 bytes. */
+export const MAX_SEED_STRING_BYTES = 256;
+
+/**
+ * A seed from any string, as avatar services take one (`?seed=alice@example.com`): an all-digit string in
+ * [0, 2^32) is that number (the API's numeric seeds keep their meaning); any other string of 1 to 256 UTF-8 bytes
+ * becomes the first 4 bytes of its SHA-256, big-endian. Web Crypto runs in Node, workerd and browsers alike.
+ * Returns null for an empty or too long string.
+ */
+export async function seedFromString(value: string): Promise<number | null> {
+  if (/^\d{1,10}$/.test(value) && Number(value) <= MAX_SEED) return Number(value);
+  const bytes = new TextEncoder().encode(value);
+  if (bytes.length < 1 || bytes.length > MAX_SEED_STRING_BYTES) return null;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
+}

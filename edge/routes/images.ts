@@ -15,7 +15,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const entry = await registry.resolve(c.req.param('id'));
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.sample));
-    const { seed, given } = parseSeed(q['seed']);
+    const { seed, given } = await parseSeed(q['seed']);
     const cls = parseClass(m, q['class']);
     const scale = scaleParam(q, m.image.width, m.image.height);
     const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
@@ -29,7 +29,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const entry = await registry.resolve(c.req.param('id'));
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.grid));
-    const { seed, given } = parseSeed(q['seed']);
+    const { seed, given } = await parseSeed(q['seed']);
     const n = intParam(q, 'n', QUERIES.grid.n, { max: maxImages(m), default: Math.min(QUERIES.grid.n.default, maxImages(m)) });
     const cols = intParam(q, 'cols', QUERIES.grid.cols, { max: n, default: defaultColumns(n) });
     // Without a class, a conditional model's grid cycles through the classes: image i has class i mod k.
@@ -46,8 +46,8 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const entry = await registry.resolve(c.req.param('id'));
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.interpolate));
-    const from = intParam(q, 'from', QUERIES.interpolate.from);
-    const to = intParam(q, 'to', QUERIES.interpolate.to);
+    const { seed: from } = await parseSeed(q['from'], 'from', false);
+    const { seed: to } = await parseSeed(q['to'], 'to', false);
     const steps = intParam(q, 'steps', QUERIES.interpolate.steps, { max: Math.max(2, maxImages(m)) });
     const cls = parseClass(m, q['class']);
     const scale = scaleParam(q, steps * m.image.width, m.image.height);

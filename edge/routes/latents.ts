@@ -79,7 +79,7 @@ export function latentRoutes(registry: ModelRegistry): Hono {
   app.get('/:id/latents', async (c) => {
     const { manifest: m } = await registry.resolve(c.req.param('id'));
     const q = readQuery(c, Object.keys(QUERIES.latents));
-    const { seed, given } = parseSeed(q['seed']);
+    const { seed, given } = await parseSeed(q['seed']);
     const n = intParam(q, 'n', QUERIES.latents.n);
     const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `latents:s=${seed}:n=${n}` };
     const cached = notModified(c, key, given);

@@ -4,6 +4,7 @@ import { SeededRandom, isValidSeed } from '../../shared/rng.js';
 import { interpolateLatents, latentsForSeed } from '../../shared/latent.js';
 import { bytesToPixels, pixelsToBytes } from '../../shared/pixels.js';
 import { decodePng, encodePng, crc32 } from '../../shared/png.js';
+import { seedFromString } from '../../shared/rng.js';
 import { defaultColumns, nchwToNhwc, tileImages } from '../../shared/grid.js';
 import { validateManifest, ManifestError } from '../../shared/manifest.js';
 
@@ -195,5 +196,18 @@ describe('manifest validation', () => {
     mutate(m);
     expect(() => validateManifest(m)).toThrow(ManifestError);
     expect(() => validateManifest(m)).toThrow(message);
+  });
+});
+
+describe('string seeds', () => {
+  it('all-digit seeds in [0, 2^32) keep their number; other strings are the first 4 bytes of their SHA-256', async () => {
+    expect(await seedFromString('42')).toBe(42);
+    expect(await seedFromString('4294967295')).toBe(4294967295);
+    // SHA-256("abc") = ba7816bf 8f01cfea ... (FIPS 180-2, appendix B.1)
+    expect(await seedFromString('abc')).toBe(0xba7816bf);
+    expect(await seedFromString('4294967296')).not.toBe(4294967296 % 2 ** 32);
+    expect(await seedFromString('')).toBeNull();
+    expect(await seedFromString('é'.repeat(128))).not.toBeNull(); // 256 bytes
+    expect(await seedFromString(`${'é'.repeat(128)}x`)).toBeNull(); // 257 bytes
   });
 });

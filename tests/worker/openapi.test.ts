@@ -5,7 +5,7 @@ import { bundledManifests } from '../../models/bundled.js';
 import { validateManifest } from '../../shared/manifest.js';
 
 const manifest = bundledManifests.map((b) => validateManifest(b.manifest)).find((m) => m.family === 'dcgan')!;
-type Param = { name: string; in: string; required: boolean; schema: { minimum?: number; maximum?: number; default?: number } };
+type Param = { name: string; in: string; required: boolean; schema: { minimum?: number; maximum?: number; default?: number; 'x-max-bytes'?: number } };
 type Doc = { openapi: string; paths: Record<string, Record<string, { parameters?: Param[] }>> };
 
 async function doc(): Promise<Doc> {
@@ -31,8 +31,19 @@ describe('GET /v1/openapi.json', () => {
       const unknown = (await (await SELF.fetch(`${url}?zz=1`)).json()) as { error: { code: string; allowed: string[] } };
       expect(unknown.error.code).toBe('unknown_parameter');
       expect(unknown.error.allowed, path).toEqual(query.map((p) => p.name));
-      const required = Object.fromEntries(query.filter((p) => p.required).map((p) => [p.name, String(p.schema.minimum)]));
+      const required = Object.fromEntries(query.filter((p) => p.required).map((p) => [p.name, String(p.schema.minimum ?? 1)]));
       for (const p of query) {
+        const maxBytes = p.schema['x-max-bytes'];
+        if (maxBytes !== undefined) {
+          // A seed: any string up to its byte bound (multi-byte characters count as their UTF-8 bytes), not one more.
+          const seedAt = (v: string) => SELF.fetch(`${url}?${new URLSearchParams({ ...required, [p.name]: v })}`);
+          const ok = await seedAt('é'.repeat(maxBytes / 2));
+          expect(ok.status, `${path} ${p.name} of ${maxBytes} bytes`).toBe(200);
+          await ok.arrayBuffer();
+          const over = await seedAt(`${'é'.repeat(maxBytes / 2)}x`);
+          expect(over.status, `${path} ${p.name} of ${maxBytes + 1} bytes`).toBe(400);
+          expect(((await over.json()) as { error: { message: string } }).error.message).toContain(`1 to ${maxBytes} UTF-8 bytes`);
+        }
         if (p.name === 'class' || p.name === 'cols' || p.schema.maximum === undefined) continue; // bounds tied to the model or to n
         const at = (v: number) => SELF.fetch(`${url}?${new URLSearchParams({ ...required, [p.name]: String(v) })}`);
         const ok = await at(p.schema.maximum);

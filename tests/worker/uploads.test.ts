@@ -98,3 +98,27 @@ describe('scale=K', () => {
     }
   });
 });
+
+describe('string seeds', () => {
+  const dcgan = byFamily('dcgan');
+
+  it('a user id as seed draws the image of the number its SHA-256 begins with, said in X-Seed', async () => {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('alice@example.com')));
+    const expected = new DataView(digest.buffer).getUint32(0);
+    const byString = await workerFetch(url(dcgan, `sample.png?seed=${encodeURIComponent('alice@example.com')}`));
+    expect(byString.status).toBe(200);
+    expect(byString.headers.get('X-Seed')).toBe(String(expected));
+    const byNumber = await workerFetch(url(dcgan, `sample.png?seed=${expected}`));
+    expect(byString.headers.get('ETag')).toBe(byNumber.headers.get('ETag'));
+    expect(new Uint8Array(await byString.arrayBuffer())).toEqual(new Uint8Array(await byNumber.arrayBuffer()));
+  });
+
+  it('interpolate takes string seeds; an empty or 257-byte seed is a 400', async () => {
+    expect((await workerFetch(url(dcgan, 'interpolate.png?from=alice&to=bob&steps=3'))).status).toBe(200);
+    for (const bad of ['', 'x'.repeat(257)]) {
+      const e = await errorOf(await workerFetch(url(dcgan, `sample.png?seed=${bad}`)));
+      expect([e.status, e.code]).toEqual([400, 'invalid_parameter']);
+      expect(e.message).toContain('1 to 256 UTF-8 bytes');
+    }
+  });
+});
