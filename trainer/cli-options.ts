@@ -168,7 +168,7 @@ function oneOf<T extends string>(flag: string, value: string, choices: readonly 
   return value as T;
 }
 
-function folderOptions(v: Record<string, string | boolean | undefined>): FolderOptions {
+export function folderOptions(v: Record<string, string | boolean | undefined>): FolderOptions {
   const background = parseBackground(v['background'] as string);
   if (!background) throw new UsageError(`--background must be white, black or #rrggbb, got "${v['background']}"`);
   const channels = v['channels'];

@@ -147,7 +147,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   }
 
   // Numbers: FCD and friends after every epoch, from the classifier (trainer/eval/), when it fits the data.
-  const evaluator = await createEpochEvaluator({ n: opts.evalN, seed, dataDir, image: data.shape, latent, pixelRange: family.pixelRange, classCount: model.exports.reduce((k, e) => Math.max(k, e.classCount ?? 0), 0), runDir }, log);
+  const evaluator = await createEpochEvaluator({ n: opts.evalN, seed, dataDir, dataset: data.name, image: data.shape, latent, pixelRange: family.pixelRange, classCount: model.exports.reduce((k, e) => Math.max(k, e.classCount ?? 0), 0), runDir }, log);
   const evals = await readJsonLines<EvalRecord>(join(runDir, EVALS_FILE));
   const measure = async (epoch: number) => {
     const r = await evaluator!.measure(model, { step: meta.step, epoch });

@@ -1,13 +1,28 @@
 /** What `eval/classifier/classifier.json` records beside the classifier graph: how it was made and how good it is. */
 import type { ImageShape } from '../../shared/grid.js';
 import type { ClassifierConfig } from '../models/classifier.js';
+import type { FitMode } from '../../shared/preprocess.js';
 
 export const CLASSIFIER_DIR = 'eval/classifier';
+
+/**
+ * Where the ruler of a data set lives: Fashion-MNIST's in eval/classifier (as it always was), any other's in
+ * eval/{dataset}-classifier, committed beside the models it measures.
+ */
+export function rulerDir(dataset: string): string {
+  const name = dataset.split('/')[0]!;
+  return name === 'fashion-mnist' ? CLASSIFIER_DIR : `eval/${name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}-classifier`;
+}
 
 export interface ClassifierCard {
   file: string;
   sha256: string;
   dataset: string;
+  /**
+   * An image folder's data: where it was, how it was preprocessed (shared/preprocess.ts), and the held-out split
+   * (trainer/data/splits.ts) that is its test set. Absent for IDX data, which comes split.
+   */
+  data?: { dir: string; preprocess: { size: number; channels: 1 | 3; fit: FitMode; background: [number, number, number] }; testFraction: number; splitSeed: number };
   classNames: string[];
   image: ImageShape & { pixelRange: '0..1' };
   featureSize: number;

@@ -56,16 +56,15 @@ export class Classifier {
     }
   }
 
-  /** Features and class probabilities of `n` 8-bit single-channel images (row-major, n*h*w bytes). */
+  /** Features and class probabilities of `n` 8-bit images (row-major, channels interleaved: n*h*w*c bytes). */
   async run(bytes: Uint8Array, n: number): Promise<ClassifierOutput> {
-    const { width: w, height: h, channels } = this.card.image;
-    if (channels !== 1) throw new EvalError('the classifier runtime reads single-channel images only');
-    const px = w * h;
+    const { width: w, height: h, channels: c } = this.card.image;
+    const px = w * h * c;
     const features = new Float32Array(n * this.card.featureSize);
     const probs = new Float32Array(n * this.classes);
     for (let s = 0; s < n; s += BATCH) {
       const m = Math.min(BATCH, n - s);
-      const input = new ort.Tensor('float32', bytesToPixels(bytes.subarray(s * px, (s + m) * px), '0..1'), [m, 1, h, w]);
+      const input = new ort.Tensor('float32', nhwcToNchw(bytesToPixels(bytes.subarray(s * px, (s + m) * px), '0..1'), m, h * w, c), [m, c, h, w]);
       const out = await this.session.run({ [CLASSIFIER_TENSORS.image]: input });
       features.set(out[CLASSIFIER_TENSORS.features]!.data as Float32Array, s * this.card.featureSize);
       probs.set(softmaxRows(out[CLASSIFIER_TENSORS.logits]!.data as Float32Array, this.classes), s * this.classes);
@@ -76,6 +75,14 @@ export class Classifier {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** [n, h*w, c] interleaved to [n, c, h*w] planes (the graph's NCHW input). */
+function nhwcToNchw(x: Float32Array, n: number, hw: number, c: number): Float32Array {
+  if (c === 1) return x;
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < n; b++) for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) out[(b * c + k) * hw + p] = x[(b * hw + p) * c + k]!;
+  return out;
 }
 
 function softmaxRows(logits: Float32Array, k: number): Float32Array {

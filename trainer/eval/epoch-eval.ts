@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Classifier } from './classifier-runtime.js';
-import { CLASSIFIER_DIR } from './classifier-card.js';
+import { rulerDir } from './classifier-card.js';
+import { isIdxDir } from '../data/load.js';
 import { balancedLabels, buildReference, measureSamples, type Reference, type SampleMetrics } from './measure.js';
 import type { TrainingModel } from '../family.js';
 import type { ImageShape } from '../../shared/grid.js';
@@ -32,6 +33,8 @@ export interface EpochEvalOptions {
   n: number;
   seed: number;
   dataDir: string;
+  /** The data set's name (e.g. 'emoji/train'): picks its ruler (rulerDir). */
+  dataset: string;
   image: ImageShape;
   latent: { size: number; distribution: LatentDistribution };
   pixelRange: PixelRange;
@@ -43,9 +46,9 @@ export interface EpochEvalOptions {
 /** An evaluator, or null (with the reason logged) when the classifier or the test split is not there or does not fit. */
 export async function createEpochEvaluator(o: EpochEvalOptions, log: (line: string) => void): Promise<EpochEvaluator | null> {
   if (o.n < 2) return null;
-  const dir = o.classifierDir ?? CLASSIFIER_DIR;
-  if (!existsSync(join(dir, 'classifier.json'))) return skip(`no classifier in ${dir}`, log);
-  if (!existsSync(join(o.dataDir, 't10k-images-idx3-ubyte.gz')) && !existsSync(join(o.dataDir, 't10k-images-idx3-ubyte'))) return skip(`no test split in ${o.dataDir}`, log);
+  const dir = o.classifierDir ?? rulerDir(o.dataset);
+  if (!existsSync(join(dir, 'classifier.json'))) return skip(`no ruler for ${o.dataset.split('/')[0]} in ${dir} (npm run classifier -- --data ${o.dataDir})`, log);
+  if (isIdxDir(o.dataDir) && !existsSync(join(o.dataDir, 't10k-images-idx3-ubyte.gz')) && !existsSync(join(o.dataDir, 't10k-images-idx3-ubyte'))) return skip(`no test split in ${o.dataDir}`, log);
   const classifier = await Classifier.load(dir);
   const c = classifier.card.image;
   if (c.width !== o.image.width || c.height !== o.image.height || c.channels !== o.image.channels) {

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCli } from '../cli-main.js';
 import { intFlag, parseFlags, UsageError } from '../cli-options.js';
-import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { Classifier } from './classifier-runtime.js';
-import { CLASSIFIER_DIR } from './classifier-card.js';
+import { existsSync } from 'node:fs';
+import { Classifier, EvalError } from './classifier-runtime.js';
+import { rulerDir } from './classifier-card.js';
 import { ModelRunner } from './model-runner.js';
 import { balancedLabels, buildReference, measureSamples } from './measure.js';
 import { importanceWeightedBound, negativeElbo, type VaeFunctions } from './likelihood.js';
@@ -25,17 +25,24 @@ export interface EvalOptions {
   seed: number;
   iwaeK: number;
   iwaeN: number;
-  data: string;
-  classifierDir: string;
+  /** The data set's folder, when not where the ruler's card says (IDX: the Fashion-MNIST directory). */
+  data?: string;
+  /** Default: the ruler of the model's data set (rulerDir). */
+  classifierDir?: string;
   write: boolean;
 }
 
 const BATCH = 500;
 
 export async function evaluateModel(opts: EvalOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<Evaluation> {
-  const classifier = await Classifier.load(opts.classifierDir);
   const model = await ModelRunner.load(opts.modelDir);
   const m = model.manifest;
+  const classifierDir = opts.classifierDir ?? rulerDir(m.training.dataset);
+  if (!existsSync(join(classifierDir, 'classifier.json'))) {
+    await model.release();
+    throw new EvalError(`${m.id} was trained on ${m.training.dataset}, which has no ruler in ${classifierDir}: FCD needs a classifier of that data set (npm run classifier -- --data DIR, on labelled data)`);
+  }
+  const classifier = await Classifier.load(classifierDir);
   const { width, height, channels } = m.image;
   classifier.accepts({ width, height, channels }, m.id);
   const px = width * height * channels;
@@ -117,14 +124,14 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
     allowPositionals: true,
     options: {
       n: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, 'iwae-k': { type: 'string', default: '500' }, 'iwae-n': { type: 'string', default: '1000' },
-      data: { type: 'string', default: DEFAULT_DATA_DIR }, classifier: { type: 'string', default: CLASSIFIER_DIR }, 'dry-run': { type: 'boolean', default: false },
+      data: { type: 'string' }, classifier: { type: 'string' }, 'dry-run': { type: 'boolean', default: false },
     },
   });
   if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run eval -- MODEL_DIR [--n 10000] [--seed 1] [--iwae-k 500] [--iwae-n 1000] [--data DIR] [--classifier DIR] [--dry-run]');
   const v = parsed.values;
   return {
     modelDir: parsed.positionals[0]!, n: intFlag('n', v.n, 2, 1_000_000), seed: intFlag('seed', v.seed, 0, 0xffffffff), iwaeK: intFlag('iwae-k', v['iwae-k'], 1, 100_000),
-    iwaeN: intFlag('iwae-n', v['iwae-n'], 1, 1_000_000), data: v.data!, classifierDir: v.classifier!, write: !v['dry-run'],
+    iwaeN: intFlag('iwae-n', v['iwae-n'], 1, 1_000_000), ...(v.data !== undefined ? { data: v.data } : {}), ...(v.classifier !== undefined ? { classifierDir: v.classifier } : {}), write: !v['dry-run'],
   };
 }
 

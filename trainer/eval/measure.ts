@@ -2,10 +2,12 @@
  * The measurements behind `npm run eval` and the per-epoch numbers of `npm run train`: real-data reference
  * statistics, and the metrics of a set of generated 8-bit images against them.
  */
-import { Classifier } from './classifier-runtime.js';
+import { existsSync } from 'node:fs';
+import { Classifier, EvalError } from './classifier-runtime.js';
 import { fitGaussian, frechetDistance, type Gaussian } from './frechet.js';
 import { classAccuracy, classHistogram, classifierScore } from './scores.js';
-import { loadImageDataset } from '../data/idx.js';
+import { DEFAULT_DATA_DIR } from '../data/idx.js';
+import { loadSplits } from '../data/splits.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 export interface Reference {
@@ -18,10 +20,13 @@ export interface Reference {
   n: number;
 }
 
-export async function buildReference(classifier: Classifier, dataDir: string, n: number, seed: number): Promise<Reference> {
-  const test = loadImageDataset(dataDir, 't10k');
-  const train = loadImageDataset(dataDir, 'train');
-  classifier.accepts(test.shape, dataDir);
+/**
+ * The real-data side of the measurements: the test split the classifier was measured on (an image folder's
+ * held-out split, rebuilt from the ruler's card; `dataDir` overrides where the folder is).
+ */
+export async function buildReference(classifier: Classifier, dataDir: string | undefined, n: number, seed: number): Promise<Reference> {
+  const { test, train } = await referenceSplits(classifier, dataDir);
+  classifier.accepts(test.shape, dataDir ?? classifier.card.dataset);
   const dim = classifier.card.featureSize;
   const testOut = await classifier.run(test.images, test.count);
   const px = train.shape.width * train.shape.height * train.shape.channels;
@@ -32,6 +37,15 @@ export async function buildReference(classifier: Classifier, dataDir: string, n:
   const trainOut = await classifier.run(subset, m);
   const testGaussian = fitGaussian(testOut.features, test.count, dim);
   return { test: testGaussian, testImages: test.images, testCount: test.count, realVsReal: frechetDistance(fitGaussian(trainOut.features, m, dim), testGaussian), n: m };
+}
+
+async function referenceSplits(classifier: Classifier, dataDir: string | undefined) {
+  const d = classifier.card.data;
+  if (!d) return loadSplits(dataDir ?? DEFAULT_DATA_DIR, { fit: 'crop', background: [0, 0, 0] }, undefined);
+  const dir = dataDir ?? d.dir;
+  if (!existsSync(dir)) throw new EvalError(`the ruler's data set is not in ${dir}: give --data DIR (for emoji: npm run data:emoji)`);
+  const { size, channels, fit, background } = d.preprocess;
+  return loadSplits(dir, { imageSize: size, channels, fit, background }, undefined);
 }
 
 export interface SampleMetrics {

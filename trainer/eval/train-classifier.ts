@@ -1,9 +1,10 @@
 /**
- * `npm run classifier -- [--epochs 6] [--out runs/classifier] [--resume]`: trains the evaluation classifier
- * (trainer/models/classifier.ts) on the Fashion-MNIST training set, holding out its last `--validation` images
- * to pick the best epoch (the test set is only measured, once, at the end), then writes the ONNX graph and a
- * card with its test accuracy to `--export` (default eval/classifier). Checkpoints every epoch; --resume
- * continues from the last one.
+ * `npm run classifier -- [--data DIR] [--epochs 6] [--out runs/classifier] [--resume]`: trains the evaluation
+ * classifier (trainer/models/classifier.ts) of a labelled data set: Fashion-MNIST by default, or any labelled image
+ * folder (its test split held out per class, trainer/data/splits.ts). The last `--validation` training images pick
+ * the best epoch (the test set is only measured, once, at the end); the ONNX graph and a card with its test
+ * accuracy go to `--export` (default: rulerDir(dataset), eval/classifier for Fashion-MNIST). Checkpoints every
+ * epoch; --resume continues from the last one.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,26 +13,32 @@ import { tf } from '../tf.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from '../backend.js';
 import { loadCheckpoint, saveCheckpoint, type NamedArray } from '../checkpoint.js';
 import { runCli } from '../cli-main.js';
-import { intFlag, parseFlags, UsageError } from '../cli-options.js';
-import { DEFAULT_DATA_DIR, loadImageDataset, type ImageDataset } from '../data/idx.js';
+import { folderOptions, intFlag, parseFlags, UsageError } from '../cli-options.js';
+import { DEFAULT_DATA_DIR, type ImageDataset } from '../data/idx.js';
+import type { FolderOptions } from '../data/folder.js';
+import { loadSplits, SPLIT_SEED, TEST_FRACTION } from '../data/splits.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { Network } from '../nn/network.js';
 import { oneHot } from '../one-hot.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { buildFeatures, buildHead, classifierDefaults, type ClassifierConfig } from '../models/classifier.js';
 import { classifierParity, classifierToOnnx } from './classifier-graph.js';
-import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
+import { rulerDir, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 export interface ClassifierOptions {
   epochs: number;
   batchSize: number;
-  validation: number;
+  /** Training images held out to pick the best epoch; default min(5000, 10% of the training split). */
+  validation?: number;
   seed: number;
   out: string;
-  export: string;
+  /** Default: rulerDir(dataset). */
+  export?: string;
   data: string;
+  /** How an image folder becomes the data set (ignored for IDX data). */
+  folder: FolderOptions;
   limit?: number;
   resume: boolean;
   backend: BackendChoice;
@@ -50,17 +57,18 @@ interface ClassifierMeta {
   optimizerWeights: string[];
 }
 
-/** The images [from, to) as a 0..1 NHWC tensor; `flip` mirrors the chosen images left-right. */
+/** The chosen images as a 0..1 NHWC tensor; `flip` mirrors the chosen images left-right. */
 function batchTensor(data: ImageDataset, idx: ArrayLike<number>, flip?: (i: number) => boolean): tf.Tensor4D {
-  const { width: w, height: h } = data.shape;
-  const px = w * h;
+  const { width: w, height: h, channels: c } = data.shape;
+  const px = w * h * c;
   const bytes = new Uint8Array(idx.length * px);
   for (let i = 0; i < idx.length; i++) {
     const src = data.images.subarray(idx[i]! * px, (idx[i]! + 1) * px);
-    if (flip?.(i)) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) bytes[i * px + y * w + x] = src[y * w + (w - 1 - x)]!;
-    else bytes.set(src, i * px);
+    if (flip?.(i)) {
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) bytes[i * px + (y * w + x) * c + k] = src[(y * w + (w - 1 - x)) * c + k]!;
+    } else bytes.set(src, i * px);
   }
-  return tf.tensor4d(bytesToPixels(bytes, '0..1'), [idx.length, h, w, 1]);
+  return tf.tensor4d(bytesToPixels(bytes, '0..1'), [idx.length, h, w, c]);
 }
 
 /** Accuracy of the networks (inference mode) on images [from, to) of `data`. */
@@ -92,12 +100,13 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const c = previous?.meta.config ?? opts.config;
   const seed = previous?.meta.seed ?? opts.seed;
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
-  const validation = previous?.meta.validation ?? opts.validation;
+  let validation = previous?.meta.validation ?? opts.validation;
   const limit = previous ? (previous.meta.limit ?? undefined) : opts.limit;
   const backend = await selectBackend(opts.backend);
   log(`backend: ${backend.description}`);
-  const train = loadImageDataset(opts.data, 'train', limit);
-  const test = loadImageDataset(opts.data, 't10k', limit);
+  const { train, test, preprocess } = await loadSplits(opts.data, opts.folder, limit, log);
+  if (train.classNames.length < 2) throw new UsageError(`--data ${opts.data}: a classifier needs labelled data with at least 2 classes (class subfolders or --labels)`);
+  validation ??= Math.min(5000, Math.round(train.count / 10));
   const trainCount = train.count - validation;
   const perEpoch = Math.floor(trainCount / batchSize);
   if (validation < 1 || perEpoch < 1) throw new UsageError(`--validation ${validation} and --batch-size ${batchSize} leave no training batch in ${train.count} images`);
@@ -185,6 +194,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
     file: 'classifier.onnx',
     sha256: createHash('sha256').update(graph).digest('hex'),
     dataset: train.name.split('/')[0]!,
+    ...(preprocess ? { data: { dir: opts.data, preprocess, testFraction: TEST_FRACTION, splitSeed: SPLIT_SEED } } : {}),
     classNames: train.classNames,
     image: { ...train.shape, pixelRange: '0..1' },
     featureSize: c.featureSize,
@@ -194,9 +204,10 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
     history: meta.history,
     training: { config: c, seed, batchSize, epochs: opts.epochs, backend: backend.description, trainedAt: new Date().toISOString() },
   };
-  await writeFileAtomic(join(opts.export, card.file), graph);
-  await writeFileAtomic(join(opts.export, 'classifier.json'), `${JSON.stringify(card, null, 2)}\n`);
-  log(`wrote ${opts.export}/classifier.onnx and classifier.json`);
+  const exportDir = opts.export ?? rulerDir(card.dataset);
+  await writeFileAtomic(join(exportDir, card.file), graph);
+  await writeFileAtomic(join(exportDir, 'classifier.json'), `${JSON.stringify(card, null, 2)}\n`);
+  log(`wrote ${exportDir}/classifier.onnx and classifier.json`);
   features.dispose();
   head.dispose();
   opt.dispose();
@@ -207,15 +218,17 @@ export function parseClassifierArgs(argv: string[]): ClassifierOptions {
   const v = parseFlags({
     args: argv,
     options: {
-      epochs: { type: 'string', default: '6' }, 'batch-size': { type: 'string', default: '128' }, validation: { type: 'string', default: '5000' },
-      seed: { type: 'string', default: '1' }, out: { type: 'string', default: 'runs/classifier' }, export: { type: 'string', default: CLASSIFIER_DIR },
+      epochs: { type: 'string', default: '6' }, 'batch-size': { type: 'string', default: '128' }, validation: { type: 'string' },
+      seed: { type: 'string', default: '1' }, out: { type: 'string', default: 'runs/classifier' }, export: { type: 'string' },
       data: { type: 'string', default: DEFAULT_DATA_DIR }, limit: { type: 'string' }, resume: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' },
+      'image-size': { type: 'string' }, channels: { type: 'string' }, fit: { type: 'string', default: 'crop' }, background: { type: 'string', default: 'white' },
+      labels: { type: 'string' },
     },
   }).values;
   if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend!)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${v.backend}"`);
   return {
-    epochs: intFlag('epochs', v.epochs, 1), batchSize: intFlag('batch-size', v['batch-size'], 1), validation: intFlag('validation', v.validation, 1), seed: intFlag('seed', v.seed, 0),
-    out: v.out!, export: v.export!, data: v.data!, ...(v.limit !== undefined ? { limit: intFlag('limit', v.limit, 1) } : {}), resume: v.resume!,
+    epochs: intFlag('epochs', v.epochs, 1), batchSize: intFlag('batch-size', v['batch-size'], 1), ...(v.validation !== undefined ? { validation: intFlag('validation', v.validation, 1) } : {}), seed: intFlag('seed', v.seed, 0),
+    out: v.out!, ...(v.export !== undefined ? { export: v.export } : {}), data: v.data!, folder: folderOptions(v), ...(v.limit !== undefined ? { limit: intFlag('limit', v.limit, 1) } : {}), resume: v.resume!,
     backend: v.backend as BackendChoice, config: classifierDefaults,
   };
 }

@@ -36,15 +36,20 @@ export const classifierDefaults: ClassifierConfig = {
 
 const bn = (c: ClassifierConfig) => ({ kind: 'batchNorm', momentum: c.batchNormMomentum, epsilon: 1e-5 }) as const;
 
-/** Image (pixels in 0..1) -> Conv3x3(C0) + ReLU -> Conv(C1, /2) + BN + ReLU -> Conv(C2, /2) + BN + ReLU -> Dense(F) + ReLU. */
+/**
+ * Image (pixels in 0..1) -> Conv3x3(C0) + ReLU -> Conv(C1, /2) + BN + ReLU -> Conv(C2, /2) + BN + ReLU -> Dense(F) + ReLU.
+ * Images wider than 32 pixels get a stride-2 first convolution, so the dense layer stays small (64x64: 8x8xC2 in,
+ * 4 MiB of weights instead of 16).
+ */
 export function buildFeatures(c: ClassifierConfig, image: ImageShape): NetworkSpec {
   const [c0, c1, c2] = c.channels;
+  const firstStride = image.width > 32 ? 2 : 1;
   return {
     name: 'features',
     inputShape: [image.height, image.width, image.channels],
     init: 'glorot-uniform',
     layers: [
-      { kind: 'conv2d', filters: c0, kernel: 3, stride: 1 },
+      { kind: 'conv2d', filters: c0, kernel: 3, stride: firstStride },
       { kind: 'relu' },
       { kind: 'conv2d', filters: c1, kernel: c.kernel, stride: 2 },
       bn(c),
