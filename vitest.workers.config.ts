@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
  * limit is lowered (20 requests per 10 s instead of 600 per 60 s) so its test needs tens of requests, not a thousand.
  * The R2 model registry is miniflare's local R2.
  */
-const ADMIN_TOKEN_FOR_TESTS = 'test-admin-token-7f3c';
+// At least 32 characters: a shorter ADMIN_TOKEN disables the admin API (edge/app.ts).
+const ADMIN_TOKEN_FOR_TESTS = 'test-admin-token-7f3c-0123456789abcdef';
 export default defineConfig({
   plugins: [
     cloudflareTest({

@@ -4,6 +4,8 @@
  * every error goes through the one handler in errors.ts.
  */
 import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { htmlPage } from './pages.js';
 import { openApiDocument, DOCS_PAGE } from './openapi.js';
 import { PLAYGROUND_PAGE } from './playground.js';
 import { cors } from './cors.js';
@@ -43,6 +45,9 @@ export interface AppOptions {
   browserOrt?: { files: string[]; read(file: string): Promise<Response | null> };
 }
 
+/** A shorter ADMIN_TOKEN turns the admin API off (with a logged reason): it must not be guessable. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
   // Version-pinned URLs of versions this isolate does not hold load them from the R2 registry.
@@ -54,16 +59,22 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
   const app = new Hono();
   app.onError(onError);
   app.notFound(notFound);
+  // nosniff, Referrer-Policy, X-Frame-Options and friends on every response (Hono's secure-headers). Images must
+  // stay embeddable by any site: Cross-Origin-Resource-Policy cross-origin, not the middleware's same-origin.
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', crossOriginOpenerPolicy: false, originAgentCluster: false }));
   if (sync) {
     app.use('*', async (c, next) => {
       await sync.beforeRequest(waitUntilOf(c));
       await next();
     });
   }
-  if (store && sync && adminToken) app.route('/v1/admin', adminRoutes({ token: adminToken, store, registry, sync, runtime }));
+  if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    console.error(`admin API disabled: ADMIN_TOKEN has ${adminToken.length} characters, at least ${MIN_ADMIN_TOKEN_LENGTH} are required (e.g. openssl rand -hex 32)`);
+  }
+  if (store && sync && adminToken && adminToken.length >= MIN_ADMIN_TOKEN_LENGTH) app.route('/v1/admin', adminRoutes({ token: adminToken, store, registry, sync, runtime }));
   else {
     app.all('/v1/admin/*', () => {
-      throw new HttpError(404, 'not_found', 'the admin API is disabled: it needs the MODELS R2 bucket binding and the ADMIN_TOKEN secret (see README)');
+      throw new HttpError(404, 'not_found', `the admin API is disabled: it needs the MODELS R2 bucket binding and an ADMIN_TOKEN secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters (see README)`);
     });
   }
   // CORS first, so that preflights and errors (429 included) carry the headers a browser needs to read them.
@@ -87,7 +98,7 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     readQuery(c, []);
     return c.json(openApiDocument(new URL(c.req.url).origin));
   });
-  app.get('/', (c) => c.html(PLAYGROUND_PAGE));
+  app.get('/', (c) => htmlPage(c, PLAYGROUND_PAGE));
   app.get('/ort/:file', async (c) => {
     const file = c.req.param('file');
     const res = browserOrt?.files.includes(file) ? await browserOrt.read(file) : null;
@@ -96,7 +107,7 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
   });
   app.get('/v1/docs', (c) => {
     readQuery(c, []);
-    return c.html(DOCS_PAGE);
+    return htmlPage(c, DOCS_PAGE);
   });
   return app;
 }

@@ -30,9 +30,13 @@ const KEEP_WARM = 1;
 /** A retired version's sessions are released only this long after it stopped serving: requests still using it finish first. */
 const RELEASE_GRACE_MS = 60_000;
 
-/** The 503 of a model that cannot serve (bad manifest, unreadable or corrupt graph, session that will not open). */
+/**
+ * The 503 of a model that cannot serve (bad manifest, unreadable or corrupt graph, session that will not open). The
+ * reason (R2 keys, hashes, onnxruntime's words) goes to the log, not to the client.
+ */
 export function unavailable(id: string, reason: string): HttpError {
-  return new HttpError(503, 'model_unavailable', `model "${id}" is unavailable: ${reason}`);
+  console.error(`model ${id} is unavailable: ${reason}`);
+  return new HttpError(503, 'model_unavailable', `model "${id}" is unavailable; the operator's log says why`);
 }
 
 /** How long a request waits for a session another request is loading before it gives up with a 503. */

@@ -162,9 +162,16 @@ async function render() {
   buildSliders();
 }
 
+/** An element with properties set and children appended (no HTML parsing anywhere on this page). */
+function el(tag, props, children = []) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
 function buildSliders() {
   const box = $('sliders');
-  box.innerHTML = '';
+  box.replaceChildren();
   for (let i = 0; i < Math.min(SLIDERS, z.length); i++) {
     const input = Object.assign(document.createElement('input'), { type: 'range', min: -3, max: 3, step: 'any', value: z[i] });
     input.dataset.dim = i;
@@ -215,14 +222,16 @@ function showCard() {
   const e = model.evaluation;
   const rows = [['family', model.family], ['version', model.version], ['trained', model.training.steps + ' steps, ' + model.training.epochs + ' epochs on ' + model.training.dataset]];
   if (e) for (const [k, v] of Object.entries(e.metrics)) rows.push([k, Number.isInteger(v) ? v : v.toFixed(3)]);
-  $('cardInfo').innerHTML = '<p>' + model.description + '</p><table>' + rows.map(([k, v]) => '<tr><td>' + k + '</td><td>' + v + '</td></tr>').join('') + '</table>';
+  // Built as DOM nodes with textContent: manifest strings come from uploads and are never parsed as HTML.
+  const table = el('table', {}, rows.map(([k, v]) => el('tr', {}, [el('td', { textContent: k }), el('td', { textContent: String(v) })])));
+  $('cardInfo').replaceChildren(el('p', { textContent: model.description }), table);
   $('vae').hidden = !model.canEncode;
 }
 
 async function pickModel() {
   model = models.find((m) => m.id === $('model').value);
   $('classWrap').hidden = model.classes.count === 0;
-  $('class').innerHTML = model.classes.labels.map((l, i) => '<option value="' + i + '">' + l + '</option>').join('');
+  $('class').replaceChildren(...model.classes.labels.map((l, i) => el('option', { value: String(i), textContent: l })));
   showCard();
   void loadEngine(); // in the background: the edge API draws until the device can
   await Promise.all([render(), showMap()]);
@@ -260,7 +269,7 @@ $('drop').addEventListener('drop', (e) => { e.preventDefault(); $('drop').classL
 
 fetch('/v1/models').then((r) => r.json()).then(async ({ models: list }) => {
   models = list;
-  $('model').innerHTML = list.map((m) => '<option value="' + m.id + '">' + m.id + '</option>').join('');
+  $('model').replaceChildren(...list.map((m) => el('option', { value: m.id, textContent: m.id })));
   const wanted = new URLSearchParams(location.search).get('model');
   if (wanted && list.some((m) => m.id === wanted)) $('model').value = wanted;
   else if (list.some((m) => m.family === 'dcgan')) $('model').value = list.find((m) => m.family === 'dcgan').id;

@@ -14,6 +14,7 @@ import { MAX_HISTORY, type ActivePointer, type ModelStore } from '../model-store
 import type { ModelSync } from '../model-sync.js';
 import { readQuery } from '../params.js';
 import type { InferenceRuntime } from '../runtime.js';
+import { clientKey } from '../rate-limit.js';
 
 /** Largest upload (manifest + graphs), in bytes. */
 export const MAX_UPLOAD_BYTES = 64 << 20;
@@ -35,10 +36,30 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
+/** Failed authentications a client may make per window before it is refused without the token being checked. */
+export const AUTH_FAILURES = { max: 10, windowSeconds: 300 } as const;
+/** Clients tracked at once (oldest forgotten first): bounds the isolate's memory under a spray of addresses. */
+const AUTH_CLIENTS = 10_000;
+
 function bearer(token: string): MiddlewareHandler {
+  // Per isolate: an attacker spread over isolates gets AUTH_FAILURES.max guesses per isolate per window, which
+  // against a 32-character token is nothing; the point is that one client cannot hammer it.
+  const failures = new Map<string, { count: number; since: number }>();
   return async (c, next) => {
+    const client = clientKey(c.req.header('CF-Connecting-IP') ?? 'local');
+    const now = Date.now();
+    const seen = failures.get(client);
+    const window = AUTH_FAILURES.windowSeconds * 1000;
+    if (seen && now - seen.since < window && seen.count >= AUTH_FAILURES.max) {
+      c.header('Retry-After', String(Math.ceil((seen.since + window - now) / 1000)));
+      throw new HttpError(429, 'rate_limited', `too many failed authentications: at most ${AUTH_FAILURES.max} per ${AUTH_FAILURES.windowSeconds} s per client`);
+    }
     const given = /^Bearer +(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1];
     if (!given || !(await sameSecret(given, token))) {
+      const fresh = !seen || now - seen.since >= window;
+      failures.delete(client);
+      failures.set(client, { count: fresh ? 1 : seen.count + 1, since: fresh ? now : seen.since });
+      if (failures.size > AUTH_CLIENTS) failures.delete(failures.keys().next().value!);
       c.header('WWW-Authenticate', 'Bearer realm="admin"');
       throw new HttpError(401, 'unauthorized', given ? 'wrong admin token' : 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"');
     }

@@ -6,6 +6,7 @@ import type { ModelRegistry } from '../model-registry.js';
 import { classesFor, intParam, parseClass, parseSeed, readQuery } from '../params.js';
 import { QUERIES } from '../query-schema.js';
 import { notModified, pngResponse } from '../responses.js';
+import { chargeImages } from '../rate-limit.js';
 import { maxImages, renderGrid, scaleKey, scaleParam } from './shared.js';
 
 export function imageRoutes(registry: ModelRegistry): Hono {
@@ -38,6 +39,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, given);
     if (cached) return cached;
+    await chargeImages(c, n);
     const latents = latentsForSeed(seed, n, m.latent.size, m.latent.distribution);
     return pngResponse(await renderGrid(registry, entry, latents, n, cols, classesFor(m, n, cls), scale), key, seed, given);
   });
@@ -54,6 +56,7 @@ export function imageRoutes(registry: ModelRegistry): Hono {
     const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
     const cached = notModified(c, key, true);
     if (cached) return cached;
+    await chargeImages(c, steps);
     const { size, distribution } = m.latent;
     const latents = interpolateLatents(latentsForSeed(from, 1, size, distribution), latentsForSeed(to, 1, size, distribution), steps, distribution);
     return pngResponse(await renderGrid(registry, entry, latents, steps, steps, classesFor(m, steps, cls), scale), key, from, true);

@@ -14,6 +14,7 @@ import { intParam, parseSeed, readQuery } from '../params.js';
 import { BODY_LIMITS, QUERIES } from '../query-schema.js';
 import { notModified, seededResponse, uncachedPng } from '../responses.js';
 import { maxImages, renderGrid, scaleParam } from './shared.js';
+import { chargeImages } from '../rate-limit.js';
 
 /** Latent values beyond this magnitude are rejected: no prior puts mass there, and they can only produce junk. */
 export const MAX_LATENT_ABS = BODY_LIMITS.maxLatentAbs;
@@ -95,6 +96,7 @@ export function latentRoutes(registry: ModelRegistry): Hono {
     const m = entry.manifest;
     const q = readQuery(c, Object.keys(QUERIES.png));
     const req = parseGenerateBody(await readJson(c), m);
+    await chargeImages(c, req.n);
     const scale = scaleParam(q, req.cols * m.image.width, Math.ceil(req.n / req.cols) * m.image.height);
     if (req.format === 'png') return uncachedPng(await renderGrid(registry, entry, req.latents, req.n, req.cols, req.classes, scale), m.version);
     if (scale !== 1) throw new HttpError(400, 'invalid_parameter', '"scale" applies to PNG output, not to format "json"');

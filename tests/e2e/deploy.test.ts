@@ -15,7 +15,7 @@ import { writeSyntheticSplit } from '../helpers/idx-files.js';
 import { startLocalWorker, type LocalWorker } from '../helpers/local-worker.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const TOKEN = 'deploy-test-token-5d1e';
+const TOKEN = 'deploy-test-token-5d1e-0123456789abcdef';
 const dataDir = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
   const d = tempDir('data');
   writeSyntheticSplit(d, 'train', 128);

@@ -33,7 +33,8 @@ describe('createApp', () => {
     expect(bad.status).toBe(503);
     const body = (await bad.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('model_unavailable');
-    expect(body.error.message).toMatch(/sha256/);
+    // The cause (a hash mismatch) is logged, not told: 503 bodies carry no hashes, keys or ORT internals.
+    expect(body.error.message).toBe('model "broken" is unavailable; the operator\'s log says why');
     const ok = await app.request(`/v1/models/${manifest.id}/sample.png?seed=1`);
     expect(ok.status).toBe(200);
     // A broken model is not listed as available.
@@ -55,11 +56,15 @@ describe('createApp', () => {
     expect(calls).toBe(1);
   });
 
-  it('answers 503 when a graph file cannot be read', async () => {
+  it('answers 503 when a graph file cannot be read, and logs why', async () => {
     const missing: ModelSource = { manifest: good.manifest, readFile: async () => Promise.reject(new Error('HTTP 404')) };
-    const res = await createApp({ models: [missing], runtime: ortNodeRuntime }).request(`/v1/models/${manifest.id}/sample.png?seed=1`);
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (m: string) => logged.push(m);
+    const res = await createApp({ models: [missing], runtime: ortNodeRuntime }).request(`/v1/models/${manifest.id}/sample.png?seed=1`).finally(() => (console.error = original));
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/cannot read generator.onnx: HTTP 404/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).not.toMatch(/generator.onnx|404/);
+    expect(logged.join('\n')).toMatch(/cannot read generator.onnx: HTTP 404/);
   });
 
   it('reuses one session across requests', async () => {

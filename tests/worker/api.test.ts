@@ -152,6 +152,47 @@ describe('rate limiting (the [[ratelimits]] binding, run by miniflare)', () => {
     expect(body.error.message).toContain('20 per 10 s');
     expect((await get('http://edge.test/v1/models', as('203.0.113.8'))).status).toBe(200);
   });
+
+  it('keys IPv6 clients by their /64: another address in the same /64 is limited too, the next /64 is not', async () => {
+    const as = (ip: string) => ({ headers: { 'CF-Connecting-IP': ip } });
+    let passed = 0;
+    while (passed <= 40 && (await get('http://edge.test/v1/models', as('2001:db8:7:1::1'))).status === 200) passed++;
+    expect(passed).toBeLessThanOrEqual(40);
+    await expectError(await get('http://edge.test/v1/models', as('2001:db8:7:1:ffff:ffff:ffff:9')), 429, 'rate_limited');
+    expect((await get('http://edge.test/v1/models', as('2001:db8:7:2::1'))).status).toBe(200);
+  });
+
+  it('weighs a request by the images it draws: a 64-image grid costs 8 of the 20', async () => {
+    const as = { headers: { 'CF-Connecting-IP': '198.51.100.77' } };
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await get(`/grid.png?seed=${5000 + i}&n=64`, as);
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    // 6 x 8 = 48 units: more than the 20-40 one client gets; the first two (16 units) always pass.
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    expect(statuses).toContain(429);
+  });
+});
+
+describe('headers', () => {
+  it('pages carry a Content-Security-Policy whose nonce their scripts bear; every response is nosniff and embeddable', async () => {
+    const page = await get('http://edge.test/');
+    const csp = page.headers.get('Content-Security-Policy')!;
+    const nonce = /'nonce-([0-9a-f]{32})'/.exec(csp)![1];
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    const html = await page.text();
+    expect(html.match(/<script/g)!.length).toBe(html.match(new RegExp(`<script nonce="${nonce}"`, 'g'))!.length);
+    const other = await get('http://edge.test/');
+    expect(other.headers.get('Content-Security-Policy')).not.toBe(csp); // a fresh nonce per response
+    await other.arrayBuffer();
+    const image = await get('/sample.png?seed=1');
+    expect(image.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(image.headers.get('Cross-Origin-Resource-Policy')).toBe('cross-origin');
+    await image.arrayBuffer();
+  });
 });
 
 describe('response cache (Cache API, keyed by model version)', () => {

@@ -68,6 +68,16 @@ async function r2Keys(prefix: string): Promise<string[]> {
 }
 
 describe('admin API: tokens', () => {
+  it('refuses a client after 10 failed authentications in 5 minutes, even with the right token', async () => {
+    const from = (token: string) => ({ Authorization: `Bearer ${token}`, 'CF-Connecting-IP': '192.0.2.200' });
+    for (let i = 0; i < 10; i++) await errorOf(await SELF.fetch(`${origin}/v1/admin/models`, { headers: from(`guess-${i}`) }), 401, 'unauthorized');
+    const refused = await SELF.fetch(`${origin}/v1/admin/models`, { headers: from(env.ADMIN_TOKEN!) });
+    expect(await errorOf(refused, 429, 'rate_limited')).toMatch(/failed authentications/);
+    expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThan(0);
+    // Another client is unaffected.
+    expect((await SELF.fetch(`${origin}/v1/admin/models`, { headers: { ...from(env.ADMIN_TOKEN!), 'CF-Connecting-IP': '192.0.2.201' } })).status).toBe(200);
+  });
+
   it('answers 401 without the token or with a wrong one, and changes nothing', async () => {
     const id = freshId();
     const v = await versionFrom(dcgan, id, 'v1');
