@@ -61,7 +61,7 @@ describe('createApp', () => {
     const logged: string[] = [];
     const original = console.error;
     console.error = (m: string) => logged.push(m);
-    const res = await createApp({ models: [missing], runtime: ortNodeRuntime }).request(`/v1/models/${manifest.id}/sample.png?seed=1`).finally(() => (console.error = original));
+    const res = await Promise.resolve(createApp({ models: [missing], runtime: ortNodeRuntime }).request(`/v1/models/${manifest.id}/sample.png?seed=1`)).finally(() => (console.error = original));
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { message: string } }).error.message).not.toMatch(/generator.onnx|404/);
     expect(logged.join('\n')).toMatch(/cannot read generator.onnx: HTTP 404/);
