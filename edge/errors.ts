@@ -27,6 +27,8 @@ export class HttpError extends Error {
     message: string,
     /** What would have been accepted, when that is short enough to say. */
     readonly allowed?: unknown,
+    /** Response headers the error implies (Retry-After). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -38,7 +40,7 @@ export interface ErrorBody {
 
 export function errorResponse(c: Context, err: HttpError): Response {
   const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.allowed !== undefined ? { allowed: err.allowed } : {}) } };
-  return c.json(body, err.status, { 'Cache-Control': 'no-store' });
+  return c.json(body, err.status, { 'Cache-Control': 'no-store', ...err.headers });
 }
 
 /** Hono's onError: HttpErrors as they are; anything else is a bug, logged and answered with a bare 500. */

@@ -10,13 +10,25 @@ import { SeededRandom } from '../shared/rng.js';
 import { HttpError } from './errors.js';
 import { sha256Hex } from './hash.js';
 import type { InferenceRuntime, RuntimeTensor } from './runtime.js';
+import { maxImages } from './routes/shared.js';
 
-/** Batch size of the smoke inference: 2, so a graph that ignores its batch dimension is caught. */
-const SMOKE_BATCH = 2;
+/**
+ * Batch sizes of the smoke inferences: 1 (sample.png, and the encoder's only batch), 2 (a graph that ignores its
+ * batch dimension is caught), and the largest batch the routes feed this model (maxImages), so a version that
+ * would run out of memory on a full grid is refused at upload, not at the first grid request.
+ */
+const smokeBatches = (m: Manifest, role: GraphRole) => (role === 'encoder' ? [1, 2] : [...new Set([1, 2, maxImages(m)])]);
+
+/** Largest image a manifest may declare (values per image): a 1024 x 1024 RGB image, 12 MiB as floats. */
+export const MAX_IMAGE_VALUES = 1024 * 1024 * 3;
+/** Largest latent a manifest may declare. */
+export const MAX_LATENT_SIZE = 1024;
 
 export interface SmokeResult {
   role: GraphRole;
-  /** Output name -> shape produced. */
+  /** The batch sizes run. */
+  batches: number[];
+  /** Output name -> shape produced at the largest batch. */
   outputs: Record<string, number[]>;
   ms: number;
 }
@@ -26,11 +38,11 @@ function invalid(message: string): HttpError {
 }
 
 /** Inputs for one smoke inference: latents drawn as serving draws them, labels cycling over the classes. */
-function smokeFeeds(m: Manifest, inputs: TensorSpec[]): Record<string, RuntimeTensor> {
+function smokeFeeds(m: Manifest, inputs: TensorSpec[], batch: number): Record<string, RuntimeTensor> {
   const rng = new SeededRandom(1);
   const feeds: Record<string, RuntimeTensor> = {};
   for (const spec of inputs) {
-    const dims = spec.shape.map((d) => (d === 'batch' ? SMOKE_BATCH : d));
+    const dims = spec.shape.map((d) => (d === 'batch' ? batch : d));
     const count = dims.reduce((a, b) => a * b, 1);
     if (spec.dtype === 'int64') {
       feeds[spec.name] = { dtype: 'int64', data: BigInt64Array.from({ length: count }, (_, i) => BigInt(i % Math.max(1, m.classes.count))), dims };
@@ -52,32 +64,41 @@ async function smoke(m: Manifest, role: GraphRole, graph: Uint8Array, runtime: I
     throw invalid(`${spec.file} does not open in ${runtime.name}: ${(err as Error).message}`);
   }
   try {
-    const t0 = performance.now();
-    let result;
-    try {
-      result = await session.run(smokeFeeds(m, spec.inputs));
-    } catch (err) {
-      throw invalid(`${spec.file}: smoke inference failed: ${(err as Error).message}`);
-    }
-    const ms = performance.now() - t0;
-    const outputs: Record<string, number[]> = {};
-    for (const out of spec.outputs) {
-      const t = result[out.name];
-      if (!t) throw invalid(`${spec.file}: smoke inference gave no output "${out.name}" (got ${Object.keys(result).join(', ') || 'none'})`);
-      const want = out.shape.map((d) => (d === 'batch' ? SMOKE_BATCH : d));
-      if (t.dims.length !== want.length || t.dims.some((d, i) => d !== want[i])) {
-        throw invalid(`${spec.file}: output "${out.name}" has shape [${t.dims.join(', ')}], the manifest says [${want.join(', ')}]`);
+    // The graph's own tensors must be exactly those the manifest declares.
+    const sameNames = (declared: TensorSpec[], real: readonly string[] | undefined, what: string) => {
+      if (real && [...real].sort().join() !== declared.map((t) => t.name).sort().join()) {
+        throw invalid(`${spec.file}: the graph's ${what} are [${real.join(', ')}], the manifest declares [${declared.map((t) => t.name).join(', ')}]`);
       }
-      const bad = t.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw invalid(`${spec.file}: output "${out.name}" has a non-finite value (${t.data[bad]}) at index ${bad}`);
-      outputs[out.name] = [...t.dims];
+    };
+    sameNames(spec.inputs, session.inputNames, 'inputs');
+    sameNames(spec.outputs, session.outputNames, 'outputs');
+    const t0 = performance.now();
+    const outputs: Record<string, number[]> = {};
+    for (const batch of smokeBatches(m, role)) {
+      let result;
+      try {
+        result = await session.run(smokeFeeds(m, spec.inputs, batch));
+      } catch (err) {
+        throw invalid(`${spec.file}: smoke inference at batch ${batch} failed: ${(err as Error).message}`);
+      }
+      for (const out of spec.outputs) {
+        const t = result[out.name];
+        if (!t) throw invalid(`${spec.file}: smoke inference gave no output "${out.name}" (got ${Object.keys(result).join(', ') || 'none'})`);
+        const want = out.shape.map((d) => (d === 'batch' ? batch : d));
+        if (t.dims.length !== want.length || t.dims.some((d, i) => d !== want[i])) {
+          throw invalid(`${spec.file}: output "${out.name}" has shape [${t.dims.join(', ')}], the manifest says [${want.join(', ')}]`);
+        }
+        const bad = t.data.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) throw invalid(`${spec.file}: output "${out.name}" has a non-finite value (${t.data[bad]}) at index ${bad}`);
+        outputs[out.name] = [...t.dims];
+      }
+      if (role === imageGraphRole(m.family)) {
+        const { width, height, channels } = m.image;
+        const got = result[spec.outputs[0]!.name]!.data.length;
+        if (got !== batch * width * height * channels) throw invalid(`${spec.file}: ${got} output values for ${batch} images of ${channels}x${height}x${width}`);
+      }
     }
-    if (role === imageGraphRole(m.family)) {
-      const { width, height, channels } = m.image;
-      const got = result[spec.outputs[0]!.name]!.data.length;
-      if (got !== SMOKE_BATCH * width * height * channels) throw invalid(`${spec.file}: ${got} output values for ${SMOKE_BATCH} images of ${channels}x${height}x${width}`);
-    }
-    return { role, outputs, ms: Math.round(ms * 100) / 100 };
+    return { role, batches: smokeBatches(m, role), outputs, ms: Math.round((performance.now() - t0) * 100) / 100 };
   } finally {
     await session.release?.();
   }
@@ -96,6 +117,9 @@ export async function checkUpload(id: string, version: string, manifest: unknown
     throw err;
   }
   if (m.id !== id) throw invalid(`manifest.id is "${m.id}" but the URL names model "${id}"`);
+  const values = m.image.width * m.image.height * m.image.channels;
+  if (values > MAX_IMAGE_VALUES) throw invalid(`manifest.image is ${m.image.width}x${m.image.height}x${m.image.channels}: at most ${MAX_IMAGE_VALUES} values per image are served`);
+  if (m.latent.size > MAX_LATENT_SIZE) throw invalid(`manifest.latent.size is ${m.latent.size}: at most ${MAX_LATENT_SIZE} is served`);
   if (m.version !== version) throw invalid(`manifest.version is "${m.version}" but the URL names version "${version}"`);
   const named = Object.values(m.graphs).map((g) => g.file);
   const extra = [...files.keys()].filter((f) => !named.includes(f));

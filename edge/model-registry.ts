@@ -20,6 +20,8 @@ export interface ModelEntry {
   origin: 'bundled' | 'registry';
   source: ModelSource;
   sessions: Map<GraphRole, Promise<InferenceSession>>;
+  /** Graphs whose session failed to open: retried after a backoff, each role on its own. */
+  failures?: Map<GraphRole, { attempts: number; until: number }>;
 }
 
 /** A model that passed validation: what routes work with. */
@@ -38,6 +40,14 @@ export function unavailable(id: string, reason: string): HttpError {
   console.error(`model ${id} is unavailable: ${reason}`);
   return new HttpError(503, 'model_unavailable', `model "${id}" is unavailable; the operator's log says why`);
 }
+
+/**
+ * A session that failed to open is retried after 1 s, then 2, 4, ... up to 60 s: a transient failure (R2 or the
+ * assets binding hiccuping) heals, a broken graph costs one attempt a minute. Other graphs of the model (a VAE's
+ * encoder beside its decoder) keep serving.
+ */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 60_000;
 
 /** How long a request waits for a session another request is loading before it gives up with a 503. */
 const LOAD_WAIT_MS = 30_000;
@@ -104,7 +114,8 @@ export class ModelRegistry {
 
   /** Models that can serve, in id order. */
   available(): Manifest[] {
-    return this.ids().map((id) => this.entry(id)!).filter((e) => e.manifest && !e.problem).map((e) => e.manifest!);
+    // A model whose image graph failed to open is left out until a retry opens it.
+    return this.ids().map((id) => this.entry(id)!).filter((e) => e.manifest && !e.problem && !e.failures?.has(imageGraphRole(e.manifest.family))).map((e) => e.manifest!);
   }
 
   /** What serves `id` now: its version and where it came from (nulls if nothing healthy does). */
@@ -141,7 +152,7 @@ export class ModelRegistry {
     if (version === null) return this.get(id);
     const known = [this.live.get(id), this.bundled.get(id), ...this.retired.map((r) => r.entry)].find((e) => e?.id === id && e.manifest?.version === version && !e.problem);
     if (known) return known as ServedModel;
-    if (!this.entry(id)) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
+    if (!this.entry(id) && !this.loadVersion) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
     const key = `${id}@${version}`;
     const hit = this.pinned.get(key);
     if (hit) {
@@ -208,15 +219,31 @@ export class ModelRegistry {
     return [...this.pinned.keys()];
   }
 
-  /** The session of the model's image graph (or another role), created once per (id, version). */
+  /**
+   * The session of the model's image graph (or another role), created once per (id, version). A failure is a 503
+   * with Retry-After until its backoff has passed; then the next request tries again.
+   */
   session(entry: ServedModel, role: GraphRole = imageGraphRole(entry.manifest.family)): Promise<InferenceSession> {
     let s = entry.sessions.get(role);
     if (!s) {
+      const failed = entry.failures?.get(role);
+      const wait = failed ? failed.until - this.now() : 0;
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        return Promise.reject(new HttpError(503, 'model_unavailable', `model "${entry.id}" is unavailable; retrying in ${seconds} s`, undefined, { 'Retry-After': String(seconds) }));
+      }
       s = this.open(entry, role).then(
-        (session) => (this.ready.add(s!), session),
+        (session) => {
+          this.ready.add(s!);
+          entry.failures?.delete(role);
+          return session;
+        },
         (err: Error) => {
-          entry.problem = err.message;
-          console.error(`model ${entry.id} (${role}) failed to load: ${err.message}`);
+          entry.sessions.delete(role);
+          const attempts = (failed?.attempts ?? 0) + 1;
+          const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempts - 1));
+          (entry.failures ??= new Map()).set(role, { attempts, until: this.now() + delay });
+          console.error(`model ${entry.id} (${role}) failed to load (attempt ${attempts}, next in ${delay / 1000} s): ${err.message}`);
           throw unavailable(entry.id, err.message);
         },
       );
@@ -272,8 +299,8 @@ export class ModelRegistry {
    * image graph and opens its session. Reuses a warm retired entry. Throws if the version cannot serve.
    */
   async prepare(id: string, version: string, source: ModelSource): Promise<ServedModel> {
-    const warm = this.retired.find((r) => r.entry.id === id && r.entry.manifest.version === version && !r.entry.problem);
-    if (warm) return warm.entry;
+    const warm = this.retired.find((r) => r.entry.id === id && r.entry.manifest.version === version && !r.entry.problem)?.entry ?? this.pinned.get(`${id}@${version}`)?.done;
+    if (warm) return warm;
     const manifest = validateManifest(source.manifest);
     if (manifest.id !== id || manifest.version !== version) throw new Error(`stored manifest says ${manifest.id}@${manifest.version}, expected ${id}@${version}`);
     const entry: ServedModel = { id, manifest, problem: null, origin: 'registry', source, sessions: new Map() };

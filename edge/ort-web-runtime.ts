@@ -2,7 +2,7 @@
  * The one module that imports onnxruntime-web. Workers forbid compiling WebAssembly from bytes at run time, so
  * in a Worker the caller passes the ORT wasm as a precompiled WebAssembly.Module (worker.ts imports it); while a
  * session is created, WebAssembly.instantiate is redirected to that module, since onnxruntime-web offers no
- * instantiate hook (see ../shared/FINDINGS.md). Elsewhere (browsers, Node) ORT loads its wasm itself.
+ * instantiate hook (docs/architecture.md, "onnxruntime-web inside workerd"). Elsewhere (browsers, Node) ORT loads its wasm itself.
  */
 import * as ort from 'onnxruntime-web/wasm';
 import type { InferenceRuntime, InferenceSession, RuntimeTensor } from './runtime.js';
@@ -23,6 +23,8 @@ type Exclusive = <T>(work: () => Promise<T>) => Promise<T>;
 
 function wrap(session: ort.InferenceSession, exclusive: Exclusive): InferenceSession {
   return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
     run: (feeds: Record<string, RuntimeTensor>) =>
       exclusive(async () => {
         const inputs: Record<string, ort.Tensor> = {};

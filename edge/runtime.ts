@@ -10,6 +10,9 @@ export interface RuntimeTensor {
 }
 
 export interface InferenceSession {
+  /** The graph's real input and output names (onnxruntime sessions know them): checked against the manifest. */
+  inputNames?: readonly string[];
+  outputNames?: readonly string[];
   run(feeds: Record<string, RuntimeTensor>): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>>;
   /** Frees the session's native (wasm) memory; the session must not be used afterwards. */
   release?(): Promise<void>;

@@ -16,8 +16,12 @@ import { readQuery } from '../params.js';
 import type { InferenceRuntime } from '../runtime.js';
 import { clientKey } from '../rate-limit.js';
 
-/** Largest upload (manifest + graphs), in bytes. */
-export const MAX_UPLOAD_BYTES = 64 << 20;
+/**
+ * Largest upload (manifest + graphs), in bytes. The body is held about three times while it is checked (the body,
+ * the parsed parts, the graph in the smoke session's wasm heap), so 24 MiB keeps an upload under ~72 MB of a
+ * 128 MB isolate. Larger graphs: upload them to R2 with wrangler and activate them (docs/registry.md).
+ */
+export const MAX_UPLOAD_BYTES = 24 << 20;
 
 export interface AdminOptions {
   token: string;
@@ -169,6 +173,16 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     const body = (await readJson(c)) as { version?: unknown } | null;
     const version = versionName(body?.version);
     const hasBundled = registry.hasBundled(id);
+    // Load and warm the version in this isolate before the pointer moves: one that cannot load is refused here,
+    // and the pointer (and every other isolate) stays where it was.
+    if (registry.versionOf(id) !== version && (await store.manifest(id, version)) !== null) {
+      try {
+        await registry.resolve(`${id}@${version}`);
+      } catch (err) {
+        if (err instanceof HttpError && err.status === 503) throw new HttpError(422, 'invalid_model', `version "${version}" of "${id}" cannot load; the active version is unchanged`);
+        throw err;
+      }
+    }
     const result = await updatePointer(id, async (p) => {
       if (p.active === version) return null;
       if ((await store.manifest(id, version)) === null) {

@@ -7,6 +7,8 @@ export const ortNodeRuntime: InferenceRuntime = {
   async createSession(graph) {
     const session = await ort.InferenceSession.create(graph);
     return {
+      inputNames: session.inputNames,
+      outputNames: session.outputNames,
       async run(feeds) {
         const inputs: Record<string, ort.Tensor> = {};
         for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor(t.dtype, t.data, t.dims);

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
+import { ModelRegistry } from '../../edge/model-registry.js';
+import { encodePng } from '../../shared/png.js';
 import type { InferenceRuntime } from '../../edge/runtime.js';
 import type { ModelSource } from '../../edge/model-source.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
@@ -121,5 +123,36 @@ describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
     expect(await degraded.match(url('grid.png?seed=3'))).toBeUndefined();
     await degraded.put(url('grid.png?seed=3'), body(10, 5));
     expect(new Uint8Array(await (await degraded.match(url('grid.png?seed=3')))!.arrayBuffer())[0]).toBe(5);
+  });
+});
+
+describe('load failures are not forever', () => {
+  it('retries a failed session after 1 s, then 2 s, ...; serves once it opens; says Retry-After meanwhile', async () => {
+    let now = 0;
+    let failuresLeft = 2;
+    const flaky: InferenceRuntime = { name: 'flaky', createSession: async (g) => (failuresLeft-- > 0 ? Promise.reject(new Error('transient')) : ortNodeRuntime.createSession(g)) };
+    const registry = new ModelRegistry([good], flaky, () => now);
+    const entry = await registry.resolve(manifest.id);
+    await expect(registry.session(entry)).rejects.toMatchObject({ status: 503 });
+    await expect(registry.session(entry)).rejects.toMatchObject({ status: 503, headers: { 'Retry-After': '1' } }); // backing off, not retried
+    now = 1000;
+    await expect(registry.session(entry)).rejects.toMatchObject({ status: 503 }); // second attempt fails
+    now = 2500;
+    await expect(registry.session(entry)).rejects.toMatchObject({ headers: { 'Retry-After': '1' } }); // next at 3000
+    now = 3000;
+    await expect(registry.session(entry)).resolves.toBeDefined();
+    expect(failuresLeft).toBe(-1);
+  });
+
+  it("a VAE whose encoder will not open still draws samples; only encode is 503", async () => {
+    const vae = loadModelDir('models/vae-fashion');
+    const encoderBytes = await vae.readFile('encoder.onnx');
+    const noEncoder: InferenceRuntime = { name: 'no-encoder', createSession: async (g) => (g.length === encoderBytes.length ? Promise.reject(new Error('encoder broken')) : ortNodeRuntime.createSession(g)) };
+    const id = (vae.manifest as { id: string }).id;
+    const app = createApp({ models: [vae], runtime: noEncoder });
+    const body = encodePng({ width: 28, height: 28, channels: 1, data: new Uint8Array(784) });
+    expect((await app.request(`/v1/models/${id}/encode`, { method: 'POST', headers: { 'Content-Type': 'image/png' }, body })).status).toBe(503);
+    expect((await app.request(`/v1/models/${id}/sample.png?seed=1`)).status).toBe(200);
+    expect(((await (await app.request('/v1/models')).json()) as { models: { id: string }[] }).models.map((m) => m.id)).toContain(id);
   });
 });

@@ -97,9 +97,11 @@ describe('admin API: upload, activate, serve', () => {
     const id = freshId();
     const up = await upload(id, 'v1', await versionFrom(dcgan, id, 'v1'));
     expect(up.status).toBe(201);
-    const stored = (await up.json()) as { stored: boolean; smoke: { role: string; outputs: Record<string, number[]> }[] };
+    const stored = (await up.json()) as { stored: boolean; smoke: { role: string; batches: number[]; outputs: Record<string, number[]> }[] };
     expect(stored.stored).toBe(true);
-    expect(stored.smoke[0]!.outputs['image']).toEqual([2, 1, 28, 28]);
+    // Smoke-tested at batch 1, 2 and the largest grid the routes serve (64 images of 28x28).
+    expect(stored.smoke[0]!.batches).toEqual([1, 2, 64]);
+    expect(stored.smoke[0]!.outputs['image']).toEqual([64, 1, 28, 28]);
     expect(await r2Keys(`${id}/`)).toEqual([`${id}/v1/generator.onnx`, `${id}/v1/manifest.json`]);
     // Stored is not served: nothing is active yet.
     await errorOf(await SELF.fetch(`${origin}/v1/models/${id}/sample.png?seed=1`), 404, 'not_found');
@@ -135,7 +137,7 @@ describe('admin API: upload, activate, serve', () => {
     expect(up.status).toBe(201);
     const { smoke } = (await up.json()) as { smoke: { role: string; outputs: Record<string, number[]> }[] };
     expect(Object.fromEntries(smoke.map((s) => [s.role, s.outputs]))).toEqual({
-      decoder: { image: [2, 1, 28, 28] },
+      decoder: { image: [64, 1, 28, 28] },
       encoder: { mean: [2, vae.latent.size], logvar: [2, vae.latent.size] },
     });
     expect((await activate(id, 'v1')).status).toBe(200);
@@ -171,6 +173,8 @@ describe('admin API: bad uploads are refused whole, and the old version keeps se
     ['a graph whose output shape differs from the manifest', (m) => void (m.graphs.generator!.outputs[0]!.shape = ['batch', 1, 32, 32]), /shape/],
     ['an invalid manifest', (m) => void ((m as unknown as Record<string, unknown>)['family'] = 'diffusion'), /family/],
     ['a manifest naming another model id', (m) => void (m.id = 'someone-else'), /URL names model/],
+    ['a manifest whose tensor names are not the graph\'s', (m) => void (m.graphs.generator!.outputs[0]!.name = 'pixels'), /the graph's outputs are \[image\], the manifest declares \[pixels\]/],
+    ['a manifest declaring a 4096x4096 image', (m) => void ((m.image.width = 4096), (m.image.height = 4096)), /at most 3145728 values per image/],
   ];
   for (const [what, change, reason] of cases) {
     it(`422 for ${what}`, async () => {
@@ -271,6 +275,20 @@ describe('serving during and after an activation', () => {
     expect(version).toBe('v2');
     // MODEL_SYNC_SECONDS is 1 in the test config: picked up within the interval plus a model load.
     expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
+
+describe('admin API: activation', () => {
+  it('refuses (422) to activate a stored version that cannot load, and leaves the active one serving', async () => {
+    const id = freshId();
+    expect((await upload(id, 'good', await versionFrom(dcgan, id, 'good'))).status).toBe(201);
+    expect((await upload(id, 'rotten', await versionFrom(dcgan, id, 'rotten'))).status).toBe(201);
+    expect((await activate(id, 'good')).status).toBe(200);
+    // The stored graph rots after its checks (a bad copy into R2 by hand): its sha256 no longer matches.
+    await env.MODELS!.put(`${id}/rotten/${dcgan.graphs.generator!.file}`, new Uint8Array(100));
+    expect(await errorOf(await activate(id, 'rotten'), 422, 'invalid_model')).toMatch(/cannot load; the active version is unchanged/);
+    expect((await versions(id)).active).toBe('good');
+    expect((await sample(id, 4)).version).toBe('good');
   });
 });
 
