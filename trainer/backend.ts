@@ -57,7 +57,7 @@ async function activate(name: string): Promise<void> {
  * core); tfjs-node manages its own threads.
  */
 export async function selectBackend(choice: BackendChoice = 'auto', threads = availableParallelism()): Promise<SelectedBackend> {
-  // At most one native package is imported: a second one re-registers every kernel (FINDINGS).
+  // At most one native package is imported: a second one re-registers every kernel (docs/architecture.md).
   if (choice === 'auto' || choice === 'cuda') {
     if (await importNative('@tensorflow/tfjs-node-gpu')) {
       await activate('tensorflow');

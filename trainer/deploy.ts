@@ -1,5 +1,5 @@
 /**
- * `npm run deploy -- DIR (--url URL | --local) [--activate] [--id ID]`: uploads an exported model (a directory with
+ * `npm run model:push -- DIR (--url URL | --local) [--activate] [--id ID]`: uploads an exported model (a directory with
  * manifest.json, e.g. models/NAME) or a trained run (runs/NAME: exported first, into a temporary directory) to a
  * worker's model registry through its admin API, optionally activates it, and prints what it did and URLs to try.
  * The token comes from the ADMIN_TOKEN environment variable; with --local (wrangler dev on 127.0.0.1:8787) also
@@ -103,7 +103,7 @@ export async function deploy(opts: DeployOptions, log: (line: string) => void = 
       const serving = (act.body['serving'] as { version?: string | null } | undefined)?.version;
       if (serving !== manifest.version) log(`warning: the isolate that answered still serves ${serving ?? 'nothing'}: it could not load ${manifest.version} (see npx wrangler tail)`);
     } else {
-      log(`not activated; to serve it: npm run deploy -- ${opts.dir} --url ${base} --activate (or POST ${model}/activate {"version":"${manifest.version}"})`);
+      log(`not activated; to serve it: npm run model:push -- ${opts.dir} --url ${base} --activate (or POST ${model}/activate {"version":"${manifest.version}"})`);
     }
     const pub = `${base}/v1/models/${manifest.id}`;
     const cls = manifest.classes.count > 0 ? '&class=0' : '';
@@ -116,7 +116,7 @@ export async function deploy(opts: DeployOptions, log: (line: string) => void = 
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
-    const usage = 'usage: npm run deploy -- models/NAME|runs/NAME (--url https://WORKER | --local) [--activate] [--id ID]';
+    const usage = 'usage: npm run model:push -- models/NAME|runs/NAME (--url https://WORKER | --local) [--activate] [--id ID]';
     const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { url: { type: 'string' }, local: { type: 'boolean', default: false }, activate: { type: 'boolean', default: false }, id: { type: 'string' } } });
     const { url, local, activate } = parsed.values;
     if (parsed.positionals.length !== 1) throw new UsageError(usage);

@@ -1,6 +1,6 @@
 /**
  * One-hot codes and label maps built in JS: tf.oneHot(..., 'float32') returns garbage on the wasm backend
- * (FINDINGS), and these are constants for the gradient anyway.
+ * (docs/architecture.md, "Measured facts"), and these are constants for the gradient anyway.
  */
 import { tf } from './tf.js';
 

@@ -74,6 +74,9 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
   return `${lines.join('\n')}\n`;
 }
 
+/** The page whose table a full run rewrites. */
+const BENCH_DOC = 'docs/benchmarks.md';
+
 async function main() {
   const { values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'edge,bundle,trainer' }, load: { type: 'string', default: '20000' }, port: { type: 'string', default: '8799' } } });
   const only = new Set(values.only!.split(','));
@@ -90,12 +93,12 @@ async function main() {
   const md = markdown(results, t);
   await writeFileAtomic('bench/results.md', md);
   if (!values.quick) {
-    const readme = await readFile('README.md', 'utf8');
+    const doc = await readFile(BENCH_DOC, 'utf8');
     const start = '<!-- bench:start -->';
     const end = '<!-- bench:end -->';
-    if (readme.includes(start) && readme.includes(end)) {
-      await writeFileAtomic('README.md', `${readme.slice(0, readme.indexOf(start) + start.length)}\n${md}${readme.slice(readme.indexOf(end))}`);
-      log('updated the benchmark table in README.md');
+    if (doc.includes(start) && doc.includes(end)) {
+      await writeFileAtomic(BENCH_DOC, `${doc.slice(0, doc.indexOf(start) + start.length)}\n${md}${doc.slice(doc.indexOf(end))}`);
+      log(`updated the benchmark table in ${BENCH_DOC}`);
     }
   }
   log('wrote bench/results.json and bench/results.md');

@@ -49,7 +49,7 @@ function deploy(args: string[], token?: string) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.split('\n').filter((l) => l.trim()) };
 }
 
-describe('npm run deploy against wrangler dev', () => {
+describe('npm run model:push against wrangler dev', () => {
   it('exports a run, uploads it, activates it, and the worker serves it', async () => {
     const r = deploy([runDir, '--url', worker.base, '--activate', '--id', 'tiny-deployed'], TOKEN);
     expect(r.stderr.filter((l) => l.startsWith('error'))).toEqual([]);
@@ -77,7 +77,7 @@ describe('npm run deploy against wrangler dev', () => {
   it('uploads an exported model directory without activating it', () => {
     const r = deploy(['models/gan-fashion', '--url', worker.base], TOKEN);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/not activated; to serve it: npm run deploy -- models\/gan-fashion/);
+    expect(r.stdout).toMatch(/not activated; to serve it: npm run model:push -- models\/gan-fashion/);
   }, 120_000);
 
   it('fails with one line and exit 1 for a wrong token, leaving nothing stored', async () => {
@@ -96,7 +96,7 @@ describe('npm run deploy against wrangler dev', () => {
       [['models/gan-fashion'], /exactly one of --url and --local/],
       [['models/gan-fashion', '--url', 'ftp://x'], /--url must be an http/],
       [['models/nothing-here', '--local'], /does not exist/],
-      [[], /usage: npm run deploy/],
+      [[], /usage: npm run model:push/],
     ] as const) {
       const r = deploy([...args], TOKEN);
       expect(r.status).toBe(2);

@@ -1,5 +1,5 @@
 /**
- * Registers the trainer's own kernels on the tfjs wasm backend (see FINDINGS: the stock backend cannot train a
+ * Registers the trainer's own kernels on the tfjs wasm backend (see docs/architecture.md, "Measured facts": the stock backend cannot train a
  * DCGAN). Idempotent. Each kernel is parity-tested against the cpu backend in tests/unit/wasm-kernels.test.ts.
  */
 import { tf, type TensorInfo } from '../tf.js';
@@ -51,7 +51,7 @@ export function registerWasmTrainingKernels(): void {
   wrapKernel('Mean', (stock) => leadingAxesReduction('Mean', stock));
   wrapKernel('Slice', sliceKernel);
 
-  // XNNPACK's matmul takes transposed operands 10-20x slower than an explicit transpose first (FINDINGS).
+  // XNNPACK's matmul takes transposed operands 10-20x slower than an explicit transpose first (docs/architecture.md).
   wrapKernel('BatchMatMul', (matMul) => (args) => {
     const { inputs, attrs } = args as unknown as { inputs: { a: TensorInfo; b: TensorInfo }; attrs: { transposeA: boolean; transposeB: boolean } };
     if (!attrs.transposeA && !attrs.transposeB) return matMul(args);
