@@ -4,23 +4,18 @@
  * CLI's failures: a wrong token, an unreachable worker, bad flags: one line and a non-zero exit.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { train } from '../../trainer/train.js';
-import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
 import { readToken } from '../../trainer/deploy.js';
-import { writeSyntheticSplit } from '../helpers/idx-files.js';
+import { fashionMnistDir } from '../helpers/idx-files.js';
 import { startLocalWorker, type LocalWorker } from '../helpers/local-worker.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TOKEN = 'deploy-test-token-5d1e-0123456789abcdef';
-const dataDir = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
-  const d = tempDir('data');
-  writeSyntheticSplit(d, 'train', 128);
-  return d;
-})();
+const dataDir = fashionMnistDir();
 
 let worker: LocalWorker;
 // One connection per request: wrangler dev's proxy drops idle keep-alive connections, and a reused dead one fails.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Classifier } from '../../trainer/eval/classifier-runtime.js';
 import { evaluateModel, type EvalOptions } from '../../trainer/eval/eval.js';
-import { predictions } from '../../trainer/eval/scores.js';
+import { classifierScore, predictions } from '../../trainer/eval/scores.js';
 import { EVALS_FILE, type EvalRecord } from '../../trainer/eval/epoch-eval.js';
 import { DEFAULT_DATA_DIR, loadImageDataset } from '../../trainer/data/idx.js';
 import { train } from '../../trainer/train.js';
@@ -47,23 +47,31 @@ describe('npm run eval', () => {
     expect(b.classHistogram).toEqual(a.classHistogram);
     expect(a.classHistogram.reduce((s, c) => s + c, 0)).toBe(500);
     expect(a.metrics['fcd']!).toBeGreaterThan(a.metrics['fcdRealReference']!);
-    expect(a.metrics['classifierScore']!).toBeGreaterThan(1);
-    expect(a.metrics['classifierScore']!).toBeLessThanOrEqual(10);
+    // The classifier score of the samples is near the model card's (5.58 at N = 10,000) and below that of real
+    // test images measured the same way (the ceiling a perfect generator reaches).
+    expect(Math.abs(a.metrics['classifierScore']! - 5.58)).toBeLessThan(0.6);
+    const classifier = await Classifier.load();
+    const test = loadImageDataset(DEFAULT_DATA_DIR, 't10k');
+    const real = classifierScore((await classifier.run(test.images.subarray(0, 500 * 784), 500)).probs, classifier.classes);
+    await classifier.release();
+    expect(a.metrics['classifierScore']!).toBeLessThan(real);
     const other = await evaluateModel(options('models/gan-fashion', { seed: 2 }), quiet);
     expect(other.metrics['fcd']).not.toBe(a.metrics['fcd']);
   }, 120_000);
 
-  it('measures a cGAN by class accuracy and a VAE by likelihood bounds (IWAE tighter than the ELBO)', async () => {
+  it('measures a cGAN by class accuracy and a VAE by likelihood bounds that match its model card', async () => {
     const c = await evaluateModel(options('models/cgan-fashion', { n: 200 }), quiet);
     expect(c.metrics['classAccuracy']!).toBeGreaterThan(0.5);
     const v = await evaluateModel(options('models/vae-fashion', { n: 200 }), quiet);
     const m = v.metrics;
-    // Negative log-likelihoods in nats: the IWAE bound is at most the ELBO's, both near the training loss.
-    expect(m['iwaeBound']!).toBeLessThanOrEqual(m['iwaeElbo']!);
-    expect(m['testNegativeElbo']!).toBeGreaterThan(150);
-    expect(m['testNegativeElbo']!).toBeLessThan(350);
-    expect(m['testNegativeElbo']!).toBeCloseTo(m['testReconstruction']! + m['testKl']!, 6);
-    expect(m['reconstructionFcd']!).toBeGreaterThan(0);
+    // Negative log-likelihoods in nats per image, against the card (N = 10,000 test images: ELBO 243.0, of which
+    // KL 16.8; reconstruction FCD 69.7): the full test set is used here too, so only Monte Carlo noise differs.
+    expect(Math.abs(m['testNegativeElbo']! - 243.0)).toBeLessThan(1);
+    expect(Math.abs(m['testKl']! - 16.76)).toBeLessThan(0.2);
+    expect(Math.abs(m['reconstructionFcd']! - 69.65)).toBeLessThan(0.5);
+    // More importance samples tighten the bound on the same images: k = 100 beats k = 1 (which is the ELBO).
+    const k1 = await evaluateModel(options('models/vae-fashion', { n: 200, iwaeK: 1 }), quiet);
+    expect(k1.metrics['iwaeBound']! - m['iwaeBound']!).toBeGreaterThan(1);
   }, 240_000);
 
   it('fails with one clear line for a directory without a model', async () => {

@@ -2,24 +2,19 @@
  * A tiny train -> export (with its parity check) -> serve run for every family, on a slice of data: the edge
  * serves what the trainer drew, and each family's extra graph (VAE encoder, cGAN label input) works end to end.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { train } from '../../trainer/train.js';
 import { exportRun } from '../../trainer/export.js';
-import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
 import { createApp } from '../../edge/app.js';
 import { decodePng, encodePng } from '../../shared/png.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
-import { writeSyntheticSplit } from '../helpers/idx-files.js';
+import { fashionMnistDir } from '../helpers/idx-files.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const dataDir = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
-  const d = tempDir('data');
-  writeSyntheticSplit(d, 'train', 256);
-  return d;
-})();
+const dataDir = fashionMnistDir();
 const quiet = () => {};
 
 const tinyConfigs = {

@@ -4,24 +4,18 @@
  * checkpoint.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../trainer/checkpoint.js';
 import type { RunMeta } from '../../trainer/run-state.js';
-import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
 import { FAMILIES } from '../../trainer/families.js';
 import { train, TrainingDiverged } from '../../trainer/train.js';
 import type { Family } from '../../trainer/family.js';
 import { dcgan } from '../../trainer/models/dcgan.js';
-import { writeSyntheticSplit } from '../helpers/idx-files.js';
+import { fashionMnistDir } from '../helpers/idx-files.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const data = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
-  const d = tempDir('faultdata');
-  writeSyntheticSplit(d, 'train', 256);
-  return d;
-})();
+const data = fashionMnistDir();
 
 const TOTAL = 40;
 const args = (out: string) => ['--import', 'tsx', 'trainer/train.ts', '--data', data, '--out', out, '--steps', String(TOTAL), '--limit', '256', '--batch-size', '32',

@@ -2,7 +2,7 @@
  * The whole spine on a tiny DCGAN: train a few steps on a slice of data, resume exactly, export with the
  * parity check, and serve with createApp: the edge's grid for a seed is the trainer's grid for that seed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { train } from '../../trainer/train.js';
@@ -10,20 +10,15 @@ import { exportRun } from '../../trainer/export.js';
 import { loadCheckpoint } from '../../trainer/checkpoint.js';
 import type { RunMeta } from '../../trainer/run-state.js';
 import type { TrainOptions } from '../../trainer/cli-options.js';
-import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
 import { createApp } from '../../edge/app.js';
 import { decodePng } from '../../shared/png.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
-import { writeSyntheticSplit } from '../helpers/idx-files.js';
+import { fashionMnistDir } from '../helpers/idx-files.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Real Fashion-MNIST when the Debian package is installed (CI installs it), synthetic IDX files otherwise.
-const dataDir = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
-  const d = tempDir('data');
-  writeSyntheticSplit(d, 'train', 256);
-  return d;
-})();
+const dataDir = fashionMnistDir();
 
 const tiny = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
   model: 'dcgan', data: dataDir, out, resume: false, batchSize: 32, seed: 11, backend: 'wasm', limit: 256, checkpointEvery: 2, evalN: 0,

@@ -5,20 +5,14 @@
  * error after the backend started is reported as Node reports it, not from inside emscripten's glue.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../trainer/checkpoint.js';
 import type { RunMeta } from '../../trainer/run-state.js';
-import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
-import { writeSyntheticSplit } from '../helpers/idx-files.js';
+import { fashionMnistDir } from '../helpers/idx-files.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const data = existsSync(DEFAULT_DATA_DIR) ? DEFAULT_DATA_DIR : (() => {
-  const d = tempDir('threaddata');
-  writeSyntheticSplit(d, 'train', 256);
-  return d;
-})();
+const data = fashionMnistDir();
 
 function trainOn(threads: number) {
   const out = join(tempDir(`threads${threads}`), 'run');

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
 /** Writes small synthetic MNIST-style IDX files, raw or gzipped, for data and training tests. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,4 +29,13 @@ export function writeSyntheticSplit(dir: string, split: 'train' | 't10k', n: num
   const write = (name: string, bytes: Uint8Array) => (gzip ? writeFileSync(join(dir, `${name}.gz`), gzipSync(bytes)) : writeFileSync(join(dir, name), bytes));
   write(`${split}-images-idx3-ubyte`, idxBytes([n, 28, 28], images));
   write(`${split}-labels-idx1-ubyte`, idxBytes([n], labels, 0x08));
+}
+
+/**
+ * The real Fashion-MNIST directory, or a loud failure: tests that train on real data never swap in synthetic
+ * images (CI installs the Debian package).
+ */
+export function fashionMnistDir(): string {
+  if (!existsSync(DEFAULT_DATA_DIR)) throw new Error(`these tests need Fashion-MNIST: apt-get install dataset-fashion-mnist (${DEFAULT_DATA_DIR})`);
+  return DEFAULT_DATA_DIR;
 }
