@@ -9,7 +9,7 @@ import { ManifestError, imageGraphRole, validateManifest, type GraphRole, type M
 import { SeededRandom } from '../shared/rng.js';
 import { HttpError } from './errors.js';
 import { sha256Hex } from './hash.js';
-import type { InferenceRuntime, RuntimeTensor } from './runtime.js';
+import type { InferenceRuntime, InferenceSession, RuntimeTensor } from './runtime.js';
 import { maxImages } from './routes/shared.js';
 
 /**
@@ -57,7 +57,7 @@ function smokeFeeds(m: Manifest, inputs: TensorSpec[], batch: number): Record<st
 
 async function smoke(m: Manifest, role: GraphRole, graph: Uint8Array, runtime: InferenceRuntime): Promise<SmokeResult> {
   const spec = m.graphs[role]!;
-  let session;
+  let session: InferenceSession;
   try {
     session = await runtime.createSession(graph);
   } catch (err) {
@@ -75,7 +75,7 @@ async function smoke(m: Manifest, role: GraphRole, graph: Uint8Array, runtime: I
     const t0 = performance.now();
     const outputs: Record<string, number[]> = {};
     for (const batch of smokeBatches(m, role)) {
-      let result;
+      let result: Awaited<ReturnType<InferenceSession['run']>>;
       try {
         result = await session.run(smokeFeeds(m, spec.inputs, batch));
       } catch (err) {

@@ -4,7 +4,7 @@
  * the model (a grid's largest size for large images, a class index) are tightened per request and said in the
  * error, and described here.
  */
-import { MAX_SEED, MAX_SEED_STRING_BYTES } from '../shared/rng.js';
+import { MAX_SEED_STRING_BYTES } from '../shared/rng.js';
 
 export interface IntegerParam {
   min: number;

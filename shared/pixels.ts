@@ -24,7 +24,7 @@ export function pixelsToBytes(pixels: ArrayLike<number>, range: PixelRange, out 
   const scale = 255 / (hi - lo);
   for (let i = 0; i < pixels.length; i++) {
     const v = Math.round((pixels[i]! - lo) * scale);
-    out[i] = v > 255 ? 255 : v >= 0 ? v : 0;
+    out[i] = v > 255 ? 255 : Math.max(v , 0);
   }
   return out;
 }

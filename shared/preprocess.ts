@@ -102,5 +102,5 @@ export function preprocessImage(img: RasterImage, opts: PreprocessOptions): Uint
 
 function clampByte(v: number): number {
   const r = Math.round(v);
-  return r > 255 ? 255 : r < 0 ? 0 : r;
+  return r > 255 ? 255 : Math.max(r , 0);
 }

@@ -5,5 +5,5 @@ import { cgan } from './models/cgan.js';
 import { gan } from './models/gan.js';
 import { vae } from './models/vae.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each family has its own config type; callers pass the matching one
 export const FAMILIES: Record<string, Family<any>> = { vae, gan, dcgan, cgan };

@@ -38,7 +38,7 @@ describe('property: CLI flags', () => {
   it('accepted train options are in range', () => {
     fc.assert(
       fc.property(argv, (args) => {
-        let opts;
+        let opts: ReturnType<typeof parseTrainArgs>;
         try {
           opts = parseTrainArgs(args);
         } catch {

@@ -180,17 +180,20 @@ describe('manifest validation', () => {
     expect(validateManifest(structuredClone(good)).id).toBe('dcgan-test');
   });
 
+  // A manifest as plain, writable JSON: each case breaks one field.
+  // biome-ignore lint/suspicious/noExplicitAny: the cases write fields of any type into any depth
+  type Mutable = any;
   it.each([
-    ['schemaVersion', (m: any) => (m.schemaVersion = 2), /schemaVersion/],
-    ['family', (m: any) => (m.family = 'diffusion'), /family must be one of/],
-    ['latent size', (m: any) => (m.latent.size = 0), /latent.size/],
-    ['distribution', (m: any) => (m.latent.distribution = 'cauchy'), /distribution/],
-    ['pixel range', (m: any) => (m.image.pixelRange = '0..255'), /pixelRange/],
-    ['sha256', (m: any) => (m.graphs.generator.sha256 = 'xyz'), /sha256/],
-    ['missing generator', (m: any) => delete m.graphs.generator, /generator is required/],
-    ['id', (m: any) => (m.id = 'Bad Id'), /id must match/],
-    ['classes for a dcgan', (m: any) => (m.classes = { count: 2, labels: ['a', 'b'] }), /classes.count must be 0/],
-    ['date', (m: any) => (m.createdAt = 'yesterday'), /ISO date/],
+    ['schemaVersion', (m: Mutable) => (m.schemaVersion = 2), /schemaVersion/],
+    ['family', (m: Mutable) => (m.family = 'diffusion'), /family must be one of/],
+    ['latent size', (m: Mutable) => (m.latent.size = 0), /latent.size/],
+    ['distribution', (m: Mutable) => (m.latent.distribution = 'cauchy'), /distribution/],
+    ['pixel range', (m: Mutable) => (m.image.pixelRange = '0..255'), /pixelRange/],
+    ['sha256', (m: Mutable) => (m.graphs.generator.sha256 = 'xyz'), /sha256/],
+    ['missing generator', (m: Mutable) => delete m.graphs.generator, /generator is required/],
+    ['id', (m: Mutable) => (m.id = 'Bad Id'), /id must match/],
+    ['classes for a dcgan', (m: Mutable) => (m.classes = { count: 2, labels: ['a', 'b'] }), /classes.count must be 0/],
+    ['date', (m: Mutable) => (m.createdAt = 'yesterday'), /ISO date/],
   ])('rejects a bad %s with a message naming the field', (_, mutate, message) => {
     const m = structuredClone(good);
     mutate(m);

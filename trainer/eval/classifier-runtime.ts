@@ -11,8 +11,8 @@ import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import type { ImageShape } from '../../shared/grid.js';
 
-export class EvalError extends Error {
-  override name = 'EvalError';
+export class EvaluationError extends Error {
+  override name = 'EvaluationError';
 }
 
 export interface ClassifierOutput {
@@ -37,10 +37,10 @@ export class Classifier {
       card = JSON.parse(await readFile(join(dir, 'classifier.json'), 'utf8')) as ClassifierCard;
       graph = new Uint8Array(await readFile(join(dir, card.file)));
     } catch (err) {
-      throw new EvalError(`no evaluation classifier in ${dir} (${(err as Error).message.split('\n')[0]}); train one with: npm run classifier`);
+      throw new EvaluationError(`no evaluation classifier in ${dir} (${(err as Error).message.split('\n')[0]}); train one with: npm run classifier`);
     }
     const sha = createHash('sha256').update(graph).digest('hex');
-    if (sha !== card.sha256) throw new EvalError(`${dir}/${card.file}: sha256 ${sha} does not match classifier.json (${card.sha256})`);
+    if (sha !== card.sha256) throw new EvaluationError(`${dir}/${card.file}: sha256 ${sha} does not match classifier.json (${card.sha256})`);
     return new Classifier(card, await ort.InferenceSession.create(graph));
   }
 
@@ -52,7 +52,7 @@ export class Classifier {
   accepts(shape: ImageShape, what: string): void {
     const c = this.card.image;
     if (shape.width !== c.width || shape.height !== c.height || shape.channels !== c.channels) {
-      throw new EvalError(`${what} makes ${shape.width}x${shape.height}x${shape.channels} images; the classifier reads ${c.width}x${c.height}x${c.channels}`);
+      throw new EvaluationError(`${what} makes ${shape.width}x${shape.height}x${shape.channels} images; the classifier reads ${c.width}x${c.height}x${c.channels}`);
     }
   }
 

@@ -9,7 +9,7 @@ import { runCli } from '../cli-main.js';
 import { intFlag, parseFlags, UsageError } from '../cli-options.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { existsSync } from 'node:fs';
-import { Classifier, EvalError } from './classifier-runtime.js';
+import { Classifier, EvaluationError } from './classifier-runtime.js';
 import { rulerDir } from './classifier-card.js';
 import { ModelRunner } from './model-runner.js';
 import { balancedLabels, buildReference, measureSamples } from './measure.js';
@@ -40,7 +40,7 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
   const classifierDir = opts.classifierDir ?? rulerDir(m.training.dataset);
   if (!existsSync(join(classifierDir, 'classifier.json'))) {
     await model.release();
-    throw new EvalError(`${m.id} was trained on ${m.training.dataset}, which has no ruler in ${classifierDir}: FCD needs a classifier of that data set (npm run classifier -- --data DIR, on labelled data)`);
+    throw new EvaluationError(`${m.id} was trained on ${m.training.dataset}, which has no ruler in ${classifierDir}: FCD needs a classifier of that data set (npm run classifier -- --data DIR, on labelled data)`);
   }
   const classifier = await Classifier.load(classifierDir);
   const { width, height, channels } = m.image;

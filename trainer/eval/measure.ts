@@ -3,7 +3,7 @@
  * statistics, and the metrics of a set of generated 8-bit images against them.
  */
 import { existsSync } from 'node:fs';
-import { Classifier, EvalError } from './classifier-runtime.js';
+import { type Classifier, EvaluationError } from './classifier-runtime.js';
 import { fitGaussian, frechetDistance, type Gaussian } from './frechet.js';
 import { classAccuracy, classHistogram, classifierScore } from './scores.js';
 import { DEFAULT_DATA_DIR } from '../data/idx.js';
@@ -43,7 +43,7 @@ async function referenceSplits(classifier: Classifier, dataDir: string | undefin
   const d = classifier.card.data;
   if (!d) return loadSplits(dataDir ?? DEFAULT_DATA_DIR, { fit: 'crop', background: [0, 0, 0] }, undefined);
   const dir = dataDir ?? d.dir;
-  if (!existsSync(dir)) throw new EvalError(`the ruler's data set is not in ${dir}: give --data DIR (for emoji: npm run data:emoji)`);
+  if (!existsSync(dir)) throw new EvaluationError(`the ruler's data set is not in ${dir}: give --data DIR (for emoji: npm run data:emoji)`);
   const { size, channels, fit, background } = d.preprocess;
   return loadSplits(dir, { imageSize: size, channels, fit, background }, undefined);
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { EvalError } from './classifier-runtime.js';
+import { EvaluationError } from './classifier-runtime.js';
 import { TENSOR_NAMES, imageGraphRole, validateManifest, type GraphRole, type Manifest } from '../../shared/manifest.js';
 
 export class ModelRunner {
@@ -17,14 +17,14 @@ export class ModelRunner {
     try {
       raw = await readFile(join(dir, 'manifest.json'), 'utf8');
     } catch {
-      throw new EvalError(`${dir} has no manifest.json (export a run first: npm run export -- runs/NAME)`);
+      throw new EvaluationError(`${dir} has no manifest.json (export a run first: npm run export -- runs/NAME)`);
     }
     const manifest = validateManifest(JSON.parse(raw));
     const sessions: Partial<Record<GraphRole, ort.InferenceSession>> = {};
     for (const [role, spec] of Object.entries(manifest.graphs)) {
       const bytes = new Uint8Array(await readFile(join(dir, spec.file)));
       const sha = createHash('sha256').update(bytes).digest('hex');
-      if (sha !== spec.sha256) throw new EvalError(`${dir}/${spec.file}: sha256 ${sha} does not match the manifest`);
+      if (sha !== spec.sha256) throw new EvaluationError(`${dir}/${spec.file}: sha256 ${sha} does not match the manifest`);
       sessions[role as GraphRole] = await ort.InferenceSession.create(bytes);
     }
     return new ModelRunner(manifest, sessions);
@@ -34,7 +34,7 @@ export class ModelRunner {
   async generate(latents: Float32Array, n: number, labels?: Uint8Array): Promise<Float32Array> {
     const feeds: Record<string, ort.Tensor> = { [TENSOR_NAMES.latent]: new ort.Tensor('float32', latents, [n, this.manifest.latent.size]) };
     if (this.manifest.classes.count > 0) {
-      if (!labels) throw new EvalError(`${this.manifest.id} is conditional: labels are required`);
+      if (!labels) throw new EvaluationError(`${this.manifest.id} is conditional: labels are required`);
       feeds[TENSOR_NAMES.label] = new ort.Tensor('int64', BigInt64Array.from(labels, BigInt), [n]);
     }
     const out = await this.sessions[imageGraphRole(this.manifest.family)]!.run(feeds);
@@ -44,7 +44,7 @@ export class ModelRunner {
   /** A VAE encoder's posterior parameters for images [n, c, h, w] in the model's pixel range. */
   async encode(images: Float32Array, n: number): Promise<{ mean: Float32Array; logvar: Float32Array }> {
     const enc = this.sessions.encoder;
-    if (!enc) throw new EvalError(`${this.manifest.id} has no encoder`);
+    if (!enc) throw new EvaluationError(`${this.manifest.id} has no encoder`);
     const { width, height, channels } = this.manifest.image;
     const out = await enc.run({ [TENSOR_NAMES.image]: new ort.Tensor('float32', images, [n, channels, height, width]) });
     return { mean: out[TENSOR_NAMES.mean]!.data as Float32Array, logvar: out[TENSOR_NAMES.logvar]!.data as Float32Array };
