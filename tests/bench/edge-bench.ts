@@ -6,7 +6,7 @@
  * router (wrangler dev's request path), and `wrangler dev`'s cold start, for what `npm start` costs.
  */
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import { OrtTensor, openSession, } from '../../trainer/ort-node.js';
 import { bundledManifests } from '../../models/bundled.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
@@ -83,8 +83,8 @@ export interface LoadResults {
  * weights from the caches: onnxruntime-node's batch 1 took 1.36 ms instead of 0.47), hence blocks.
  */
 async function pairedInference(base: string, dir: string, m: Manifest, batch: number, blocks: number, perBlock: number, route: (i: number) => string): Promise<PairedInference> {
-  const session = await ort.InferenceSession.create(readFileSync(`models/${dir}/${m.graphs.generator!.file}`), { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const z = new ort.Tensor('float32', latentsForSeed(1, batch, m.latent.size, m.latent.distribution), [batch, m.latent.size]);
+  const session = await openSession(readFileSync(`models/${dir}/${m.graphs.generator!.file}`), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const z = new OrtTensor('float32', latentsForSeed(1, batch, m.latent.size, m.latent.distribution), [batch, m.latent.size]);
   const isolate: number[] = [];
   const node: number[] = [];
   const ratios: number[] = [];

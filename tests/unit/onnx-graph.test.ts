@@ -3,7 +3,7 @@
  * layers lie between (no Transpose in the graph), and a Transpose stays otherwise. Both graphs, run by
  * onnxruntime-node, equal the layers computed directly in NHWC and then moved to NCHW.
  */
-import * as ort from 'onnxruntime-node';
+import { OrtTensor, openSession, } from '../../trainer/ort-node.js';
 import { describe, expect, it } from 'vitest';
 import { networkToOnnx, type ParamValues } from '../../trainer/export/onnx-graph.js';
 import { serializeModel } from '../../trainer/export/onnx-model.js';
@@ -65,9 +65,9 @@ async function exported(layers: LayerSpec[]) {
   const v = values(layers);
   const part = networkToOnnx(spec, v, 'x', 'y');
   const graph = serializeModel({ name: 'g', ...part, inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', IN] }], outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', C, H, W] }] }, 'test');
-  const session = await ort.InferenceSession.create(graph);
+  const session = await openSession(graph);
   const x = seeded(BATCH * IN, 99);
-  const { y } = await session.run({ x: new ort.Tensor('float32', x, [BATCH, IN]) });
+  const { y } = await session.run({ x: new OrtTensor('float32', x, [BATCH, IN]) });
   await session.release();
   return { ops: part.nodes.map((n) => n.op), y: y!.data as Float32Array, dims: y!.dims, want: reference(layers, v, x) };
 }
@@ -112,9 +112,9 @@ describe('exporting flatten -> dense', () => {
     const v: ParamValues = new Map([['1.kernel', { shape: [UNITS, OUT], data: seeded(UNITS * OUT, 7) }], ['1.bias', { shape: [OUT], data: seeded(OUT, 8) }]]);
     const part = networkToOnnx(spec, v, 'x', 'y');
     const graph = serializeModel({ name: 'e', ...part, inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', C, H, W] }], outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', ...outShape] }] }, 'test');
-    const session = await ort.InferenceSession.create(graph);
+    const session = await openSession(graph);
     const x = seeded(BATCH * UNITS, 5);
-    const { y } = await session.run({ x: new ort.Tensor('float32', x, [BATCH, C, H, W]) });
+    const { y } = await session.run({ x: new OrtTensor('float32', x, [BATCH, C, H, W]) });
     await session.release();
     const dense = layers.length > 1 ? { k: v.get('1.kernel')!.data, b: v.get('1.bias')!.data } : undefined;
     return { ops: part.nodes.map((n) => n.op), y: y!.data as Float32Array, want: want(x, dense) };

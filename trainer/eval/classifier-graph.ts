@@ -3,7 +3,7 @@
  * `logits`. Input: `image` [batch, channels, height, width], pixels in 0..1 (bytes / 255). Checked against tfjs
  * with onnxruntime-node before it is written, like every exported graph.
  */
-import * as ort from 'onnxruntime-node';
+import { OrtTensor, openSession, } from '../ort-node.js';
 import { tf } from '../tf.js';
 import type { Network } from '../nn/network.js';
 import { networkToOnnx } from '../export/onnx-graph.js';
@@ -34,9 +34,9 @@ export async function classifierToOnnx(features: Network, head: Network, image: 
 
 /** Max |diff| of both outputs between the graph (onnxruntime-node) and tfjs on `nhwc` images; throws above `tolerance`. */
 export async function classifierParity(graph: Uint8Array, features: Network, head: Network, nhwc: tf.Tensor4D, tolerance: number): Promise<number> {
-  const session = await ort.InferenceSession.create(graph);
+  const session = await openSession(graph);
   const nchw = tf.transpose(nhwc, [0, 3, 1, 2]);
-  const input = new ort.Tensor('float32', (await nchw.data()) as Float32Array, nchw.shape);
+  const input = new OrtTensor('float32', (await nchw.data()) as Float32Array, nchw.shape);
   nchw.dispose();
   const got = await session.run({ [CLASSIFIER_TENSORS.image]: input });
   await session.release();

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { OrtTensor, openSession, type OrtSession } from '../ort-node.js';
 import { CLASSIFIER_TENSORS } from './classifier-graph.js';
 import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';
@@ -27,7 +27,7 @@ const BATCH = 500;
 export class Classifier {
   private constructor(
     readonly card: ClassifierCard,
-    private readonly session: ort.InferenceSession,
+    private readonly session: OrtSession,
   ) {}
 
   static async load(dir = CLASSIFIER_DIR): Promise<Classifier> {
@@ -41,7 +41,7 @@ export class Classifier {
     }
     const sha = createHash('sha256').update(graph).digest('hex');
     if (sha !== card.sha256) throw new EvaluationError(`${dir}/${card.file}: sha256 ${sha} does not match classifier.json (${card.sha256})`);
-    return new Classifier(card, await ort.InferenceSession.create(graph));
+    return new Classifier(card, await openSession(graph));
   }
 
   get classes(): number {
@@ -64,7 +64,7 @@ export class Classifier {
     const probs = new Float32Array(n * this.classes);
     for (let s = 0; s < n; s += BATCH) {
       const m = Math.min(BATCH, n - s);
-      const input = new ort.Tensor('float32', nhwcToNchw(bytesToPixels(bytes.subarray(s * px, (s + m) * px), '0..1'), m, h * w, c), [m, c, h, w]);
+      const input = new OrtTensor('float32', nhwcToNchw(bytesToPixels(bytes.subarray(s * px, (s + m) * px), '0..1'), m, h * w, c), [m, c, h, w]);
       const out = await this.session.run({ [CLASSIFIER_TENSORS.image]: input });
       features.set(out[CLASSIFIER_TENSORS.features]!.data as Float32Array, s * this.card.featureSize);
       probs.set(softmaxRows(out[CLASSIFIER_TENSORS.logits]!.data as Float32Array, this.classes), s * this.classes);

@@ -2,7 +2,7 @@
  * The exporter's self-check: the written graph, run by onnxruntime-node, must reproduce the tfjs network on
  * seeded inputs within a tolerance, or the export fails.
  */
-import * as ort from 'onnxruntime-node';
+import { OrtTensor, openSession, } from '../ort-node.js';
 import { tf } from '../tf.js';
 import type { Network } from '../nn/network.js';
 
@@ -27,8 +27,8 @@ export interface Feed {
  * are compared in NCHW, the graph's layout.
  */
 export async function checkParity(graph: Uint8Array, network: Network, feeds: Record<string, Feed>, tfInput: { data: Float32Array; shape: number[] }, outputNames: string[], tolerance: number): Promise<ParityResult> {
-  const session = await ort.InferenceSession.create(graph);
-  const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new ort.Tensor(f.dtype, f.data, f.dims)]));
+  const session = await openSession(graph);
+  const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new OrtTensor(f.dtype, f.data, f.dims)]));
   const result = await session.run(ortFeeds);
   await session.release();
   const expected = tf.tidy(() => {
