@@ -10,6 +10,6 @@ export async function waitWithOwnTimer<T>(work: Promise<T>, ms: number): Promise
   try {
     return await Promise.race([work, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

@@ -1,7 +1,6 @@
-// The bindings the worker tests read through `env` (wrangler.toml + vitest.workers.config.ts; see edge/worker.ts).
+// The secret the worker tests read through `env` besides wrangler.toml's bindings (edge/worker-configuration.d.ts).
 declare namespace Cloudflare {
   interface Env {
-    MODELS?: R2Bucket;
     ADMIN_TOKEN?: string;
   }
 }

@@ -5,14 +5,14 @@
  * over a file's first 100 requests and 182 ms over requests 500-600, while direct calls stay at ~0.1 ms.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import worker, { type Env } from '../../edge/worker.js';
+import worker, { type WorkerEnv } from '../../edge/worker.js';
 
 /** Statuses whose responses have no body (a Response with one cannot be constructed). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 export async function workerFetch(url: string, init?: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(url, init), env as unknown as Env, ctx);
+  const res = await worker.fetch(new Request(url, init), env as unknown as WorkerEnv, ctx);
   const body = await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
   return new Response(NULL_BODY.has(res.status) ? null : body, res);
