@@ -237,16 +237,22 @@ async function pickModel() {
   await Promise.all([render(), showMap()]);
 }
 
+/**
+ * The dropped picture goes to the server as it is when it is a PNG or JPEG under 1 MiB: the server fits and
+ * resizes it exactly as the model's training images were. Anything else (WebP, a large photo) is first re-encoded
+ * here as a PNG of at most 1024 pixels a side.
+ */
 async function reconstruct(file) {
-  const img = await createImageBitmap(file);
-  const { width, height } = model.image;
-  const canvas = Object.assign(document.createElement('canvas'), { width, height });
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#000'; ctx.fillRect(0, 0, width, height);
-  ctx.drawImage(img, 0, 0, width, height);
-  const png = await new Promise((r) => canvas.toBlob(r, 'image/png'));
-  $('input').src = URL.createObjectURL(png);
-  $('recon').src = await blobUrl(await fetch(api('/reconstruct'), { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: png }));
+  let body = file;
+  if (!['image/png', 'image/jpeg'].includes(file.type) || file.size > 1 << 20) {
+    const img = await createImageBitmap(file);
+    const k = Math.min(1, 1024 / Math.max(img.width, img.height));
+    const canvas = Object.assign(document.createElement('canvas'), { width: Math.round(img.width * k), height: Math.round(img.height * k) });
+    canvas.getContext('2d').drawImage(img, 0, 0, canvas.width, canvas.height);
+    body = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+  }
+  $('input').src = URL.createObjectURL(body);
+  $('recon').src = await blobUrl(await fetch(api('/reconstruct'), { method: 'POST', headers: { 'Content-Type': body.type }, body }));
 }
 
 $('model').addEventListener('change', pickModel);

@@ -6,7 +6,7 @@
  * router (wrangler dev's request path), and `wrangler dev`'s cold start, for what `npm start` costs.
  */
 import { readFileSync } from 'node:fs';
-import { OrtTensor, openSession, } from '../../trainer/ort-node.js';
+import { OrtTensor, openSession } from '../../trainer/ort-node.js';
 import { bundledManifests } from '../../models/bundled.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
@@ -41,6 +41,11 @@ export interface EdgeResults {
   paired: { batch1: PairedInference; batch64: PairedInference };
   ratios: { grid64EndToEndOverInference: number; inIsolateOverNodeBatch64: number; inIsolateOverNodeBatch1: number };
   memoryMiB: { afterBenchRss: number; peak: number };
+  /**
+   * The largest colour model bundled (64x64 RGB emoji): sample.png with distinct seeds, sequentially, and its
+   * in-isolate inference beside onnxruntime-node on the same graph.
+   */
+  colour?: { model: string; image: string; sample: LatencySummary; paired: PairedInference };
   /** Requests of the latency phases not answered with 200 (404 for the 404 phases), with the first messages. */
   phaseErrors?: { failed: number; of: number; first: string[]; workerLog?: string };
   load?: LoadResults;
@@ -206,8 +211,21 @@ export async function benchEdge(opts: { quick: boolean; loadRequests: number; po
       },
       memoryMiB: { afterBenchRss: worker.memory().rssMiB, peak: worker.memory().peakMiB },
     };
+    const colourModel = bundledManifests.map((b) => ({ dir: b.dir, manifest: validateManifest(b.manifest) })).filter((b) => b.manifest.image.channels === 3 && b.manifest.classes.count === 0)
+      .sort((a, b) => b.manifest.image.width - a.manifest.image.width)[0];
+    const colourPhases: LoadResult[] = [];
+    if (colourModel) {
+      const cm = colourModel.manifest;
+      const cpath = (route: string) => `/v1/models/${cm.id}/${route}`;
+      await runLoad(worker.base, 30, 1, (i) => ({ path: cpath(`sample.png?seed=${45_000 + i}`) }));
+      const cseq = await runLoad(worker.base, n(400), 1, (i) => ({ path: cpath(`sample.png?seed=${46_000 + i}`) }));
+      colourPhases.push(cseq);
+      const cpaired = await pairedInference(worker.base, colourModel.dir, cm, 1, opts.quick ? 3 : 10, 21, (i) => cpath(`sample.png?seed=${47_000 + i}`));
+      results.colour = { model: cm.id, image: `${cm.image.width}x${cm.image.height}x${cm.image.channels}`, sample: summarize(cseq.latencies, cseq.wallMs), paired: roundAll(cpaired) };
+      log(`colour ${cm.id}: sample.png p50 ${results.colour.sample.p50} ms; in isolate ${results.colour.paired.isolateMs} ms vs onnxruntime-node ${results.colour.paired.nodeMs} ms (ratio ${results.colour.paired.ratio})`);
+    }
     // Failed requests are counted, not fatal: the run should still report everything else.
-    const phases = [reference.seq, reference.repeat, seq, repeat, c8, c32, grid, grid8, grid32];
+    const phases = [reference.seq, reference.repeat, seq, repeat, c8, c32, grid, grid8, grid32, ...colourPhases];
     const total = (r: LoadResult) => [...r.statuses.values()].reduce((a, b) => a + b, 0);
     const notFounds = [reference.notFound, notFound];
     const failed = phases.reduce((sum, r) => sum + total(r) - (r.statuses.get(200) ?? 0), 0) + notFounds.reduce((sum, r) => sum + total(r) - (r.statuses.get(404) ?? 0), 0);

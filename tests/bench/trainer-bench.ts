@@ -2,9 +2,10 @@
 import { existsSync } from 'node:fs';
 import { tf } from '../../trainer/tf.js';
 import { selectBackend } from '../../trainer/backend.js';
-import { DEFAULT_DATA_DIR, loadImageDataset } from '../../trainer/data/idx.js';
+import { DEFAULT_DATA_DIR, loadImageDataset, type ImageDataset } from '../../trainer/data/idx.js';
 import { FAMILIES } from '../../trainer/families.js';
-import type { Batch } from '../../trainer/family.js';
+import type { Batch, Family } from '../../trainer/family.js';
+import { loadFolderDataset } from '../../trainer/data/folder.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import { SeededRandom } from '../../shared/rng.js';
 
@@ -22,14 +23,38 @@ export interface TrainerResult {
 const STEPS: Record<string, number> = { dcgan: 15, cgan: 12, gan: 60, vae: 80 };
 const BATCH = 64;
 
+interface Case {
+  name: string;
+  family: Family<object>;
+  config: object;
+  data: ImageDataset;
+  steps: number;
+}
+
+/**
+ * Every family's default config on Fashion-MNIST, and a 32x32 RGB DCGAN (G 256-128-64 from 4x4, D 64-128-256, the
+ * PyTorch reference architecture of docs/benchmarks.md) on the Noto Emoji folder (npm run data:emoji).
+ */
+async function cases(): Promise<Case[]> {
+  if (!existsSync(DEFAULT_DATA_DIR)) throw new Error(`trainer benchmark needs Fashion-MNIST in ${DEFAULT_DATA_DIR} (apt-get install dataset-fashion-mnist)`);
+  if (!existsSync(EMOJI_DIR)) throw new Error(`trainer benchmark needs the emoji folder in ${EMOJI_DIR} (npm run data:emoji)`);
+  const fashion = loadImageDataset(DEFAULT_DATA_DIR, 'train', 4096);
+  const emoji = await loadFolderDataset(EMOJI_DIR, { imageSize: 32, fit: 'crop', background: [255, 255, 255] });
+  return [
+    ...Object.entries(FAMILIES).map(([name, family]) => ({ name, family: family as Family<object>, config: family.defaults, data: fashion, steps: STEPS[name]! })),
+    { name: 'dcgan 32x32 RGB', family: FAMILIES['dcgan'] as Family<object>, config: { ...FAMILIES['dcgan']!.defaults, baseChannels: 256 }, data: emoji, steps: 9 },
+  ];
+}
+
+const EMOJI_DIR = 'data/emoji';
+
 export async function benchTrainer(quick: boolean, log: (line: string) => void): Promise<TrainerResult[]> {
   const backend = await selectBackend('auto');
-  if (!existsSync(DEFAULT_DATA_DIR)) throw new Error(`trainer benchmark needs Fashion-MNIST in ${DEFAULT_DATA_DIR} (apt-get install dataset-fashion-mnist)`);
-  const data = loadImageDataset(DEFAULT_DATA_DIR, 'train', 4096);
-  const px = 28 * 28;
   const results: TrainerResult[] = [];
-  for (const [name, family] of Object.entries(FAMILIES)) {
-    const model = family.create(family.defaults, { image: data.shape, classCount: 10 }, new SeededRandom(1));
+  for (const { name, family, config, data, steps: planned } of await cases()) {
+    const { width, height, channels } = data.shape;
+    const px = width * height * channels;
+    const model = family.create(config, { image: data.shape, classCount: data.classNames.length }, new SeededRandom(1));
     let cursor = 0;
     let images = 0;
     const nextBatch = (): Batch => {
@@ -41,12 +66,12 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void):
         labels[i] = data.labels[idx]!;
       }
       images += BATCH;
-      return { images: tf.tensor4d(values, [BATCH, 28, 28, 1]), labels };
+      return { images: tf.tensor4d(values, [BATCH, height, width, channels]), labels };
     };
     const rng = new SeededRandom(2);
     for (let i = 0; i < 2; i++) model.step(nextBatch, rng); // warm-up: kernel compilation, first allocations
     // Three timed runs of `per` steps each; the figures are those of the median run.
-    const per = Math.max(1, Math.round((STEPS[name]! * (quick ? 0.3 : 1)) / 3));
+    const per = Math.max(1, Math.round((planned * (quick ? 0.3 : 1)) / 3));
     const runs: { seconds: number; images: number }[] = [];
     for (let run = 0; run < 3; run++) {
       images = 0;
