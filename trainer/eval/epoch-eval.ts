@@ -69,7 +69,7 @@ export async function createEpochEvaluator(o: EpochEvalOptions, log: (line: stri
         images.set(pixelsToBytes((await t.data()) as Float32Array, o.pixelRange), s * px);
         t.dispose();
       }
-      const record: EvalRecord = { ...at, n: o.n, ...(await measureSamples(classifier, ref, images, o.n, labels)), fcdRealReference: ref.realVsReal };
+      const record: EvalRecord = { ...at, n: o.n, ...(await measureSamples(classifier, ref, images, o.n, labels)).metrics, fcdRealReference: ref.realVsReal };
       await appendFile(join(o.runDir, EVALS_FILE), `${JSON.stringify(record)}\n`);
       return record;
     },

@@ -15,6 +15,9 @@ import { ModelRunner } from './model-runner.js';
 import { balancedLabels, buildReference, measureSamples } from './measure.js';
 import { importanceWeightedBound, negativeElbo, type VaeFunctions } from './likelihood.js';
 import { fitGaussian, frechetDistance } from './frechet.js';
+import { memorisation } from './memorisation.js';
+import { encodePng } from '../../shared/png.js';
+import { tileImages } from '../../shared/grid.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { bytesToPixels, pixelsToBytes } from '../../shared/pixels.js';
 import { validateManifest, type Evaluation } from '../../shared/manifest.js';
@@ -30,6 +33,8 @@ export interface EvalOptions {
   /** Default: the ruler of the model's data set (rulerDir). */
   classifierDir?: string;
   write: boolean;
+  /** Image-folder models: where to write a grid of 16 samples above their nearest training images. */
+  nearestGrid?: string;
 }
 
 const BATCH = 500;
@@ -61,9 +66,28 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
     const out = await model.generate(latents.subarray(s * m.latent.size, (s + k) * m.latent.size), k, labels?.subarray(s, s + k));
     images.set(pixelsToBytes(out, m.image.pixelRange), s * px);
   }
-  const samples = await measureSamples(classifier, ref, images, opts.n, labels);
+  const { metrics: samples, features: sampleFeatures } = await measureSamples(classifier, ref, images, opts.n, labels);
   const metrics: Record<string, number> = { fcd: samples.fcd, fcdRealReference: ref.realVsReal, classifierScore: samples.classifierScore };
   if (samples.classAccuracy !== undefined) metrics['classAccuracy'] = samples.classAccuracy;
+
+  // Image folders are small: check that the model does not copy them (memorisation.ts), against every image it
+  // could have seen (the ruler's training and test splits together).
+  if (classifier.card.data) {
+    const all = new Uint8Array((ref.trainCount + ref.testCount) * px);
+    all.set(ref.trainImages);
+    all.set(ref.testImages, ref.trainImages.length);
+    const seen = await classifier.run(all, ref.trainCount + ref.testCount);
+    const mem = memorisation(sampleFeatures, opts.n, seen.features, ref.trainCount + ref.testCount, classifier.card.featureSize);
+    Object.assign(metrics, { memorisedFraction: mem.closerThanClosestTrainPairs, closerThanMedianTrainPair: mem.closerThanMedianTrainPair, nearestDistanceRatio: mem.medianDistanceRatio });
+    if (opts.nearestGrid) {
+      const k = Math.min(16, opts.n);
+      const pairs = new Uint8Array(2 * k * px);
+      pairs.set(images.subarray(0, k * px));
+      for (let i = 0; i < k; i++) pairs.set(all.subarray(mem.nearest[i]! * px, (mem.nearest[i]! + 1) * px), (k + i) * px);
+      await writeFileAtomic(opts.nearestGrid, encodePng(tileImages(pairs, 2 * k, m.image, k)));
+      log(`wrote ${opts.nearestGrid}: ${k} samples (top) above their nearest training images (bottom)`);
+    }
+  }
 
   if (m.family === 'vae') {
     const test = bytesToPixels(ref.testImages, '0..1');
@@ -124,14 +148,15 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
     allowPositionals: true,
     options: {
       n: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, 'iwae-k': { type: 'string', default: '500' }, 'iwae-n': { type: 'string', default: '1000' },
-      data: { type: 'string' }, classifier: { type: 'string' }, 'dry-run': { type: 'boolean', default: false },
+      data: { type: 'string' }, classifier: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'nearest-grid': { type: 'string' },
     },
   });
-  if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run eval -- MODEL_DIR [--n 10000] [--seed 1] [--iwae-k 500] [--iwae-n 1000] [--data DIR] [--classifier DIR] [--dry-run]');
+  if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run eval -- MODEL_DIR [--n 10000] [--seed 1] [--iwae-k 500] [--iwae-n 1000] [--data DIR] [--classifier DIR] [--nearest-grid FILE.png] [--dry-run]');
   const v = parsed.values;
   return {
     modelDir: parsed.positionals[0]!, n: intFlag('n', v.n, 2, 1_000_000), seed: intFlag('seed', v.seed, 0, 0xffffffff), iwaeK: intFlag('iwae-k', v['iwae-k'], 1, 100_000),
     iwaeN: intFlag('iwae-n', v['iwae-n'], 1, 1_000_000), ...(v.data !== undefined ? { data: v.data } : {}), ...(v.classifier !== undefined ? { classifierDir: v.classifier } : {}), write: !v['dry-run'],
+    ...(v['nearest-grid'] !== undefined ? { nearestGrid: v['nearest-grid'] } : {}),
   };
 }
 

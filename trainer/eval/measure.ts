@@ -18,6 +18,9 @@ export interface Reference {
   /** FCD between `n` real training images (a seeded subset) and the test split: the floor a model can reach at this N. */
   realVsReal: number;
   n: number;
+  /** The training split's images (8-bit, as stored) and count. */
+  trainImages: Uint8Array;
+  trainCount: number;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function buildReference(classifier: Classifier, dataDir: string | u
   pick.forEach((idx, i) => subset.set(train.images.subarray(idx * px, (idx + 1) * px), i * px));
   const trainOut = await classifier.run(subset, m);
   const testGaussian = fitGaussian(testOut.features, test.count, dim);
-  return { test: testGaussian, testImages: test.images, testCount: test.count, realVsReal: frechetDistance(fitGaussian(trainOut.features, m, dim), testGaussian), n: m };
+  return { test: testGaussian, testImages: test.images, testCount: test.count, realVsReal: frechetDistance(fitGaussian(trainOut.features, m, dim), testGaussian), n: m, trainImages: train.images, trainCount: train.count };
 }
 
 async function referenceSplits(classifier: Classifier, dataDir: string | undefined) {
@@ -56,16 +59,17 @@ export interface SampleMetrics {
   classAccuracy?: number;
 }
 
-/** Metrics of `n` generated 8-bit images (labels: the classes asked of a conditional model). */
-export async function measureSamples(classifier: Classifier, ref: Reference, images: Uint8Array, n: number, labels?: Uint8Array): Promise<SampleMetrics> {
+/** Metrics of `n` generated 8-bit images (labels: the classes asked of a conditional model), and their features. */
+export async function measureSamples(classifier: Classifier, ref: Reference, images: Uint8Array, n: number, labels?: Uint8Array): Promise<{ metrics: SampleMetrics; features: Float32Array }> {
   const out = await classifier.run(images, n);
   const k = classifier.classes;
-  return {
+  const metrics: SampleMetrics = {
     fcd: frechetDistance(fitGaussian(out.features, n, classifier.card.featureSize), ref.test),
     classifierScore: classifierScore(out.probs, k),
     classHistogram: classHistogram(out.probs, k),
     ...(labels ? { classAccuracy: classAccuracy(out.probs, k, labels) } : {}),
   };
+  return { metrics, features: out.features };
 }
 
 /** The classes a conditional model is asked for: every class equally often, in turn. */
