@@ -5,6 +5,7 @@
  */
 import { preprocessFor, type Manifest } from '../shared/manifest.js';
 import { bytesToPixels } from '../shared/pixels.js';
+import { nhwcToNchw } from '../shared/grid.js';
 import type { RasterImage } from '../shared/png.js';
 import { decodeImage, IMAGE_TYPES } from '../shared/decode-image.js';
 import { preprocessImage } from '../shared/preprocess.js';
@@ -28,10 +29,5 @@ export function decodeUpload(body: Uint8Array, type: UploadType): RasterImage {
 /** The upload as the encoder's input: NCHW floats in the model's pixel range. */
 export function uploadToInput(body: Uint8Array, type: UploadType, m: Manifest): Float32Array {
   const bytes = preprocessImage(decodeUpload(body, type), preprocessFor(m));
-  const { width, height, channels } = m.image;
-  const interleaved = bytesToPixels(bytes, m.image.pixelRange);
-  if (channels === 1) return interleaved;
-  const nchw = new Float32Array(interleaved.length);
-  for (let p = 0; p < width * height; p++) for (let ch = 0; ch < channels; ch++) nchw[ch * width * height + p] = interleaved[p * channels + ch]!;
-  return nchw;
+  return nhwcToNchw(bytesToPixels(bytes, m.image.pixelRange), 1, m.image);
 }

@@ -7,8 +7,8 @@ export interface ImageShape {
   channels: 1 | 3 | 4;
 }
 
-/** A batch [n, c, h, w] (ONNX / NCHW order) to [n, h, w, c] (interleaved, as PNG wants). */
-export function nchwToNhwc(src: ArrayLike<number>, n: number, shape: ImageShape): Float32Array {
+/** Moves a batch's channels between planes ([n, c, h, w]) and interleaved pixels ([n, h, w, c]). */
+function reorder(src: ArrayLike<number>, n: number, shape: ImageShape, fromPlanes: boolean): Float32Array {
   const { width: w, height: h, channels: c } = shape;
   const out = new Float32Array(n * h * w * c);
   if (c === 1) {
@@ -17,11 +17,22 @@ export function nchwToNhwc(src: ArrayLike<number>, n: number, shape: ImageShape)
   }
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
-      for (let p = 0; p < h * w; p++) out[(b * h * w + p) * c + ch] = src[(b * c + ch) * h * w + p]!;
+      for (let p = 0; p < h * w; p++) {
+        const planar = (b * c + ch) * h * w + p;
+        const interleaved = (b * h * w + p) * c + ch;
+        if (fromPlanes) out[interleaved] = src[planar]!;
+        else out[planar] = src[interleaved]!;
+      }
     }
   }
   return out;
 }
+
+/** A batch [n, c, h, w] (ONNX / NCHW order) to [n, h, w, c] (interleaved, as PNG wants). */
+export const nchwToNhwc = (src: ArrayLike<number>, n: number, shape: ImageShape): Float32Array => reorder(src, n, shape, true);
+
+/** A batch [n, h, w, c] (interleaved) to [n, c, h, w] (an ONNX graph's image input). */
+export const nhwcToNchw = (src: ArrayLike<number>, n: number, shape: ImageShape): Float32Array => reorder(src, n, shape, false);
 
 /**
  * Tiles `n` images (bytes, [n, h, w, c]) row-major into a grid of `cols` columns, edge to edge without padding.

@@ -11,6 +11,9 @@ import { train } from '../../trainer/train.js';
 import { exportRun } from '../../trainer/export.js';
 import { createApp } from '../../edge/app.js';
 import { decodePng, encodePng } from '../../shared/png.js';
+import { latentsForSeed } from '../../shared/latent.js';
+import { pixelsToBytes } from '../../shared/pixels.js';
+import { ModelRunner } from '../../trainer/eval/model-runner.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
 import { makeImageFolder, pictureRgba, type ImageFolder } from '../helpers/image-folder.js';
@@ -37,7 +40,7 @@ async function trainAndServe(model: keyof typeof tiny, extra: Partial<Parameters
     folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: { ...tiny[model] }, ...extra }, quiet);
   const out = join(root, `own-${model}`);
   const { manifest } = await exportRun({ run, out, id: `own-${model}` }, quiet);
-  return { run, manifest, app: createApp({ models: [loadModelDir(out)], runtime: ortNodeRuntime }) };
+  return { run, dir: out, manifest, app: createApp({ models: [loadModelDir(out)], runtime: ortNodeRuntime }) };
 }
 
 const png = async (res: Response) => {
@@ -69,10 +72,18 @@ describe('own images, in colour, end to end', () => {
     expectWithinOneLevel(served.data, trained.data);
   });
 
-  it('gan: the MLP generator works at 16x16x3', async () => {
-    const { run, app } = await trainAndServe('gan');
+  it('gan: the MLP generator works at 16x16x3, and what eval measures is what is served', async () => {
+    const { run, dir, app } = await trainAndServe('gan');
     const served = await png(await app.request('/v1/models/own-gan/grid.png?seed=9&n=64&cols=8'));
     expectWithinOneLevel(served.data, decodePng(readFileSync(join(run, 'samples', 'final.png'))).data);
+    // The evaluation's runner gives interleaved RGB, like the PNG (the MLP's outputs differ per channel, so planar
+    // order would not pass).
+    const runner = await ModelRunner.load(dir);
+    const one = pixelsToBytes(await runner.generate(latentsForSeed(9, 1, 8, 'normal'), 1), '-1..1');
+    await runner.release();
+    const sample = (await png(await app.request('/v1/models/own-gan/sample.png?seed=9'))).data;
+    expect(sample.some((v, i) => i % 3 === 0 && Math.abs(v - sample[i + 1]!) > 8)).toBe(true);
+    expectWithinOneLevel(one, sample);
   });
 
   it('vae (convolutional): a 48x40 RGBA upload is encoded and reconstructed at 16x16x3', async () => {

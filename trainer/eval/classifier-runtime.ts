@@ -9,6 +9,7 @@ import { OrtTensor, openSession, type OrtSession } from '../ort-node.js';
 import { CLASSIFIER_TENSORS } from './classifier-graph.js';
 import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';
+import { nhwcToNchw } from '../../shared/grid.js';
 import type { ImageShape } from '../../shared/grid.js';
 
 export class EvaluationError extends Error {
@@ -64,7 +65,7 @@ export class Classifier {
     const probs = new Float32Array(n * this.classes);
     for (let s = 0; s < n; s += BATCH) {
       const m = Math.min(BATCH, n - s);
-      const input = new OrtTensor('float32', nhwcToNchw(bytesToPixels(bytes.subarray(s * px, (s + m) * px), '0..1'), m, h * w, c), [m, c, h, w]);
+      const input = new OrtTensor('float32', nhwcToNchw(bytesToPixels(bytes.subarray(s * px, (s + m) * px), '0..1'), m, this.card.image), [m, c, h, w]);
       const out = await this.session.run({ [CLASSIFIER_TENSORS.image]: input });
       features.set(out[CLASSIFIER_TENSORS.features]!.data as Float32Array, s * this.card.featureSize);
       probs.set(softmaxRows(out[CLASSIFIER_TENSORS.logits]!.data as Float32Array, this.classes), s * this.classes);
@@ -75,14 +76,6 @@ export class Classifier {
   async release(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** [n, h*w, c] interleaved to [n, c, h*w] planes (the graph's NCHW input). */
-function nhwcToNchw(x: Float32Array, n: number, hw: number, c: number): Float32Array {
-  if (c === 1) return x;
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < n; b++) for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) out[(b * c + k) * hw + p] = x[(b * hw + p) * c + k]!;
-  return out;
 }
 
 function softmaxRows(logits: Float32Array, k: number): Float32Array {

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrtTensor, openSession, type OrtSession } from '../ort-node.js';
 import { EvaluationError } from './classifier-runtime.js';
+import { nchwToNhwc, nhwcToNchw } from '../../shared/grid.js';
 import { TENSOR_NAMES, imageGraphRole, validateManifest, type GraphRole, type Manifest } from '../../shared/manifest.js';
 
 export class ModelRunner {
@@ -30,7 +31,10 @@ export class ModelRunner {
     return new ModelRunner(manifest, sessions);
   }
 
-  /** Images [n, c, h, w] in the model's pixel range from latents [n, latentSize] (and class indices if conditional). */
+  /**
+   * Images [n, h, w, c] (channels interleaved, as the 8-bit images the edge serves and the classifier reads) in the
+   * model's pixel range, from latents [n, latentSize] (and class indices if conditional).
+   */
   async generate(latents: Float32Array, n: number, labels?: Uint8Array): Promise<Float32Array> {
     const feeds: Record<string, OrtTensor> = { [TENSOR_NAMES.latent]: new OrtTensor('float32', latents, [n, this.manifest.latent.size]) };
     if (this.manifest.classes.count > 0) {
@@ -38,15 +42,15 @@ export class ModelRunner {
       feeds[TENSOR_NAMES.label] = new OrtTensor('int64', BigInt64Array.from(labels, BigInt), [n]);
     }
     const out = await this.sessions[imageGraphRole(this.manifest.family)]!.run(feeds);
-    return out[TENSOR_NAMES.image]!.data as Float32Array;
+    return nchwToNhwc(out[TENSOR_NAMES.image]!.data as Float32Array, n, this.manifest.image);
   }
 
-  /** A VAE encoder's posterior parameters for images [n, c, h, w] in the model's pixel range. */
+  /** A VAE encoder's posterior parameters for images [n, h, w, c] (channels interleaved) in the model's pixel range. */
   async encode(images: Float32Array, n: number): Promise<{ mean: Float32Array; logvar: Float32Array }> {
     const enc = this.sessions.encoder;
     if (!enc) throw new EvaluationError(`${this.manifest.id} has no encoder`);
     const { width, height, channels } = this.manifest.image;
-    const out = await enc.run({ [TENSOR_NAMES.image]: new OrtTensor('float32', images, [n, channels, height, width]) });
+    const out = await enc.run({ [TENSOR_NAMES.image]: new OrtTensor('float32', nhwcToNchw(images, n, this.manifest.image), [n, channels, height, width]) });
     return { mean: out[TENSOR_NAMES.mean]!.data as Float32Array, logvar: out[TENSOR_NAMES.logvar]!.data as Float32Array };
   }
 
