@@ -2,9 +2,13 @@
  * The model registry's storage on R2 (binding `MODELS`). Per model id:
  *   {id}/{version}/manifest.json   immutable versions: graphs first, the manifest last, so a version whose manifest
  *   {id}/{version}/{graph}.onnx    exists has every graph it names (and each was smoke-tested before it was written)
- *   {id}/active.json               the pointer: which version serves, and the earlier ones for rollback
+ *   {id}/{version}/upload.lock     while an upload writes: created only if absent, so two racing uploads of one
+ *                                  version cannot mix their files (the loser gets a 409)
+ *   {id}/active.json               the pointer: which version serves, the earlier ones for rollback, and the
+ *                                  deleted ones, whose names are never used again for other bytes
  * The pointer is one small object, replaced with a conditional put (compare-and-swap on its etag): readers see
- * the old pointer or the new one, never a mix, and two admins racing cannot lose an update.
+ * the old pointer or the new one, never a mix, and two admins racing cannot lose an update. Activation and deletion
+ * both go through it, so they cannot race into a pointer to a deleted version.
  */
 import type { Manifest } from '../shared/manifest.js';
 import type { ModelSource } from './model-source.js';
@@ -19,6 +23,8 @@ export type ModelBucket = Pick<R2Bucket, 'get' | 'put' | 'head' | 'delete' | 'li
 export interface ActivePointer {
   active: string | null;
   history: (string | null)[];
+  /** Versions deleted: refused by activate and by a new upload under the same name. */
+  deleted: string[];
   updatedAt: string;
 }
 
@@ -39,7 +45,10 @@ export interface StoredVersion {
 /** Rollback history kept per model. */
 export const MAX_HISTORY = 20;
 
-const NO_POINTER: ActivePointer = { active: null, history: [], updatedAt: '' };
+const NO_POINTER: ActivePointer = { active: null, history: [], deleted: [], updatedAt: '' };
+
+/** An upload lock older than this is left over from a failed upload, and may be taken over. */
+const STALE_LOCK_MS = 10 * 60_000;
 
 export class ModelStore {
   constructor(private readonly bucket: ModelBucket) {}
@@ -79,6 +88,7 @@ export class ModelStore {
     const pointer: ActivePointer = {
       active: typeof raw.active === 'string' ? raw.active : null,
       history: Array.isArray(raw.history) ? raw.history.filter((v) => v === null || typeof v === 'string') : [],
+      deleted: Array.isArray(raw.deleted) ? raw.deleted.filter((v) => typeof v === 'string') : [],
       updatedAt: typeof raw.updatedAt === 'string' ? raw.updatedAt : '',
     };
     return { pointer, etag: obj.etag };
@@ -109,8 +119,29 @@ export class ModelStore {
     };
   }
 
-  /** Writes a checked version: graphs first (R2 verifies each sha256 on write), the manifest last. */
-  async putVersion(manifest: Manifest, files: Map<string, Uint8Array>): Promise<void> {
+  /**
+   * Takes the upload lock of a version (created only if absent); false while another upload holds it. A lock left
+   * by an upload that died is taken over after STALE_LOCK_MS.
+   */
+  async lockVersion(id: string, version: string): Promise<boolean> {
+    const key = ModelStore.fileKey(id, version, 'upload.lock');
+    const take = () => this.bucket.put(key, new Date().toISOString(), { onlyIf: { etagDoesNotMatch: '*' } });
+    if ((await take()) !== null) return true;
+    const held = await this.bucket.head(key);
+    if (held && Date.now() - held.uploaded.getTime() < STALE_LOCK_MS) return false;
+    await this.bucket.delete(key);
+    return (await take()) !== null;
+  }
+
+  async unlockVersion(id: string, version: string): Promise<void> {
+    await this.bucket.delete(ModelStore.fileKey(id, version, 'upload.lock'));
+  }
+
+  /**
+   * Writes a checked version, under its upload lock: graphs first (R2 verifies each sha256 on write), the manifest
+   * last and only if absent. False if a manifest was there already (nothing of it is overwritten).
+   */
+  async putVersion(manifest: Manifest, files: Map<string, Uint8Array>): Promise<boolean> {
     const { id, version } = manifest;
     for (const spec of Object.values(manifest.graphs)) {
       await this.bucket.put(ModelStore.fileKey(id, version, spec.file), files.get(spec.file)!, {
@@ -119,10 +150,12 @@ export class ModelStore {
       });
     }
     const bytes = [...files.values()].reduce((s, f) => s + f.length, 0);
-    await this.bucket.put(ModelStore.fileKey(id, version, 'manifest.json'), JSON.stringify(manifest, null, 2), {
+    const written = await this.bucket.put(ModelStore.fileKey(id, version, 'manifest.json'), JSON.stringify(manifest, null, 2), {
+      onlyIf: { etagDoesNotMatch: '*' },
       httpMetadata: { contentType: 'application/json' },
       customMetadata: { family: manifest.family, createdAt: manifest.createdAt, bytes: String(bytes) },
     });
+    return written !== null;
   }
 
   /** Complete versions of a model (those with a manifest), oldest upload first. */

@@ -155,6 +155,9 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     const body = await readBody(c, 'multipart/form-data', MAX_UPLOAD_BYTES);
     const upload = await readUpload(body, contentType);
     const { manifest, smoke } = await checkUpload(id, version, upload.manifest, upload.files, runtime);
+    if ((await store.pointer(id)).pointer.deleted.includes(version)) {
+      throw new HttpError(409, 'conflict', `version "${version}" of "${id}" was deleted, and version names are never reused; upload under another name (the exporter names versions by their content)`);
+    }
     const existing = (await store.manifest(id, version)) as Manifest | null;
     if (existing !== null) {
       // Versions are immutable. The same graphs again (a re-export: only createdAt or the card differ) is a no-op.
@@ -163,7 +166,12 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
       }
       throw new HttpError(409, 'conflict', `version "${version}" of "${id}" is already stored with other graphs; versions are immutable (delete it first if it is not active)`);
     }
-    await store.putVersion(manifest, upload.files);
+    if (!(await store.lockVersion(id, version))) throw new HttpError(409, 'conflict', `another upload of version "${version}" of "${id}" is in progress; retry`);
+    try {
+      if (!(await store.putVersion(manifest, upload.files))) throw new HttpError(409, 'conflict', `version "${version}" of "${id}" was stored meanwhile; versions are immutable`);
+    } finally {
+      await store.unlockVersion(id, version);
+    }
     return c.json({ id, version, stored: true, files: [...upload.files.keys()], bytes: body.length, smoke }, 201);
   });
 
@@ -185,11 +193,12 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     }
     const result = await updatePointer(id, async (p) => {
       if (p.active === version) return null;
+      if (p.deleted.includes(version)) throw new HttpError(404, 'not_found', `version "${version}" of "${id}" was deleted`);
       if ((await store.manifest(id, version)) === null) {
         throw new HttpError(404, 'not_found', `no stored version "${version}" of "${id}"; upload it first`, (await store.versions(id)).map((v) => v.version));
       }
       const history = p.active !== null || hasBundled ? [...p.history, p.active] : p.history;
-      return { active: version, history: history.slice(-MAX_HISTORY), updatedAt: new Date().toISOString() };
+      return { ...p, active: version, history: history.slice(-MAX_HISTORY), updatedAt: new Date().toISOString() };
     });
     return c.json({ id, active: version, previous: result.before.active, changed: result.changed, serving: serving(id) });
   });
@@ -199,7 +208,7 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     const id = modelId(c.req.param('id'));
     const result = await updatePointer(id, async (p) => {
       if (p.history.length === 0) throw new HttpError(409, 'conflict', `"${id}" has no earlier version to roll back to`);
-      return { active: p.history.at(-1)!, history: p.history.slice(0, -1), updatedAt: new Date().toISOString() };
+      return { ...p, active: p.history.at(-1)!, history: p.history.slice(0, -1), updatedAt: new Date().toISOString() };
     });
     return c.json({ id, active: result.after.active, previous: result.before.active, serving: serving(id) });
   });
@@ -209,10 +218,11 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     const id = modelId(c.req.param('id'));
     const version = versionName(c.req.param('version'));
     if ((await store.manifest(id, version)) === null) throw new HttpError(404, 'not_found', `no stored version "${version}" of "${id}"`);
-    // The pointer first (this version leaves the rollback history), then the files: a reader never follows a pointer to a deleted version.
+    // The pointer first (the version leaves the rollback history and joins the deleted ones, in one compare-and-swap
+    // that an activation cannot slip past), then the files: a reader never follows a pointer to a deleted version.
     await updatePointer(id, async (p) => {
       if (p.active === version) throw new HttpError(409, 'conflict', `version "${version}" is active; activate another version or roll back first`);
-      return p.history.includes(version) ? { ...p, history: p.history.filter((v) => v !== version), updatedAt: new Date().toISOString() } : null;
+      return { ...p, history: p.history.filter((v) => v !== version), deleted: [...new Set([...p.deleted, version])], updatedAt: new Date().toISOString() };
     });
     await store.deleteVersion(id, version);
     return c.json({ id, version, deleted: true });

@@ -41,7 +41,7 @@ async function storeAndActivate(store: ModelStore, src: typeof dcgan, id: string
   }
   await store.putVersion(manifest, new Map([[file, graph]]));
   const { pointer, etag } = await store.pointer(id);
-  expect(await store.swapPointer(id, { active: version, history: [...pointer.history, pointer.active], updatedAt: new Date().toISOString() }, etag)).toBe(true);
+  expect(await store.swapPointer(id, { ...pointer, active: version, history: [...pointer.history, pointer.active], updatedAt: new Date().toISOString() }, etag)).toBe(true);
 }
 
 /** A bucket that fails every call while `down` is true. */

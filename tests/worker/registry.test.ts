@@ -278,6 +278,54 @@ describe('serving during and after an activation', () => {
   });
 });
 
+describe('admin API: races and reuse', () => {
+  it('two racing uploads of one version with different graphs: one is stored whole, the other is a 409', async () => {
+    const id = freshId();
+    const [a, b] = await Promise.all([upload(id, 'v1', await versionFrom(dcgan, id, 'v1')), upload(id, 'v1', await versionFrom(gan, id, 'v1'))]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    const stored = (await (await env.MODELS!.get(`${id}/v1/manifest.json`))!.json()) as Manifest;
+    const winner = a.status === 201 ? dcgan : gan;
+    expect(stored.family).toBe(winner.family);
+    // Every graph under the version is the winner's: the files were not mixed.
+    for (const spec of Object.values(stored.graphs)) {
+      const bytes = new Uint8Array(await (await env.MODELS!.get(`${id}/v1/${spec.file}`))!.arrayBuffer());
+      expect(await sha256Hex(bytes)).toBe(spec.sha256);
+    }
+    expect(await r2Keys(`${id}/v1/`)).toEqual([`${id}/v1/manifest.json`, `${id}/v1/${stored.graphs.generator!.file}`].sort());
+  });
+
+  it('a deleted version name is never reused for an upload, and cannot be activated', async () => {
+    const id = freshId();
+    expect((await upload(id, 'v1', await versionFrom(dcgan, id, 'v1'))).status).toBe(201);
+    expect((await upload(id, 'v2', await versionFrom(dcgan, id, 'v2'))).status).toBe(201);
+    expect((await activate(id, 'v1')).status).toBe(200);
+    expect((await SELF.fetch(`${origin}/v1/admin/models/${id}/versions/v2`, { method: 'DELETE', headers: auth })).status).toBe(200);
+    expect(await errorOf(await upload(id, 'v2', await versionFrom(gan, id, 'v2')), 409, 'conflict')).toMatch(/was deleted, and version names are never reused/);
+    expect(await errorOf(await activate(id, 'v2'), 404, 'not_found')).toMatch(/was deleted/);
+  });
+
+  it('delete and activate racing never leave the pointer on a deleted version', async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = freshId();
+      expect((await upload(id, 'keep', await versionFrom(dcgan, id, 'keep'))).status).toBe(201);
+      expect((await upload(id, 'gone', await versionFrom(dcgan, id, 'gone'))).status).toBe(201);
+      expect((await activate(id, 'keep')).status).toBe(200);
+      const [del, act] = await Promise.all([SELF.fetch(`${origin}/v1/admin/models/${id}/versions/gone`, { method: 'DELETE', headers: auth }), activate(id, 'gone')]);
+      const after = await versions(id);
+      // Either the delete won (the activation is refused) or the activation did (the delete is refused: active).
+      if (del.status === 200) {
+        expect(act.status).not.toBe(200);
+        expect(after.active).toBe('keep');
+        expect(after.versions.map((v) => v.version)).toEqual(['keep']);
+      } else {
+        expect([del.status, act.status]).toEqual([409, 200]);
+        expect(after.active).toBe('gone');
+        expect(after.versions.map((v) => v.version).sort()).toEqual(['gone', 'keep']);
+      }
+    }
+  });
+});
+
 describe('admin API: activation', () => {
   it('refuses (422) to activate a stored version that cannot load, and leaves the active one serving', async () => {
     const id = freshId();
