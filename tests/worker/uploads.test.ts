@@ -9,6 +9,7 @@ import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { decodePng, encodePng } from '../../shared/png.js';
 import { upscaleNearest } from '../../shared/grid.js';
 import { HOSTILE_PNGS } from '../corpus/hostile-png.js';
+import { HOSTILE_JPEGS } from '../corpus/hostile-jpeg.js';
 import { workerFetch } from './worker-fetch.js';
 
 const manifests = bundledManifests.map((b) => validateManifest(b.manifest));
@@ -26,6 +27,14 @@ describe('hostile PNG uploads', () => {
     const e = await errorOf(await post(vae, 'encode', h.bytes(), 'image/png'));
     expect(e.status).toBe(400);
     expect(e.code).toBe('invalid_body');
+    expect(e.message).toMatch(h.error);
+  });
+});
+
+describe('hostile JPEG uploads', () => {
+  it.each(HOSTILE_JPEGS.map((h) => [h.name, h] as const))('%s: 400 invalid_body', async (_, h) => {
+    const e = await errorOf(await post(vae, 'encode', h.bytes(), 'image/jpeg'));
+    expect([e.status, e.code]).toEqual([400, 'invalid_body']);
     expect(e.message).toMatch(h.error);
   });
 });

@@ -1,11 +1,13 @@
 /**
- * The PNG decoder against the corpus of hostile inputs (tests/corpus/hostile-png.ts), and a property: any mutation
+ * The PNG and JPEG decoders against the corpus of hostile inputs (tests/corpus/hostile-png.ts), and a property: any mutation
  * of a valid PNG decodes to the declared size or is refused with a RangeError, in bounded CPU time.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../../shared/png.js';
 import { HOSTILE_PNGS } from '../corpus/hostile-png.js';
+import { HOSTILE_JPEGS, scanBomb, smallJpeg } from '../corpus/hostile-jpeg.js';
+import { decodeImage } from '../../shared/decode-image.js';
 
 /** CPU milliseconds (user + system) that `work` took in this process. */
 function cpuMs(work: () => void): number {
@@ -73,5 +75,27 @@ describe('property: mutated PNGs', () => {
       }),
       { numRuns: 300, seed: 12 },
     );
+  });
+});
+
+describe('hostile JPEG corpus', () => {
+  it.each(HOSTILE_JPEGS.map((h) => [h.name, h] as const))('%s: refused with a RangeError that says why, in bounded CPU', (_, h) => {
+    const bytes = h.bytes();
+    let error: unknown;
+    const ms = cpuMs(() => {
+      try {
+        decodeImage(bytes, 'image/jpeg', 2048 * 2048);
+      } catch (err) {
+        error = err;
+      }
+    });
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toMatch(h.error);
+    expect(ms).toBeLessThan(250);
+  });
+
+  it('real baseline and progressive (10-scan) JPEGs decode', () => {
+    expect(decodeImage(smallJpeg(), 'image/jpeg', 2048 * 2048)).toMatchObject({ width: 48, height: 32, channels: 3 });
+    expect(decodeImage(scanBomb(0), 'image/jpeg', 2048 * 2048)).toMatchObject({ width: 2048, height: 2048, channels: 3 });
   });
 });
