@@ -394,3 +394,25 @@ describe('caching across activation and rollback', () => {
     expect(bundledPinned.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
   });
 });
+
+describe('aborted requests', () => {
+  it('a client that aborts while a version loads does not stall the next requests for it', async () => {
+    const id = freshId();
+    expect((await upload(id, 'v1', await versionFrom(dcgan, id, 'v1'))).status).toBe(201);
+    expect((await activate(id, 'v1')).status).toBe(200);
+    expect((await upload(id, 'v2', await versionFrom(gan, id, 'v2'))).status).toBe(201);
+    // v2 is not loaded anywhere: the first request for its pinned URL starts the load (R2 reads, session), and aborts.
+    const url = `${origin}/v1/models/${id}@v2/sample.png?seed=1`;
+    const controller = new AbortController();
+    const first = SELF.fetch(url, { signal: controller.signal }).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    await first;
+    const started = Date.now();
+    const [a, b] = await Promise.all([SELF.fetch(url), SELF.fetch(`${origin}/v1/models/${id}/sample.png?seed=2`)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.headers.get('X-Model-Version')).toBe('v2');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await Promise.all([a.arrayBuffer(), b.arrayBuffer()]);
+  });
+});
