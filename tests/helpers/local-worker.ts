@@ -19,6 +19,8 @@ export interface LocalWorker {
   firstImageMs: number;
   /** Resident memory of the worker's workerd processes now and at peak (VmHWM), in MiB. */
   memory(): { rssMiB: number; peakMiB: number };
+  /** The worker's workerd process ids (for CPU time and peak-memory resets; workerd-worker.ts only). */
+  pids?: number[];
   /**
    * The worker isolate's V8 heap (used and reserved, MiB) read through the inspector protocol: what a deployed
    * isolate's 128 MB limit applies to. (The workerd process's RSS also holds wrangler dev's own state.)

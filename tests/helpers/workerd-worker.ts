@@ -110,6 +110,7 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     },
     logTail: (chars = 2000) => log.slice(-chars),
     memory: () => processMemory(workerd),
+    pids: workerd,
     async stop() {
       for (const session of [debug, ...others]) session.close();
       await mf.dispose();
