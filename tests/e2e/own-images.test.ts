@@ -30,7 +30,7 @@ const tiny = {
   dcgan: { latentSize: 8, baseChannels: 16 },
   cgan: { latentSize: 8, baseChannels: 16 },
   gan: { latentSize: 8, generatorUnits: [16, 16, 32], discriminatorUnits: [32, 16] },
-  vae: { latentSize: 4, arch: 'conv', convChannels: [4, 8] },
+  vae: { latentSize: 4, arch: 'conv', convChannels: [4, 8], likelihood: 'continuous-bernoulli' },
 } as const;
 
 async function trainAndServe(model: keyof typeof tiny, extra: Partial<Parameters<typeof train>[0]> = {}) {
@@ -86,7 +86,7 @@ describe('own images, in colour, end to end', () => {
     expectWithinOneLevel(one, sample);
   });
 
-  it('vae (convolutional): a 48x40 RGBA upload is encoded and reconstructed at 16x16x3', async () => {
+  it('vae (convolutional, continuous Bernoulli): a 48x40 RGBA upload is encoded and reconstructed at 16x16x3', async () => {
     const { manifest, app } = await trainAndServe('vae');
     expect(manifest.image.channels).toBe(3);
     const upload = encodePng({ width: 48, height: 40, channels: 4, data: pictureRgba(1, 2, 48, 40) });

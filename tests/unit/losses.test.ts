@@ -94,3 +94,33 @@ describe('training steps leak no tensors', () => {
     for (const opt of Object.values(model.optimizers)) opt.dispose();
   });
 });
+
+describe('continuous Bernoulli (Loaiza-Ganem & Cunningham 2019)', () => {
+  it('C(lambda) normalises lambda^x (1 - lambda)^(1 - x) on [0, 1]: checked by numerical integration', async () => {
+    const { continuousBernoulliLogNorm } = await import('../../trainer/models/vae.js');
+    const { continuousBernoulliLogNormOf } = await import('../../trainer/eval/likelihood.js');
+    for (const lambda of [0.02, 0.2, 0.45, 0.5, 0.5004, 0.7, 0.97]) {
+      // 1 / C = integral_0^1 lambda^x (1 - lambda)^(1 - x) dx, by the midpoint rule on 100,000 cells.
+      let integral = 0;
+      const cells = 100_000;
+      for (let i = 0; i < cells; i++) {
+        const x = (i + 0.5) / cells;
+        integral += lambda ** x * (1 - lambda) ** (1 - x) / cells;
+      }
+      const expected = -Math.log(integral);
+      const logit = Math.log(lambda / (1 - lambda));
+      const t = continuousBernoulliLogNorm(tf.tensor1d([logit]));
+      expect(t.dataSync()[0]).toBeCloseTo(expected, 4);
+      t.dispose();
+      expect(continuousBernoulliLogNormOf(lambda)).toBeCloseTo(expected, 6);
+    }
+  });
+
+  it('its gradient is finite at l = 0, where the closed form divides 0 by 0', () => {
+    return import('../../trainer/models/vae.js').then(({ continuousBernoulliLogNorm }) => {
+      const g = tf.grad((l: tf.Tensor) => tf.sum(continuousBernoulliLogNorm(l)))(tf.tensor1d([0, 1e-4, -2, 30]));
+      expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
+      g.dispose();
+    });
+  });
+});

@@ -94,6 +94,7 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
     const vae: VaeFunctions = {
       latentSize: m.latent.size,
       pixels: px,
+      likelihood: m.training.config['likelihood'] === 'continuous-bernoulli' ? 'continuous-bernoulli' : 'bernoulli',
       encode: (x, n) => model.encode(x, n),
       decode: (z, n) => model.generate(z, n),
     };

@@ -1,7 +1,8 @@
 /**
  * VAE likelihood numbers in nats per image, with the training convention: pixels x = byte / 255 in [0, 1] and a
  * Bernoulli decoder, log p(x|z) = sum x log p + (1 - x) log(1 - p) over pixels (p clamped to [1e-7, 1 - 1e-7]:
- * the served decoder outputs probabilities, not logits).
+ * the served decoder outputs probabilities, not logits); for a continuous Bernoulli decoder plus log C(p) per pixel
+ * (Loaiza-Ganem & Cunningham 2019; trainer/models/vae.ts).
  *
  * - Negative ELBO (Kingma & Welling 2014, eq. 10): -E_q[log p(x|z)] + KL(q(z|x) || N(0, I)), the KL in closed form,
  *   the expectation from one z per image.
@@ -14,6 +15,8 @@ import { SeededRandom } from '../../shared/rng.js';
 export interface VaeFunctions {
   latentSize: number;
   pixels: number;
+  /** Default 'bernoulli'. */
+  likelihood?: 'bernoulli' | 'continuous-bernoulli';
   /** Posterior parameters of n images (0..1 pixels), each [n, latentSize]. */
   encode(x: Float32Array, n: number): Promise<{ mean: Float32Array; logvar: Float32Array }>;
   /** Bernoulli means [n, pixels] of n latents. */
@@ -23,12 +26,19 @@ export interface VaeFunctions {
 const LOG_2PI = Math.log(2 * Math.PI);
 const EPS = 1e-7;
 
-function bernoulliLogLik(x: Float32Array, xOff: number, p: Float32Array, pOff: number, pixels: number): number {
+/** log C(p) of the continuous Bernoulli: log(l / tanh(l / 2)) with l = logit(p); 2 + l^2 / 6 near l = 0. */
+export function continuousBernoulliLogNormOf(p: number): number {
+  const a = Math.abs(Math.log(p / (1 - p)));
+  return a < 1e-3 ? Math.log(2 + (a * a) / 6) : Math.log(a / Math.tanh(a / 2));
+}
+
+function pixelLogLik(x: Float32Array, xOff: number, p: Float32Array, pOff: number, pixels: number, continuous: boolean): number {
   let s = 0;
   for (let j = 0; j < pixels; j++) {
     const pj = Math.min(1 - EPS, Math.max(EPS, p[pOff + j]!));
     const xj = x[xOff + j]!;
     s += xj * Math.log(pj) + (1 - xj) * Math.log(1 - pj);
+    if (continuous) s += continuousBernoulliLogNormOf(pj);
   }
   return s;
 }
@@ -47,7 +57,7 @@ export async function negativeElbo(f: VaeFunctions, x: Float32Array, n: number, 
     for (let i = 0; i < m * L; i++) z[i] = mean[i]! + Math.exp(0.5 * logvar[i]!) * rng.nextNormal();
     const p = await f.decode(z, m);
     for (let i = 0; i < m; i++) {
-      recon -= bernoulliLogLik(xs, i * f.pixels, p, i * f.pixels, f.pixels);
+      recon -= pixelLogLik(xs, i * f.pixels, p, i * f.pixels, f.pixels, f.likelihood === 'continuous-bernoulli');
       for (let d = 0; d < L; d++) kl += -0.5 * (1 + logvar[i * L + d]! - mean[i * L + d]! ** 2 - Math.exp(logvar[i * L + d]!));
     }
   }
@@ -80,7 +90,7 @@ export async function importanceWeightedBound(f: VaeFunctions, x: Float32Array, 
     const p = await f.decode(z, k);
     let max = -Infinity;
     for (let s = 0; s < k; s++) {
-      logw[s]! += bernoulliLogLik(xi, 0, p, s * f.pixels, f.pixels);
+      logw[s]! += pixelLogLik(xi, 0, p, s * f.pixels, f.pixels, f.likelihood === 'continuous-bernoulli');
       max = Math.max(max, logw[s]!);
       elboSum += logw[s]! / k;
     }
