@@ -7,7 +7,6 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { htmlPage } from './pages.js';
 import { openApiDocument, DOCS_PAGE } from './openapi.js';
-import { PLAYGROUND_PAGE } from './playground.js';
 import { cors } from './cors.js';
 import { readQuery } from './params.js';
 import { waitUntilOf } from './context.js';
@@ -42,13 +41,31 @@ export interface AppOptions {
   syncSeconds?: number;
   adminToken?: string;
   /** onnxruntime-web's browser files for the playground's on-device inference, served at /ort/{file}. */
-  browserOrt?: { files: string[]; read(file: string): Promise<Response | null> };
+  browserOrt?: StaticFiles;
+  /** The playground page at / (its HTML) and its script and styles at /pages/{file}. */
+  playground?: StaticFiles & { html: string };
 }
 
 /** A shorter ADMIN_TOKEN turns the admin API off (with a logged reason): it must not be guessable. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
-export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt }: AppOptions) {
+/** Files served by name from somewhere else (the worker's static assets). */
+export interface StaticFiles {
+  files: string[];
+  read(file: string): Promise<Response | null>;
+}
+
+/** GET {prefix}{file} for the files `source` has; a 404 listing them otherwise. */
+function serveFiles(app: Hono, prefix: string, source: StaticFiles | undefined): void {
+  app.get(`${prefix}:file`, async (c) => {
+    const file = c.req.param('file') ?? '';
+    const res = source?.files.includes(file) ? await source.read(file) : null;
+    if (!res) throw new HttpError(404, 'not_found', `no file ${prefix}${file.slice(0, 60)}`, source?.files ?? []);
+    return res;
+  });
+}
+
+export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt, playground }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
   // Version-pinned URLs of versions this isolate does not hold load them from the R2 registry.
   if (store) registry.loadVersion = async (id, version) => {
@@ -98,13 +115,12 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     readQuery(c, []);
     return c.json(openApiDocument(new URL(c.req.url).origin));
   });
-  app.get('/', (c) => htmlPage(c, PLAYGROUND_PAGE));
-  app.get('/ort/:file', async (c) => {
-    const file = c.req.param('file');
-    const res = browserOrt?.files.includes(file) ? await browserOrt.read(file) : null;
-    if (!res) throw new HttpError(404, 'not_found', `no file /ort/${file.slice(0, 60)}`, browserOrt?.files ?? []);
-    return res;
+  app.get('/', (c) => {
+    if (!playground) throw new HttpError(404, 'not_found', 'no playground in this deployment; see GET /v1/models and /v1/docs');
+    return htmlPage(c, playground.html);
   });
+  serveFiles(app, '/ort/', browserOrt);
+  serveFiles(app, '/pages/', playground);
   app.get('/v1/docs', (c) => {
     readQuery(c, []);
     return htmlPage(c, DOCS_PAGE);

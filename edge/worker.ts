@@ -7,6 +7,7 @@
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { Hono } from 'hono';
 import { bundledManifests } from '../models/bundled.js';
+import PLAYGROUND_HTML from './pages/playground.html';
 import { createApp } from './app.js';
 import { positiveNumberVar } from './env-vars.js';
 import type { ModelSource } from './model-source.js';
@@ -36,7 +37,10 @@ function assetSource(assets: Fetcher, dir: string, manifest: unknown): ModelSour
 
 const runtime = createOrtWebRuntime({ wasmModule: ortWasm });
 
-/** onnxruntime-web for browsers (the playground), from the static assets that wrangler's build step fills. */
+/**
+ * Files browsers load from the static assets that wrangler's build step fills: onnxruntime-web (models/_ort/,
+ * served at /ort/) and the playground's script and styles (models/_pages/, served at /pages/).
+ */
 const BROWSER_ORT: Record<string, string> = {
   'ort.jspi.bundle.min.mjs': 'text/javascript',
   'ort-wasm-simd-threaded.jspi.mjs': 'text/javascript',
@@ -46,12 +50,19 @@ const BROWSER_ORT: Record<string, string> = {
   'ort-wasm-simd-threaded.wasm': 'application/wasm',
 };
 
-/** A browser ORT file from the assets, or null if there is no such file. */
-async function browserOrt(assets: Fetcher, file: string): Promise<Response | null> {
-  const type = BROWSER_ORT[file];
-  const res = type ? await assets.fetch(`https://assets.local/_ort/${file}`) : null;
-  if (!res?.ok) return null;
-  return new Response(res.body, { headers: { 'Content-Type': type!, 'Cache-Control': 'public, max-age=86400', 'Access-Control-Allow-Origin': '*' } });
+const PAGE_FILES: Record<string, string> = { 'playground.js': 'text/javascript', 'playground.css': 'text/css' };
+
+/** A file of `dir` in the assets with its type, or null if there is no such file. */
+function assetFiles(assets: Fetcher, dir: string, types: Record<string, string>) {
+  return {
+    files: Object.keys(types),
+    async read(file: string): Promise<Response | null> {
+      const type = types[file];
+      const res = type ? await assets.fetch(`https://assets.local/${dir}/${file}`) : null;
+      if (!res?.ok) return null;
+      return new Response(res.body, { headers: { 'Content-Type': type!, 'Cache-Control': 'public, max-age=86400', 'Access-Control-Allow-Origin': '*' } });
+    },
+  };
 }
 
 let app: Hono | undefined;
@@ -62,7 +73,8 @@ export default {
     app ??= createApp({
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
       runtime,
-      browserOrt: { files: Object.keys(BROWSER_ORT), read: (file) => browserOrt(env.ASSETS, file) },
+      browserOrt: assetFiles(env.ASSETS, '_ort', BROWSER_ORT),
+      playground: { html: PLAYGROUND_HTML, ...assetFiles(env.ASSETS, '_pages', PAGE_FILES) },
       corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
       ...(env.MODELS ? { store: new ModelStore(env.MODELS) } : {}),
       ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
