@@ -1,5 +1,5 @@
 /**
- * `npm run data:emoji [-- --out data/emoji]`: the Noto Emoji images (Apache-2.0) of the npm package
+ * `npm run data:emoji [-- --out data/emoji] [--sample-grid FILE.png]`: the Noto Emoji images (Apache-2.0) of the npm package
  * emoji-datasource-google@16.0.0 (MIT) as a labelled image folder for `npm run train -- --data data/emoji`:
  * one subfolder per category of its emoji.json (a skin-tone variant takes its base emoji's category; the 5-glyph
  * "Component" category is dropped), each 64x64 PNG composited over white.
@@ -13,6 +13,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { parseFlags, UsageError } from '../trainer/cli-options.js';
 import { runCli } from '../trainer/cli-main.js';
+import { writeFile } from 'node:fs/promises';
+import { SeededRandom } from '../shared/rng.js';
+import { encodePng } from '../shared/png.js';
+import { tileImages } from '../shared/grid.js';
 
 const PACKAGE = 'emoji-datasource-google@16.0.0';
 const DROPPED = new Set(['Component']);
@@ -52,7 +56,7 @@ export function emojiImages(entries: EmojiEntry[]): { image: string; category: s
 }
 
 await runCli(async () => {
-  const { values } = parseFlags({ args: process.argv.slice(2), options: { out: { type: 'string', default: 'data/emoji' } } });
+  const { values } = parseFlags({ args: process.argv.slice(2), options: { out: { type: 'string', default: 'data/emoji' }, 'sample-grid': { type: 'string' } } });
   const out = values.out!;
   const pkg = emojiPackage();
   const entries = JSON.parse(readFileSync(join(pkg, 'emoji.json'), 'utf8')) as EmojiEntry[];
@@ -69,5 +73,17 @@ await runCli(async () => {
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
   for (const [category, n] of [...counts].sort()) console.log(`${String(n).padStart(5)}  ${category}`);
+  // --sample-grid FILE: 64 of the images (a seeded draw), 8 x 8, as the models' grids are drawn (README).
+  if (values['sample-grid']) {
+    const pick = new SeededRandom(1).permutation(images.length).subarray(0, 64);
+    const tiles = await Promise.all(Array.from(pick, async (i) => {
+      const { image, category } = images[i]!;
+      return sharp(join(out, category, image)).removeAlpha().raw().toBuffer();
+    }));
+    const data = new Uint8Array(64 * 64 * 64 * 3);
+    tiles.forEach((t, i) => data.set(t, i * t.length));
+    await writeFile(values['sample-grid'], encodePng(tileImages(data, 64, { width: 64, height: 64, channels: 3 }, 8)));
+    console.log(`wrote ${values['sample-grid']}: 64 real emoji`);
+  }
   console.log(`${images.length} images in ${out}; train with: npm run train -- --data ${out}`);
 });
