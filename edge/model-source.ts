@@ -10,7 +10,7 @@ export interface ModelSource {
   readFile(file: string): Promise<Uint8Array>;
 }
 
-/** A model directory known at build time: its name under models/ and its manifest (see models/bundled.ts). */
+/** A model directory known at build time: its name under models/ and its manifest (see edge/bundled-models.ts). */
 export interface BundledManifest {
   dir: string;
   manifest: unknown;

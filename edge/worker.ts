@@ -6,7 +6,7 @@
  */
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { Hono } from 'hono';
-import { bundledManifests } from '../models/bundled.js';
+import { bundledManifests } from './bundled-models.js';
 import PLAYGROUND_HTML from './pages/playground.html';
 import { createApp } from './app.js';
 import { positiveNumberVar } from './env-vars.js';

@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DEFAULT_DATA_DIR } from './data/idx.js';
-import { FAMILIES } from './families.js';
+import { FAMILIES } from './families/index.js';
 import { isValidSeed } from '../shared/rng.js';
 import { MODEL_ID_PATTERN } from '../shared/manifest.js';
 import { FIT_MODES, parseBackground, type FitMode } from '../shared/preprocess.js';

@@ -1,7 +1,7 @@
 /**
  * `npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]`: the trained graphs of a run as ONNX
  * plus the manifest (shared/manifest.ts), each graph checked against tfjs with onnxruntime-node before anything
- * is written. Writing under models/ also refreshes the worker's bundle list (models/bundled.ts).
+ * is written. Writing under models/ also refreshes the worker's bundle list (edge/bundled-models.ts).
  */
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { selectBackend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { runCli } from './cli-main.js';
 import { modelIdFlag, parseFlags, UsageError } from './cli-options.js';
-import { FAMILIES } from './families.js';
+import { FAMILIES } from './families/index.js';
 import { familyContext, restoreRun, type RunMeta } from './run-state.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { buildGraph, parityInputs, type GraphContext } from './export/graph-for.js';

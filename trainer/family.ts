@@ -1,6 +1,6 @@
 /**
  * What every model family provides to the training loop (train.ts) and the exporter (export.ts). Only what truly
- * differs between VAE, GAN, DCGAN and cGAN lives in trainer/models/<family>.ts.
+ * differs between VAE, GAN, DCGAN and cGAN lives in trainer/families/<family>.ts.
  */
 import type { tf } from './tf.js';
 import type { Network } from './nn/network.js';

@@ -9,7 +9,7 @@ import { selectBackend } from './backend.js';
 import { parseTrainArgs, usage, UsageError, type Augment, type TrainOptions } from './cli-options.js';
 import type { ImageDataset } from './data/idx.js';
 import { loadDataset } from './data/load.js';
-import { FAMILIES } from './families.js';
+import { FAMILIES } from './families/index.js';
 import type { Batch, Family } from './family.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { captureRun, restoreRun, type RunMeta } from './run-state.js';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OrtTensor, openSession } from '../../trainer/ort-node.js';
-import { bundledManifests } from '../../models/bundled.js';
+import { bundledManifests } from '../../edge/bundled-models.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';

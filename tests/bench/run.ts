@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--only edge,trainer,bundle] [--load 20000]`: measures the edge and the trainer on
- * this machine, prints every number against its target, and writes bench/results.json, bench/results.md and the
+ * this machine, prints every number against its target, and writes docs/benchmarks.json and the
  * table between the bench markers in README.md.
  */
 import { cpus } from 'node:os';
@@ -50,7 +50,7 @@ function targets(edge?: EdgeResults, trainer?: TrainerResult[], bundle?: { gzipK
 }
 
 function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: { gzipKiB: number; totalKiB: number }; machine: string; date: string }, t: Target[]): string {
-  const lines = [`Measured ${r.date.slice(0, 10)} on ${r.machine} with \`npm run bench\` (raw numbers: bench/results.json).`, '', '| measure | value | target | met |', '|---|---|---|---|'];
+  const lines = [`Measured ${r.date.slice(0, 10)} on ${r.machine} with \`npm run bench\` (raw numbers: docs/benchmarks.json).`, '', '| measure | value | target | met |', '|---|---|---|---|'];
   for (const x of t) lines.push(`| ${x.what} | ${x.value} ${x.unit} | ${x.target} | ${x.met ? 'yes' : '**no**'} |`);
   if (r.edge) {
     const e = r.edge;
@@ -93,9 +93,8 @@ async function main() {
   const t = targets(edge, trainer, bundle);
   for (const x of t) log(`${x.met ? 'ok  ' : 'MISS'} ${x.what}: ${x.value} ${x.unit} (target ${x.target})`);
   const results = { date, machine, quick: values.quick, edge, bundle, trainer, targets: t };
-  await writeFileAtomic('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+  await writeFileAtomic('docs/benchmarks.json', `${JSON.stringify(results, null, 2)}\n`);
   const md = markdown(results, t);
-  await writeFileAtomic('bench/results.md', md);
   if (!values.quick) {
     const doc = await readFile(BENCH_DOC, 'utf8');
     const start = '<!-- bench:start -->';
@@ -105,7 +104,7 @@ async function main() {
       log(`updated the benchmark table in ${BENCH_DOC}`);
     }
   }
-  log('wrote bench/results.json and bench/results.md');
+  log('wrote docs/benchmarks.json');
 }
 
 await main();

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { tf } from '../../trainer/tf.js';
 import { selectBackend } from '../../trainer/backend.js';
 import { DEFAULT_DATA_DIR, loadImageDataset, type ImageDataset } from '../../trainer/data/idx.js';
-import { FAMILIES } from '../../trainer/families.js';
+import { FAMILIES } from '../../trainer/families/index.js';
 import type { Batch, Family } from '../../trainer/family.js';
 import { loadFolderDataset } from '../../trainer/data/folder.js';
 import { bytesToPixels } from '../../shared/pixels.js';

@@ -16,7 +16,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 const quiet = () => {};
 const options = (modelDir: string, extra: Partial<EvalOptions> = {}): EvalOptions => ({
-  modelDir, n: 500, seed: 1, iwaeK: 100, iwaeN: 10, data: DEFAULT_DATA_DIR, classifierDir: 'eval/classifier', write: false, ...extra,
+  modelDir, n: 500, seed: 1, iwaeK: 100, iwaeN: 10, data: DEFAULT_DATA_DIR, classifierDir: 'rulers/fashion-mnist', write: false, ...extra,
 });
 
 beforeAll(() => {

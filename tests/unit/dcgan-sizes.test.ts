@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../trainer/tf.js';
 import { selectBackend } from '../../trainer/backend.js';
-import { buildDiscriminator, buildGenerator, dcgan, dcganDefaults, dcganStages } from '../../trainer/models/dcgan.js';
+import { buildDiscriminator, buildGenerator, dcgan, dcganDefaults, dcganStages } from '../../trainer/families/dcgan.js';
 import { traceShapes } from '../../trainer/nn/layers.js';
 import { SeededRandom } from '../../shared/rng.js';
 

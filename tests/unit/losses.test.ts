@@ -2,9 +2,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend.js';
 import { tf } from '../../trainer/tf.js';
-import { vaeLossTerms } from '../../trainer/models/vae.js';
+import { vaeLossTerms } from '../../trainer/families/vae.js';
 import { oneHot, withClassCode, withLabelMaps } from '../../trainer/one-hot.js';
-import { FAMILIES } from '../../trainer/families.js';
+import { FAMILIES } from '../../trainer/families/index.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 beforeAll(async () => {
@@ -97,7 +97,7 @@ describe('training steps leak no tensors', () => {
 
 describe('continuous Bernoulli (Loaiza-Ganem & Cunningham 2019)', () => {
   it('C(lambda) normalises lambda^x (1 - lambda)^(1 - x) on [0, 1]: checked by numerical integration', async () => {
-    const { continuousBernoulliLogNorm } = await import('../../trainer/models/vae.js');
+    const { continuousBernoulliLogNorm } = await import('../../trainer/families/vae.js');
     const { continuousBernoulliLogNormOf } = await import('../../trainer/eval/likelihood.js');
     for (const lambda of [0.02, 0.2, 0.45, 0.5, 0.5004, 0.7, 0.97]) {
       // 1 / C = integral_0^1 lambda^x (1 - lambda)^(1 - x) dx, by the midpoint rule on 100,000 cells.
@@ -117,7 +117,7 @@ describe('continuous Bernoulli (Loaiza-Ganem & Cunningham 2019)', () => {
   });
 
   it('its gradient is finite at l = 0, where the closed form divides 0 by 0', () => {
-    return import('../../trainer/models/vae.js').then(({ continuousBernoulliLogNorm }) => {
+    return import('../../trainer/families/vae.js').then(({ continuousBernoulliLogNorm }) => {
       const g = tf.grad((l: tf.Tensor) => tf.sum(continuousBernoulliLogNorm(l)))(tf.tensor1d([0, 1e-4, -2, 30]));
       expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
       g.dispose();

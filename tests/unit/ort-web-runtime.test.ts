@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
 import { createOrtWebRuntime } from '../../edge/ort-web-runtime.js';
-import { bundledManifests } from '../../models/bundled.js';
+import { bundledManifests } from '../../edge/bundled-models.js';
 import { mixedRequest } from '../bench/edge-bench.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
 

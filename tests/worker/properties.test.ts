@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bundledManifests } from '../../models/bundled.js';
+import { bundledManifests } from '../../edge/bundled-models.js';
 import { validateManifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
 import { workerFetch } from './worker-fetch.js';

@@ -5,7 +5,7 @@
  */
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { bundledManifests } from '../../models/bundled.js';
+import { bundledManifests } from '../../edge/bundled-models.js';
 import { imageGraphRole, validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
 import { sha256Hex } from '../../edge/hash.js';

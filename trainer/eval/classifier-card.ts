@@ -1,18 +1,17 @@
-/** What `eval/classifier/classifier.json` records beside the classifier graph: how it was made and how good it is. */
+/** What a ruler's `classifier.json` (rulers/{dataset}/) records beside its graph: how it was made and how good it is. */
 import type { ImageShape } from '../../shared/grid.js';
-import type { ClassifierConfig } from '../models/classifier.js';
+import type { ClassifierConfig } from './classifier-model.js';
 import type { FitMode } from '../../shared/preprocess.js';
 
-export const CLASSIFIER_DIR = 'eval/classifier';
-
 /**
- * Where the ruler of a data set lives: Fashion-MNIST's in eval/classifier (as it always was), any other's in
- * eval/{dataset}-classifier, committed beside the models it measures.
+ * Where the ruler (evaluation classifier) of a data set lives: rulers/{dataset}, committed beside the models it
+ * measures (rulers/fashion-mnist, rulers/emoji).
  */
 export function rulerDir(dataset: string): string {
-  const name = dataset.split('/')[0]!;
-  return name === 'fashion-mnist' ? CLASSIFIER_DIR : `eval/${name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}-classifier`;
+  return `rulers/${dataset.split('/')[0]!.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`;
 }
+
+export const CLASSIFIER_DIR = rulerDir('fashion-mnist');
 
 export interface ClassifierCard {
   file: string;

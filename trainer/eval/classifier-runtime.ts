@@ -1,5 +1,5 @@
 /**
- * The committed evaluation classifier (eval/classifier), run by onnxruntime-node on 8-bit images: exactly the
+ * A committed evaluation classifier (a ruler: rulers/{dataset}), run by onnxruntime-node on 8-bit images: exactly the
  * pixels a client gets in a PNG, scaled to 0..1 as the classifier was trained.
  */
 import { createHash } from 'node:crypto';

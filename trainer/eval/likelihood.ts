@@ -2,7 +2,7 @@
  * VAE likelihood numbers in nats per image, with the training convention: pixels x = byte / 255 in [0, 1] and a
  * Bernoulli decoder, log p(x|z) = sum x log p + (1 - x) log(1 - p) over pixels (p clamped to [1e-7, 1 - 1e-7]:
  * the served decoder outputs probabilities, not logits); for a continuous Bernoulli decoder plus log C(p) per pixel
- * (Loaiza-Ganem & Cunningham 2019; trainer/models/vae.ts).
+ * (Loaiza-Ganem & Cunningham 2019; trainer/families/vae.ts).
  *
  * - Negative ELBO (Kingma & Welling 2014, eq. 10): -E_q[log p(x|z)] + KL(q(z|x) || N(0, I)), the KL in closed form,
  *   the expectation from one z per image.

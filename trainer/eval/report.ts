@@ -62,7 +62,7 @@ figure { margin: 0; } figure img { image-rendering: pixelated; width: 224px; bor
 <h1>${escapeMarkup(config.family)}: <code>${escapeMarkup(runDir)}</code></h1>
 <table>${row('steps', last?.['step'] ?? 0)}${row('epochs', last ? Number(last['epoch']!.toFixed(2)) : 0)}${row('wall time (s)', last ? Math.round(last['time']!) : 0)}${row('batch size', config.batchSize)}${row('seed', config.seed)}${row('config', config.config)}</table>
 <h2>Final numbers</h2>
-${final ? `<table>${row('FCD', final.fcd)}${row('FCD real vs real (floor at this N)', final.fcdRealReference)}${row('classifier score', final.classifierScore)}${final.classAccuracy !== undefined ? row('class accuracy', final.classAccuracy) : ''}${row('samples (N)', final.n)}${row('predicted-class histogram', final.classHistogram)}</table>` : '<p>No evaluation recorded (no classifier in eval/classifier, or --eval-n 0).</p>'}
+${final ? `<table>${row('FCD', final.fcd)}${row('FCD real vs real (floor at this N)', final.fcdRealReference)}${row('classifier score', final.classifierScore)}${final.classAccuracy !== undefined ? row('class accuracy', final.classAccuracy) : ''}${row('samples (N)', final.n)}${row('predicted-class histogram', final.classHistogram)}</table>` : '<p>No evaluation recorded (no ruler for the data set in rulers/, or --eval-n 0).</p>'}
 <h2>Curves</h2>
 <div class="charts">${losses}${evals.length > 0 ? fcd + score + classAcc : ''}</div>
 <h2>Sample grids</h2>

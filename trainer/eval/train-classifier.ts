@@ -1,9 +1,9 @@
 /**
  * `npm run classifier -- [--data DIR] [--epochs 6] [--out runs/classifier] [--resume]`: trains the evaluation
- * classifier (trainer/models/classifier.ts) of a labelled data set: Fashion-MNIST by default, or any labelled image
+ * classifier (trainer/eval/classifier-model.ts) of a labelled data set: Fashion-MNIST by default, or any labelled image
  * folder (its test split held out per class, trainer/data/splits.ts). The last `--validation` training images pick
  * the best epoch (the test set is only measured, once, at the end); the ONNX graph and a card with its test
- * accuracy go to `--export` (default: rulerDir(dataset), eval/classifier for Fashion-MNIST). Checkpoints every
+ * accuracy go to `--export` (default: rulers/{dataset}, rulerDir). Checkpoints every
  * epoch; --resume continues from the last one.
  */
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import { Network } from '../nn/network.js';
 import { oneHot } from '../one-hot.js';
 import { ProgressBar, formatDuration } from '../progress.js';
-import { buildFeatures, buildHead, classifierDefaults, type ClassifierConfig } from '../models/classifier.js';
+import { buildFeatures, buildHead, classifierDefaults, type ClassifierConfig } from './classifier-model.js';
 import { classifierParity, classifierToOnnx } from './classifier-graph.js';
 import { rulerDir, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';
