@@ -17,11 +17,14 @@ import type { InferenceRuntime } from '../runtime.js';
 import { clientKey } from '../rate-limit.js';
 
 /**
- * Largest upload (manifest + graphs), in bytes. The body is held about three times while it is checked (the body,
- * the parsed parts, the graph in the smoke session's wasm heap), so 24 MiB keeps an upload under ~72 MB of a
- * 128 MB isolate. Larger graphs: upload them to R2 with wrangler and activate them (docs/registry.md).
+ * Largest upload (manifest + graphs), in bytes. While it is checked the graph is held several times (the body, the
+ * parsed form and its parts, the smoke session's copy and weights) beside the activations of the largest grid the
+ * smoke test runs. Measured on workerd (tests/bench/hostile-inputs.ts, docs/hardening.md), peak memory above the
+ * worker's resident memory: a 22.7 MiB 64x64 RGB DCGAN 187 MiB, a 15.6 MiB one 135 MiB, both over an isolate's
+ * 128 MB; a 7.7 MiB one 63 MiB. Hence 8 MiB (the 64x64 emoji DCGAN is 4.3 MiB); larger models need the grid drawn in
+ * smaller batches first (docs/registry.md).
  */
-export const MAX_UPLOAD_BYTES = 24 << 20;
+export const MAX_UPLOAD_BYTES = 8 << 20;
 
 export interface AdminOptions {
   token: string;

@@ -9,6 +9,36 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { HOSTILE_PNGS } from '../corpus/hostile-png.js';
 import { HOSTILE_JPEGS } from '../corpus/hostile-jpeg.js';
 import { buildBundle, startWorkerd } from '../helpers/workerd-worker.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { train } from '../../trainer/train.js';
+import { exportRun } from '../../trainer/export.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ADMIN_TOKEN = 'hostile-inputs-bench-token-0123456789abcdef';
+
+/**
+ * The largest model the registry takes: a 64x64 RGB DCGAN whose generator graph is just under the 8 MiB upload
+ * cap (base width 368: 7.6 MiB), trained one step on the emoji folder and exported (parity-checked).
+ */
+async function largestModel(): Promise<{ dir: string; manifest: { id: string; version: string; graphs: Record<string, { file: string }> } }> {
+  if (!existsSync('data/emoji')) throw new Error('the largest-upload check needs the emoji folder: npm run data:emoji');
+  const run = join(tempDir('largest'), 'run');
+  await train({ model: 'dcgan', data: 'data/emoji', out: run, resume: false, batchSize: 8, seed: 1, backend: 'auto', limit: 64, checkpointEvery: 100, evalN: 0, steps: 1,
+    folder: { imageSize: 64, fit: 'crop', background: [255, 255, 255] }, overrides: { baseChannels: 368 } }, () => {});
+  const dir = join(tempDir('largest'), 'largest');
+  const { manifest } = await exportRun({ run, out: dir, id: 'largest' }, () => {});
+  return { dir, manifest };
+}
+
+function uploadBody(dir: string): FormData {
+  const form = new FormData();
+  for (const file of readdirSync(dir)) {
+    const bytes = readFileSync(join(dir, file));
+    form.set(file === 'manifest.json' ? 'manifest' : file, new Blob([bytes]), file);
+  }
+  return form;
+}
 
 interface Attack {
   name: string;
@@ -31,6 +61,14 @@ const attacks: Attack[] = [
   { name: '200 unknown query parameters', send: get(`/v1/models/dcgan-fashion/sample.png?${Array.from({ length: 200 }, (_, i) => `p${i}=1`).join('&')}`) },
   { name: 'a pinned URL of a version that does not exist', send: get('/v1/models/dcgan-fashion@nope/sample.png?seed=1') },
   { name: 'a path of 4,000 characters', send: get(`/v1/models/${'x'.repeat(4000)}/sample.png`) },
+  ...Array.from({ length: 11 }, (_, i) => ({ name: `admin: wrong token, attempt ${i + 1} of 11`, send: get('/v1/admin/models', { Authorization: `Bearer guess-${i}`, 'CF-Connecting-IP': '203.0.113.99' }) })),
+];
+
+/** Uses of the registry at its limits, after the attacks: the largest upload, its activation, its largest grid. */
+const limits: Attack[] = [
+  { name: 'upload of the largest model the registry takes (checked: session, smoke at batch 1, 2 and 64)', send: (base) => fetch(`${base}/v1/admin/models/largest/versions/${largest.manifest.version}`, { method: 'PUT', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: uploadBody(largest.dir) }) },
+  { name: 'its activation (loaded and warmed first)', send: (base) => fetch(`${base}/v1/admin/models/largest/activate`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: largest.manifest.version }) }) },
+  { name: 'its largest grid (64 images of 64x64x3)', send: get('/v1/models/largest/grid.png?seed=3&n=64') },
 ];
 
 function cpuMs(pids: number[]): number {
@@ -56,12 +94,15 @@ function resetPeaks(pids: number[]): void {
   }
 }
 
+const largest = await largestModel();
+const largestBytes = readdirSync(largest.dir).reduce((n, f) => n + readFileSync(join(largest.dir, f)).length, 0);
+console.log(`largest model: ${(largestBytes / 2 ** 20).toFixed(1)} MiB`);
 const bundle = buildBundle();
 const port = 8871;
-const worker = await startWorkerd(bundle, port, '/v1/models/dcgan-fashion/sample.png?seed=1');
+const worker = await startWorkerd(bundle, port, '/v1/models/dcgan-fashion/sample.png?seed=1', 'worker', 60_000, { ADMIN_TOKEN });
 const pids = worker.pids!;
 const normal = async () => {
-  const urls = ['/v1/models/dcgan-fashion/sample.png?seed=11', '/v1/models/vae-fashion/grid.png?seed=3&n=16', '/v1/models'];
+  const urls = ['/v1/models/dcgan-fashion/sample.png?seed=11', '/v1/models/vae-fashion/grid.png?seed=3&n=16', '/v1/models/dcgan-fashion'];
   return Promise.all(urls.map(async (u) => {
     const res = await fetch(`${worker.base}${u}`);
     return `${res.status}:${Buffer.from(await res.arrayBuffer()).toString('base64').length}`;
@@ -70,7 +111,7 @@ const normal = async () => {
 const baseline = await normal();
 const rows: string[] = [];
 try {
-  for (const attack of attacks) {
+  for (const attack of [...attacks, ...limits]) {
     await new Promise((r) => setTimeout(r, 200));
     const rssBefore = worker.memory().rssMiB;
     resetPeaks(pids);

@@ -39,8 +39,10 @@ const NAME = 'edge-generative';
 
 export type Entry = 'worker' | 'miniflare';
 
-export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath: string, entry: Entry = 'worker', timeoutMs = 60_000): Promise<LocalWorker> {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath: string, entry: Entry = 'worker', timeoutMs = 60_000, extraBindings: Record<string, string> = {}): Promise<LocalWorker> {
+  const { workerOptions: declaredOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
+  // Secrets (ADMIN_TOKEN) are not in wrangler.toml: a caller that needs them passes them.
+  const workerOptions = { ...declaredOptions, bindings: { ...(declaredOptions.bindings as Record<string, unknown>), ...extraBindings } } as typeof declaredOptions;
   const { assets: declared, ...withoutAssets } = workerOptions;
   const assets = declared as { binding?: string; directory: string } | undefined;
   if (!assets) throw new Error('wrangler.toml declares no [assets]: the worker reads its models through ASSETS');
@@ -60,7 +62,9 @@ export async function startWorkerd(bundle: WorkerBundle, port: number, firstPath
     modulesRoot: bundle.dir,
     modules: [
       { type: 'ESModule', path: join(bundle.dir, 'worker.js') },
+      // The modules wrangler wrote beside worker.js, by its default rules: *.wasm compiled, *.html as text.
       ...readdirSync(bundle.dir).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm' as const, path: join(bundle.dir, f) })),
+      ...readdirSync(bundle.dir).filter((f) => f.endsWith('.html')).map((f) => ({ type: 'Text' as const, path: join(bundle.dir, f) })),
     ],
     host: '127.0.0.1',
     // With entry 'worker', miniflare's entry socket is unused (any free port); requests go to the direct socket.
