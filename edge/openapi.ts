@@ -152,7 +152,7 @@ fetch('openapi.json').then((r) => r.json()).then((doc) => {
   for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
     const rows = (op.parameters || []).map((p) => '<tr><td><code>' + esc(p.name) + '</code>' + (p.required ? ' *' : '') + '</td><td>' + esc(p.in) + '</td><td>' + esc(JSON.stringify(p.schema)) + '</td><td>' + esc(p.description) + '</td></tr>').join('');
     const body = op.requestBody ? '<p>Body: ' + Object.keys(op.requestBody.content).map((t) => '<code>' + esc(t) + '</code>').join(', ') + '</p>' : '';
-    out.push('<section><h3><span class="m ' + method + '">' + method.toUpperCase() + '</span><code>' + esc(path) + '</code></h3><p>' + esc(op.summary) + '. ' + esc(op.description) + '</p>' + (rows ? '<table><tr><th>name</th><th>in</th><th>schema</th><th>meaning</th></tr>' + rows + '</table>' : '') + body + '</section>');
+    out.push('<section><h3><span class="m ' + esc(method) + '">' + esc(method.toUpperCase()) + '</span><code>' + esc(path) + '</code></h3><p>' + esc(op.summary) + '. ' + esc(op.description) + '</p>' + (rows ? '<table><tr><th>name</th><th>in</th><th>schema</th><th>meaning</th></tr>' + rows + '</table>' : '') + body + '</section>');
   }
   document.getElementById('api').innerHTML = out.join('');
 });
