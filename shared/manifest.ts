@@ -89,6 +89,8 @@ export interface Manifest {
   graphs: Partial<Record<GraphRole, GraphSpec>>;
   training: TrainingRecord;
   evaluation?: Evaluation;
+  /** Why the card has no numbers: its data set has no ruler (an unlabelled folder, say), so FCD cannot be measured. */
+  evaluationNote?: string;
 }
 
 export class ManifestError extends Error {
@@ -241,6 +243,7 @@ export function validateManifest(value: unknown): Manifest {
       config: obj(training['config'], 'manifest.training.config'),
     },
     ...(m['evaluation'] !== undefined ? { evaluation: evaluation(m['evaluation']) } : {}),
+    ...(m['evaluationNote'] !== undefined ? { evaluationNote: str(m, 'evaluationNote', 'manifest') } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  * is written. Writing under models/ also refreshes the worker's bundle list (edge/bundled-models.ts).
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from './backend.js';
@@ -19,6 +20,7 @@ import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
 import { MANIFEST_SCHEMA_VERSION, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
 import { SeededRandom } from '../shared/rng.js';
 import { formatBackground } from '../shared/preprocess.js';
+import { rulerDir } from './eval/classifier-card.js';
 
 export const PARITY_TOLERANCE = 1e-4;
 const PARITY_COUNT = 64;
@@ -76,6 +78,8 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
     classes: { count: classCount, labels: classCount > 0 ? meta.classNames.slice(0, classCount) : [] },
     image: { width, height, channels, pixelRange: family.pixelRange, ...(meta.preprocess ? { preprocess: { fit: meta.preprocess.fit, background: formatBackground(meta.preprocess.background) } } : {}) },
     graphs,
+    // A data set without a ruler gets no FCD at all, rather than one measured with another data set's classifier.
+    ...(existsSync(join(rulerDir(meta.dataset), 'classifier.json')) ? {} : { evaluationNote: `FCD needs a ruler: ${meta.dataset.split('/')[0]} has none (npm run classifier -- --data DIR, on labelled data)` }),
     training: {
       dataset: meta.dataset,
       steps: meta.step,

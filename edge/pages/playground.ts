@@ -21,6 +21,7 @@ interface Model {
   canEncode: boolean;
   training: { steps: number; epochs: number; dataset: string };
   evaluation: { metrics: Record<string, number> } | null;
+  evaluationNote?: string;
   links: { generatorGraph?: string; decoderGraph?: string };
 }
 
@@ -206,6 +207,7 @@ async function showMap(): Promise<void> {
 function showCard(): void {
   const rows: [string, string][] = [['family', model.family], ['version', model.version], ['trained', `${model.training.steps} steps, ${model.training.epochs} epochs on ${model.training.dataset}`]];
   for (const [k, v] of Object.entries(model.evaluation?.metrics ?? {})) rows.push([k, Number.isInteger(v) ? String(v) : v.toFixed(3)]);
+  if (model.evaluationNote) rows.push(['evaluation', model.evaluationNote]);
   // Built as DOM nodes with textContent: manifest strings come from uploads and are never parsed as HTML.
   const table = el('table', {}, rows.map(([k, v]) => el('tr', {}, [el('td', { textContent: k }), el('td', { textContent: v })])));
   $('cardInfo').replaceChildren(el('p', { textContent: model.description }), table);

@@ -27,6 +27,7 @@ export function publicModel(m: Manifest, origin: string) {
     training,
     // The model card's numbers (npm run eval), null until the model has been measured.
     evaluation: m.evaluation ?? null,
+    ...(m.evaluationNote ? { evaluationNote: m.evaluationNote } : {}),
     links: {
       sample: `${self}/sample.png?seed=1${cls}`,
       grid: `${self}/grid.png?seed=1&n=${DEFAULT_GRID_SIZE}`,

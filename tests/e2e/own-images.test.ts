@@ -58,6 +58,9 @@ describe('own images, in colour, end to end', () => {
     const { run, manifest, app } = await trainAndServe('dcgan', { augment: 'flip', ema: 0.9, diffAugment: ['color', 'translation', 'cutout'] });
     expect(manifest.image).toEqual({ width: 16, height: 16, channels: 3, pixelRange: '-1..1', preprocess: { fit: 'crop', background: '#ffffff' } });
     expect(manifest.training.dataset).toBe(`${folder.dir.split('/').pop()}`);
+    // No ruler for this folder: the card says so instead of carrying numbers from another data set's classifier.
+    expect(manifest.evaluationNote).toMatch(/^FCD needs a ruler: image-folder-\w+ has none/);
+    expect(((await (await app.request('/v1/models/own-dcgan')).json()) as { evaluationNote: string }).evaluationNote).toBe(manifest.evaluationNote);
     const served = await png(await app.request('/v1/models/own-dcgan/grid.png?seed=9&n=64&cols=8'));
     expect(served.channels).toBe(3);
     expectWithinOneLevel(served.data, decodePng(readFileSync(join(run, 'samples', 'final.png'))).data);

@@ -134,7 +134,7 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
   if (opts.write) {
     // Re-read and re-validate: the card is written into the manifest as it is now, atomically.
     const path = join(opts.modelDir, 'manifest.json');
-    const current = validateManifest(JSON.parse(await readFile(path, 'utf8')));
+    const { evaluationNote: _measuredNow, ...current } = validateManifest(JSON.parse(await readFile(path, 'utf8')));
     await writeFileAtomic(path, `${JSON.stringify(validateManifest({ ...current, evaluation }), null, 2)}\n`);
     log(`wrote the evaluation into ${path} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
