@@ -174,8 +174,7 @@ export class ModelRegistry {
     } catch (err) {
       this.pinned.delete(key); // a failure is not remembered: the next request tries again
       if (err instanceof HttpError) throw err;
-      console.error(`model ${key} failed to load: ${(err as Error).message}`);
-      throw unavailable(key, 'this version could not be loaded');
+      throw unavailable(key, (err as Error).message);
     }
   }
 
@@ -208,10 +207,11 @@ export class ModelRegistry {
       if (this.pinned.size === 1) break; // the one just loaded stays, whatever its size
       this.pinned.delete(key);
       total -= p.bytes;
-      void p.entry.then((e) => {
-        for (const s of e.sessions.values()) void s.then((x) => x.release?.()).catch(() => {});
-      }).catch(() => {});
+      // Retired like a version that stopped serving: its sessions are released by sweep() only after the grace
+      // period, so a request still drawing with it finishes first.
+      if (p.done) this.retired.push({ entry: p.done, at: this.now() });
     }
+    this.sweep();
   }
 
   /** Pinned versions loaded in this isolate (tests and the models listing). */

@@ -146,3 +146,41 @@ describe('admin API availability', () => {
     }
   });
 });
+
+describe('pinned versions', () => {
+  it('loads versions on demand into an LRU of 4, releasing evicted sessions only after the grace period', async () => {
+    let now = 0;
+    let loads = 0;
+    let released = 0;
+    const counting: typeof ortNodeRuntime = {
+      name: 'counting',
+      async createSession(graph) {
+        const s = await ortNodeRuntime.createSession(graph);
+        return { ...s, run: s.run.bind(s), release: async () => (released++, s.release?.()) };
+      },
+    };
+    const registry = new ModelRegistry([dcgan], counting, () => now);
+    registry.loadVersion = async (id, version) => {
+      loads++;
+      if (!/^v\d+$/.test(version)) return null;
+      const manifest = { ...structuredClone(dcganManifest), id, version };
+      return { manifest, readFile: dcgan.readFile };
+    };
+    for (let v = 1; v <= 6; v++) {
+      const entry = await registry.resolve(`${dcganManifest.id}@v${v}`);
+      expect(entry.manifest.version).toBe(`v${v}`);
+    }
+    expect(loads).toBe(6);
+    expect(registry.pinnedVersions()).toEqual([3, 4, 5, 6].map((v) => `${dcganManifest.id}@v${v}`));
+    // Evicted ones are retired, not released at once: asking again reuses them without loading.
+    await registry.resolve(`${dcganManifest.id}@v1`);
+    expect(loads).toBe(6);
+    expect(released).toBe(0);
+    now += 120_000;
+    registry.sweep();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(released).toBeGreaterThan(0);
+    await expect(registry.resolve(`${dcganManifest.id}@nope`)).rejects.toMatchObject({ status: 404 });
+    expect(loads).toBe(7); // an unknown version asks the store once per request, and is not remembered
+  });
+});
