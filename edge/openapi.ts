@@ -20,7 +20,15 @@ function parameter(name: string, p: QueryParam): Schema {
   return { name, in: 'query', required: p.default === undefined && !['seed', 'class', 'cols'].includes(name), description: p.description, schema };
 }
 
-const idParam = { name: 'id', in: 'path', required: true, description: 'Model id, from GET /v1/models.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } };
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'Model id, from GET /v1/models; `{id}@{version}` pins one version: its responses never change (immutable).',
+  schema: { type: 'string', pattern: `^[a-z0-9][a-z0-9-]{0,62}(@${VERSION_PATTERN.source.slice(1, -1)})?$` },
+};
+const scaleQuery = Object.entries(QUERIES.png).map(([n, p]) => parameter(n, p));
+const upload = { required: true, description: 'A PNG or JPEG of any size up to 2048 x 2048, preprocessed as the model\'s training images (manifest image.preprocess).', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } }, 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } } };
 const errors = {
   '4XX': { description: 'Bad input, unknown model, too large, or rate limited: what was wrong and what is allowed.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
   '503': { description: 'The model cannot load (only that model).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
@@ -60,7 +68,7 @@ export function openApiDocument(serverUrl: string): Schema {
       '/v1/models/{id}/generate': {
         post: {
           summary: 'Images from given latents (e.g. latent arithmetic)',
-          parameters: [idParam],
+          parameters: [idParam, ...scaleQuery],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/GenerateRequest' } } } },
           responses: {
             '200': { description: 'A PNG grid (format png, the default) or the images as base64 uint8 pixels (format json)', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } }, 'application/json': { schema: { type: 'object', properties: { model: { type: 'string' }, version: { type: 'string' }, images: { type: 'array', items: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, channels: { type: 'integer' }, data: { type: 'string', contentEncoding: 'base64' } } } } } } } } },
@@ -69,10 +77,10 @@ export function openApiDocument(serverUrl: string): Schema {
         },
       },
       '/v1/models/{id}/encode': {
-        post: { summary: 'VAE: the posterior of a PNG image of the model\'s size', parameters: [idParam], requestBody: { required: true, content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } }, responses: { '200': { description: 'Posterior mean and log-variance', content: { 'application/json': { schema: { type: 'object', properties: { mean: { type: 'array', items: { type: 'number' } }, logvar: { type: 'array', items: { type: 'number' } } } } } } }, ...errors } },
+        post: { summary: 'VAE: the posterior of an image', parameters: [idParam], requestBody: upload, responses: { '200': { description: 'Posterior mean and log-variance', content: { 'application/json': { schema: { type: 'object', properties: { mean: { type: 'array', items: { type: 'number' } }, logvar: { type: 'array', items: { type: 'number' } } } } } } }, ...errors } },
       },
       '/v1/models/{id}/reconstruct': {
-        post: { summary: 'VAE: the decoded posterior mean of a PNG image', parameters: [idParam], requestBody: { required: true, content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } }, responses: { '200': png('The reconstruction'), ...errors } },
+        post: { summary: 'VAE: the decoded posterior mean of an image', parameters: [idParam, ...scaleQuery], requestBody: upload, responses: { '200': png('The reconstruction'), ...errors } },
       },
       ...adminPaths(),
     },
@@ -98,11 +106,12 @@ export function openApiDocument(serverUrl: string): Schema {
             id: { type: 'string' }, family: { enum: ['vae', 'gan', 'dcgan', 'cgan'] }, version: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, description: { type: 'string' },
             latent: { type: 'object', properties: { size: { type: 'integer' }, distribution: { enum: ['normal', 'uniform'] } } },
             classes: { type: 'object', properties: { count: { type: 'integer' }, labels: { type: 'array', items: { type: 'string' } } } },
-            image: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, channels: { type: 'integer' }, pixelRange: { enum: ['-1..1', '0..1'] } } },
+            image: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, channels: { type: 'integer' }, pixelRange: { enum: ['-1..1', '0..1'] }, preprocess: { type: 'object', description: 'How uploads are fitted (crop, pad, stretch) and what transparency is composited over (#rrggbb).', properties: { fit: { enum: ['crop', 'pad', 'stretch'] }, background: { type: 'string', pattern: '^#[0-9a-f]{6}$' } } } } },
             canEncode: { type: 'boolean' },
             training: { type: 'object' },
-            evaluation: { type: ['object', 'null'], description: 'The model card: FCD, classifier score, class histogram, class accuracy (cGAN), likelihood bounds (VAE).' },
-            links: { type: 'object', additionalProperties: { type: 'string', format: 'uri' } },
+            evaluation: { type: ['object', 'null'], description: 'The model card: FCD, classifier score, class histogram, class accuracy (cGAN), likelihood bounds (VAE), memorisation (image folders).' },
+            evaluationNote: { type: 'string', description: 'Why there is no evaluation (the data set has no ruler).' },
+            links: { type: 'object', description: 'sample, grid, interpolate; pinnedSample and pinnedGrid (version-pinned, immutable: embed these); the graphs.', additionalProperties: { type: 'string', format: 'uri' } },
           },
         },
       },
@@ -125,7 +134,7 @@ function adminPaths(): Record<string, Schema> {
     '/v1/admin/models/{id}/versions': { get: op('Stored versions, the active one and the rollback history', { parameters: [idParam] }, { '200': json('Versions', { active: { type: ['string', 'null'] }, history: { type: 'array' }, versions: { type: 'array' } }) }) },
     '/v1/admin/models/{id}/versions/{version}': {
       put: op('Upload a version: multipart/form-data with a "manifest" part and one part per graph named by its file name', {
-        description: `Checked before anything is stored: manifest schema, id and version as in the URL, each graph's sha256, a session per graph and a smoke inference (declared output shapes, finite values). Versions are immutable; the same graphs again is a no-op. At most ${MAX_UPLOAD_BYTES} bytes.`,
+        description: `Checked before anything is stored: manifest schema, id and version as in the URL, each graph's sha256, a session per graph and smoke inferences at batch 1, 2 and the largest grid served (the graph's own tensor names, declared output shapes, finite values). Versions are immutable, and a deleted version's name is never reused; the same graphs again is a no-op. At most ${MAX_UPLOAD_BYTES} bytes.`,
         parameters: [idParam, versionParam],
         requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', required: ['manifest'], properties: { manifest: { type: 'string', contentMediaType: 'application/json' } }, additionalProperties: { type: 'string', contentMediaType: 'application/octet-stream' } } } } },
       }, { '201': json('Stored', { stored: { type: 'boolean' }, smoke: { type: 'array' } }), '200': json('Already stored with the same graphs') }),
