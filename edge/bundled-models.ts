@@ -3,14 +3,18 @@
 import type { BundledManifest } from './model-source.js';
 import manifest0 from '../models/cgan-fashion/manifest.json';
 import manifest1 from '../models/dcgan-fashion/manifest.json';
-import manifest2 from '../models/gan-fashion/manifest.json';
-import manifest3 from '../models/vae-fashion/manifest.json';
-import manifest4 from '../models/vae2d-fashion/manifest.json';
+import manifest2 from '../models/emoji-cgan/manifest.json';
+import manifest3 from '../models/emoji-dcgan/manifest.json';
+import manifest4 from '../models/gan-fashion/manifest.json';
+import manifest5 from '../models/vae-fashion/manifest.json';
+import manifest6 from '../models/vae2d-fashion/manifest.json';
 
 export const bundledManifests: BundledManifest[] = [
   { dir: 'cgan-fashion', manifest: manifest0 },
   { dir: 'dcgan-fashion', manifest: manifest1 },
-  { dir: 'gan-fashion', manifest: manifest2 },
-  { dir: 'vae-fashion', manifest: manifest3 },
-  { dir: 'vae2d-fashion', manifest: manifest4 },
+  { dir: 'emoji-cgan', manifest: manifest2 },
+  { dir: 'emoji-dcgan', manifest: manifest3 },
+  { dir: 'gan-fashion', manifest: manifest4 },
+  { dir: 'vae-fashion', manifest: manifest5 },
+  { dir: 'vae2d-fashion', manifest: manifest6 },
 ];
