@@ -26,29 +26,29 @@ export function sniffImageType(b: Uint8Array): ImageType | undefined {
  */
 export const MAX_JPEG_SCANS = 32;
 
-/** The number of scans (SOS segments) of a JPEG, walking its segments; throws a RangeError when it is malformed. */
-export function countJpegScans(b: Uint8Array): number {
+/**
+ * The scans of a JPEG, walking its segments: [start, end) of each SOS segment with its entropy-coded data, at most
+ * `limit` + 1 of them (enough to tell there are too many). Throws a RangeError when the segments are malformed.
+ */
+export function jpegScans(b: Uint8Array, limit = Infinity): [number, number][] {
+  const scans: [number, number][] = [];
   let pos = 2;
-  let scans = 0;
-  while (pos + 4 <= b.length) {
+  while (pos + 4 <= b.length && scans.length <= limit) {
     if (b[pos] !== 0xff) throw new RangeError('not a usable JPEG: a segment does not start with a marker');
     const marker = b[pos + 1]!;
-    if (marker === 0xd9) return scans; // EOI
-    if (marker === 0xff) {
-      pos++; // fill byte
-      continue;
-    }
-    if (marker >= 0xd0 && marker <= 0xd7) {
-      pos += 2; // RSTn: no length
+    if (marker === 0xd9) break; // EOI
+    if (marker === 0xff || (marker >= 0xd0 && marker <= 0xd7)) {
+      pos += marker === 0xff ? 1 : 2; // a fill byte, or RSTn (no length)
       continue;
     }
     const length = (b[pos + 2]! << 8) | b[pos + 3]!;
     if (length < 2 || pos + 2 + length > b.length) throw new RangeError('not a usable JPEG: a segment runs past the end');
+    const start = pos;
     pos += 2 + length;
     if (marker !== 0xda) continue;
-    if (++scans > MAX_JPEG_SCANS) return scans;
     // Entropy-coded data up to the next marker (0xFF followed by neither 0x00 nor a restart marker).
     while (pos + 1 < b.length && !(b[pos] === 0xff && b[pos + 1] !== 0x00 && !(b[pos + 1]! >= 0xd0 && b[pos + 1]! <= 0xd7))) pos++;
+    scans.push([start, pos]);
   }
   return scans;
 }
@@ -60,8 +60,7 @@ export function countJpegScans(b: Uint8Array): number {
 export function decodeImage(bytes: Uint8Array, type: ImageType, maxPixels: number): RasterImage {
   if (sniffImageType(bytes) !== type) throw new RangeError(type === 'image/png' ? 'not a PNG (bad signature)' : 'not a JPEG (no SOI marker)');
   if (type === 'image/png') return decodePng(bytes, maxPixels);
-  const scans = countJpegScans(bytes);
-  if (scans > MAX_JPEG_SCANS) throw new RangeError(`not a usable JPEG: more than ${MAX_JPEG_SCANS} scans`);
+  if (jpegScans(bytes, MAX_JPEG_SCANS).length > MAX_JPEG_SCANS) throw new RangeError(`not a usable JPEG: more than ${MAX_JPEG_SCANS} scans`);
   try {
     // maxResolutionInMP is checked from the frame header; maxMemoryUsageInMB bounds the decoder's own buffers;
     // tolerantDecoding off: a truncated or corrupt file is refused, not half-decoded.

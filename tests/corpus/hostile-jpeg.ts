@@ -4,6 +4,7 @@
  */
 import { encode } from 'jpeg-js';
 import { PROGRESSIVE_2048_BASE64 } from './progressive-jpeg.js';
+import { jpegScans } from '../../shared/decode-image.js';
 
 export interface HostileJpeg {
   name: string;
@@ -23,20 +24,6 @@ function markerAt(b: Uint8Array, m: number): number {
   throw new Error(`no marker ff${m.toString(16)}`);
 }
 
-/** The segments of a JPEG up to EOI: [start, end) of each scan (SOS header and entropy-coded data). */
-function scanRanges(b: Uint8Array): [number, number][] {
-  const out: [number, number][] = [];
-  let pos = 2;
-  while (pos + 4 <= b.length && b[pos + 1] !== 0xd9) {
-    const start = pos;
-    pos += 2 + ((b[pos + 2]! << 8) | b[pos + 3]!);
-    if (b[start + 1] !== 0xda) continue;
-    while (pos + 1 < b.length && !(b[pos] === 0xff && b[pos + 1] !== 0 && !(b[pos + 1]! >= 0xd0 && b[pos + 1]! <= 0xd7))) pos++;
-    out.push([start, pos]);
-  }
-  return out;
-}
-
 /**
  * A scan bomb: a real 2048 x 2048 progressive JPEG whose last scan (16 bytes) is repeated `extra` times. Each scan
  * makes jpeg-js revisit every block of the image: measured ~11 ms of CPU per extra scan here (0 extra: 250 ms, 50:
@@ -45,7 +32,7 @@ function scanRanges(b: Uint8Array): [number, number][] {
 export function scanBomb(extra: number): Uint8Array {
   const bin = atob(PROGRESSIVE_2048_BASE64);
   const base = Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-  const [a, c] = scanRanges(base).at(-1)!;
+  const [a, c] = jpegScans(base).at(-1)!;
   const out = new Uint8Array(base.length + extra * (c - a));
   out.set(base.subarray(0, c));
   for (let i = 0; i < extra; i++) out.set(base.subarray(a, c), c + i * (c - a));
