@@ -5,7 +5,7 @@
 import { tf } from './tf.js';
 import { Network } from './nn/network.js';
 import type { NetworkSpec } from './nn/layers.js';
-import type { Batch, TrainingModel } from './family.js';
+import type { Batch, FamilyContext, TrainingModel } from './family.js';
 import { withClassCode, withLabelMaps } from './one-hot.js';
 import { TENSOR_NAMES } from '../shared/manifest.js';
 import { diffAugment, type DiffAugmentPolicy } from './diff-augment.js';
@@ -76,13 +76,6 @@ export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng
 }
 
 export interface AdversarialConfig {
-  /**
-   * Decay of an exponential moving average of G's weights (Yazici et al. 2019; Karras et al. 2018), used for
-   * samples, evaluation and export; 0: off, the trained G itself.
-   */
-  ema?: number;
-  /** DiffAugment policies (diff-augment.ts); empty or absent: off. */
-  diffAugment?: readonly DiffAugmentPolicy[];
   latentSize: number;
   latentDistribution: LatentDistribution;
   learningRate: number;
@@ -93,9 +86,18 @@ export interface AdversarialConfig {
 /**
  * A GAN-family model from its two network specs: Adam for both players, the adversarial step above, the
  * generator exported. With `classCount` > 0 it is conditional (Mirza & Osindero 2014): G sees [z | one-hot(y)],
- * D sees the image with one constant plane per class, and the sample grid has one row per class.
+ * D sees the image with one constant plane per class, and the sample grid has one row per class. From the run's
+ * context come DiffAugment for D's inputs and the decay of an exponential moving average of G's weights
+ * (Yazici et al. 2019; Karras et al. 2018), which then stands in for G in samples, evaluation and export.
  */
-export function createAdversarialModel(c: AdversarialConfig, gSpec: NetworkSpec, dSpec: NetworkSpec, rng: SeededRandom, classCount = 0): TrainingModel {
+export function createAdversarialModel(
+  c: AdversarialConfig,
+  ctx: Pick<FamilyContext, 'ema' | 'diffAugment'>,
+  gSpec: NetworkSpec,
+  dSpec: NetworkSpec,
+  rng: SeededRandom,
+  classCount = 0,
+): TrainingModel {
   const generator = new Network(gSpec, rng);
   const discriminator = new Network(dSpec, rng);
   const optG = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
@@ -107,9 +109,9 @@ export function createAdversarialModel(c: AdversarialConfig, gSpec: NetworkSpec,
         discriminatorInput: (x: tf.Tensor4D, labels: Uint8Array) => withLabelMaps(x, labels, k),
       }
     : {};
-  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, ...conditional, ...(c.diffAugment?.length ? { diffAugment: c.diffAugment } : {}) };
+  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, ...conditional, ...(ctx.diffAugment?.length ? { diffAugment: ctx.diffAugment } : {}) };
   const gIn = setup.generatorInput ?? ((z) => z);
-  const ema = c.ema ?? 0;
+  const ema = ctx.ema ?? 0;
   // The averaged copy starts as G (built from a throwaway stream, so the run's own draws are those without EMA).
   const averaged = ema > 0 ? new Network(gSpec, new SeededRandom(0)) : undefined;
   averaged?.averageFrom(generator, 0);

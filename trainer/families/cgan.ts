@@ -19,6 +19,6 @@ export const cgan: Family<CganConfig> = {
   create(c, ctx, rng) {
     const k = ctx.classCount;
     if (k < 2) throw new Error(`a conditional GAN needs labelled data with at least 2 classes, got ${k}`);
-    return createAdversarialModel({ ...c, ema: ctx.ema ?? 0, diffAugment: ctx.diffAugment ?? [] }, buildGenerator(c, ctx.image, k), buildDiscriminator(c, ctx.image, k), rng, k);
+    return createAdversarialModel(c, ctx, buildGenerator(c, ctx.image, k), buildDiscriminator(c, ctx.image, k), rng, k);
   },
 };

@@ -108,5 +108,5 @@ export const dcgan: Family<DcganConfig> = {
   choices: { latentDistribution: LATENT_DISTRIBUTIONS },
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
-  create: (c, ctx, rng) => createAdversarialModel({ ...c, ema: ctx.ema ?? 0, diffAugment: ctx.diffAugment ?? [] }, buildGenerator(c, ctx.image), buildDiscriminator(c, ctx.image), rng),
+  create: (c, ctx, rng) => createAdversarialModel(c, ctx, buildGenerator(c, ctx.image), buildDiscriminator(c, ctx.image), rng),
 };

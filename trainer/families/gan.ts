@@ -66,5 +66,5 @@ export const gan: Family<GanConfig> = {
   choices: { latentDistribution: LATENT_DISTRIBUTIONS },
   pixelRange: '-1..1',
   latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
-  create: (c, ctx, rng) => createAdversarialModel({ ...c, ema: ctx.ema ?? 0, diffAugment: ctx.diffAugment ?? [] }, buildMlpGenerator(c, ctx.image), buildMlpDiscriminator(c, ctx.image), rng),
+  create: (c, ctx, rng) => createAdversarialModel(c, ctx, buildMlpGenerator(c, ctx.image), buildMlpDiscriminator(c, ctx.image), rng),
 };
