@@ -2,15 +2,10 @@
  * A small typed client of the edge API for apps: only `fetch`, `URL` and `TextDecoder`, so it runs in browsers,
  * Node 18+, Deno, Workers and React Native. Errors from the API become `EdgeApiError` carrying its code.
  */
-import type { Evaluation, LatentDistribution, Manifest } from './api-types.js';
+import type { GenerateRequest, GridQuery, InterpolateQuery, LatentsQuery, LatentsResponse, ModelResponse, SampleQuery, z } from './api-types.js';
 
 /** What GET /v1/models says of a model: the public part of its manifest, its card and links. */
-export type ModelInfo = Pick<Manifest, 'id' | 'family' | 'version' | 'createdAt' | 'description' | 'latent' | 'classes' | 'image'> & {
-  canEncode: boolean;
-  training: Omit<Manifest['training'], 'config'>;
-  evaluation: Evaluation | null;
-  links: Record<string, string>;
-};
+export type ModelInfo = z.output<typeof ModelResponse>;
 
 /** An image response: the PNG bytes and what drew them. */
 export interface PngResult {
@@ -20,13 +15,7 @@ export interface PngResult {
   version: string;
 }
 
-export interface Latents {
-  seed: number;
-  n: number;
-  size: number;
-  distribution: LatentDistribution;
-  latents: number[][];
-}
+export type Latents = z.output<typeof LatentsResponse>;
 
 export interface RawImage {
   width: number;
@@ -60,6 +49,8 @@ export interface EdgeClientOptions {
 type Query = Record<string, number | string | undefined>;
 /** A seed: an integer in [0, 2^32) or any string of 1 to 256 UTF-8 bytes (the server hashes it; X-Seed says the number). */
 export type Seed = number | string;
+/** A route's query as the server's schema (edge/schemas.ts) parses it, every parameter optional, seeds as Seed. */
+type Options<S extends z.ZodType> = { [K in keyof z.output<S>]?: K extends 'seed' | 'from' | 'to' ? Seed : z.output<S>[K] };
 
 function base64ToBytes(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -88,7 +79,7 @@ export class EdgeClient {
   }
 
   /** An avatar's URL: pinned to the model's current version (looked up once), so it never changes. */
-  async sampleUrl(id: string, opts: { seed?: Seed; class?: number; scale?: number } = {}): Promise<string> {
+  async sampleUrl(id: string, opts: Options<typeof SampleQuery> = {}): Promise<string> {
     return this.url(id, 'sample.png', opts, (await this.model(id)).version);
   }
 
@@ -100,29 +91,29 @@ export class EdgeClient {
     return (await this.json(`${this.base}/v1/models/${encodeURIComponent(id)}`)) as ModelInfo;
   }
 
-  sample(id: string, opts: { seed?: Seed; class?: number; scale?: number } = {}): Promise<PngResult> {
+  sample(id: string, opts: Options<typeof SampleQuery> = {}): Promise<PngResult> {
     return this.png(this.url(id, 'sample.png', opts));
   }
 
-  grid(id: string, opts: { seed?: Seed; n?: number; cols?: number; class?: number; scale?: number } = {}): Promise<PngResult> {
+  grid(id: string, opts: Options<typeof GridQuery> = {}): Promise<PngResult> {
     return this.png(this.url(id, 'grid.png', opts));
   }
 
-  interpolate(id: string, opts: { from: Seed; to: Seed; steps?: number; class?: number; scale?: number }): Promise<PngResult> {
+  interpolate(id: string, opts: Options<typeof InterpolateQuery> & { from: Seed; to: Seed }): Promise<PngResult> {
     return this.png(this.url(id, 'interpolate.png', opts));
   }
 
-  async latents(id: string, opts: { seed?: Seed; n?: number } = {}): Promise<Latents> {
+  async latents(id: string, opts: Options<typeof LatentsQuery> = {}): Promise<Latents> {
     return (await this.json(this.url(id, 'latents', opts))) as Latents;
   }
 
   /** Images from given latents as one PNG grid. */
-  generate(id: string, body: { latents: number[][]; classes?: number[]; cols?: number }): Promise<PngResult> {
+  generate(id: string, body: Omit<z.input<typeof GenerateRequest>, 'format'>): Promise<PngResult> {
     return this.png(`${this.base}/v1/models/${encodeURIComponent(id)}/generate`, this.jsonBody({ ...body, format: 'png' }));
   }
 
   /** Images from given latents as raw pixels, one per latent. */
-  async generateImages(id: string, body: { latents: number[][]; classes?: number[] }): Promise<RawImage[]> {
+  async generateImages(id: string, body: Omit<z.input<typeof GenerateRequest>, 'format' | 'cols'>): Promise<RawImage[]> {
     const res = (await this.json(`${this.base}/v1/models/${encodeURIComponent(id)}/generate`, this.jsonBody({ ...body, format: 'json' }))) as { images: (Omit<RawImage, 'data'> & { data: string })[] };
     return res.images.map((im) => ({ ...im, data: base64ToBytes(im.data) }));
   }

@@ -3,12 +3,12 @@
  * bundled models and onnxruntime-web; tests pass whatever they need. Every route validates its input first;
  * every error goes through the one handler in errors.ts.
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
 import { htmlPage } from './pages.js';
 import { openApiDocument, DOCS_PAGE } from './openapi.js';
 import { cors } from './cors.js';
-import { readQuery } from './params.js';
+import { noQuery } from './validation.js';
 import { waitUntilOf } from './context.js';
 import { HttpError, notFound, onError } from './errors.js';
 import { ModelRegistry, parseModelRef } from './model-registry.js';
@@ -56,7 +56,7 @@ export interface StaticFiles {
 }
 
 /** GET {prefix}{file} for the files `source` has; a 404 listing them otherwise. */
-function serveFiles(app: Hono, prefix: string, source: StaticFiles | undefined): void {
+function serveFiles(app: OpenAPIHono, prefix: string, source: StaticFiles | undefined): void {
   app.get(`${prefix}:file`, async (c) => {
     const file = c.req.param('file') ?? '';
     const res = source?.files.includes(file) ? await source.read(file) : null;
@@ -64,6 +64,16 @@ function serveFiles(app: Hono, prefix: string, source: StaticFiles | undefined):
     return res;
   });
 }
+
+/** The public API (/v1/models/...), typed route by route: `hc<PublicApi>` (hono/client) is its client. */
+export function publicApi(registry: ModelRegistry) {
+  return new OpenAPIHono()
+    .route('/v1/models', modelRoutes(registry))
+    .route('/v1/models', imageRoutes(registry))
+    .route('/v1/models', latentRoutes(registry))
+    .route('/v1/models', vaeRoutes(registry));
+}
+export type PublicApi = ReturnType<typeof publicApi>;
 
 export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt, playground }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
@@ -73,7 +83,7 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     return manifest === null ? null : store.source(id, version, manifest);
   };
   const sync = store ? new ModelSync(registry, store, { intervalMs: syncSeconds * 1000 }) : null;
-  const app = new Hono();
+  const app = new OpenAPIHono();
   app.onError(onError);
   app.notFound(notFound);
   // nosniff, Referrer-Policy, X-Frame-Options and friends on every response (Hono's secure-headers). Images must
@@ -107,23 +117,15 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     const { id, version } = parseModelRef(ref);
     return version ?? registry.versionOf(id);
   }));
-  app.route('/v1/models', modelRoutes(registry));
-  app.route('/v1/models', imageRoutes(registry));
-  app.route('/v1/models', latentRoutes(registry));
-  app.route('/v1/models', vaeRoutes(registry));
-  app.get('/v1/openapi.json', (c) => {
-    readQuery(c, []);
-    return c.json(openApiDocument(new URL(c.req.url).origin));
-  });
+  const api = publicApi(registry);
+  app.route('/', api);
+  app.get('/v1/openapi.json', noQuery, (c) => c.json(openApiDocument(api, new URL(c.req.url).origin)));
   app.get('/', (c) => {
     if (!playground) throw new HttpError(404, 'not_found', 'no playground in this deployment; see GET /v1/models and /v1/docs');
     return htmlPage(c, playground.html);
   });
   serveFiles(app, '/ort/', browserOrt);
   serveFiles(app, '/pages/', playground);
-  app.get('/v1/docs', (c) => {
-    readQuery(c, []);
-    return htmlPage(c, DOCS_PAGE);
-  });
+  app.get('/v1/docs', noQuery, (c) => htmlPage(c, DOCS_PAGE));
   return app;
 }

@@ -1,10 +1,7 @@
 /** Request bodies at the edge of a route: size cap, content type, then parsing, each with its own 4xx. */
 import type { Context } from 'hono';
-import { BODY_LIMITS } from './query-schema.js';
 import { HttpError } from './errors.js';
-
-/** Largest request body accepted, in bytes. */
-export const MAX_BODY_BYTES = BODY_LIMITS.maxBodyBytes;
+import { MAX_BODY_BYTES } from './schemas.js';
 
 /** The request's Content-Type, which must be one of `types` (a 415 listing them otherwise). */
 export function requireType<T extends string>(c: Context, types: readonly T[]): T {

@@ -1,5 +1,6 @@
 /** The one error type of the edge API and the one handler that turns errors into JSON responses. */
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 export const ERROR_CODES = [
@@ -43,9 +44,13 @@ export function errorResponse(c: Context, err: HttpError): Response {
   return c.json(body, err.status, { 'Cache-Control': 'no-store', ...err.headers });
 }
 
-/** Hono's onError: HttpErrors as they are; anything else is a bug, logged and answered with a bare 500. */
+/**
+ * Hono's onError: HttpErrors as they are; a 4xx HTTPException of Hono's own middleware (the validator's "Malformed
+ * JSON in request body") as a bad body; anything else is a bug, logged and answered with a bare 500.
+ */
 export function onError(err: Error, c: Context): Response {
   if (err instanceof HttpError) return errorResponse(c, err);
+  if (err instanceof HTTPException && err.status >= 400 && err.status < 500) return errorResponse(c, new HttpError(err.status, 'invalid_body', `request body: ${err.message}`));
   console.error('unhandled error', err);
   return errorResponse(c, new HttpError(500, 'internal', 'internal error'));
 }

@@ -61,12 +61,14 @@ function timingHeader(r: RenderedPng): Record<string, string> {
   return r.timing ? { 'Server-Timing': `infer;dur=${r.timing.inferMs.toFixed(2)}, png;dur=${r.timing.encodeMs.toFixed(2)}` } : {};
 }
 
+/** The headers of a response that is a pure function of (model version, parameters, seed): cacheable when the seed was given. */
+export function seededHeaders(key: ImageKey, seed: number, seedGiven: boolean): Record<string, string> {
+  return { 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key), key.pinned) };
+}
+
 /** A response that is a pure function of (model version, parameters, seed): cacheable when the seed was given. */
 export function seededResponse(body: Uint8Array | string, contentType: string, key: ImageKey, seed: number, seedGiven: boolean, extra: Record<string, string> = {}): Response {
-  return new Response(body as Uint8Array<ArrayBuffer> | string, {
-    status: 200,
-    headers: { 'Content-Type': contentType, 'X-Model-Version': key.version, ...cacheHeaders(seed, seedGiven, etagFor(key), key.pinned), ...extra },
-  });
+  return new Response(body as Uint8Array<ArrayBuffer> | string, { status: 200, headers: { 'Content-Type': contentType, ...seededHeaders(key, seed, seedGiven), ...extra } });
 }
 
 /** A PNG drawn from a request body (generate, reconstruct): not addressable by URL, so never stored. */

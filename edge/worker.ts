@@ -5,7 +5,6 @@
  * versions come from the R2 bucket MODELS (the model registry), managed through the admin API.
  */
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
-import type { Hono } from 'hono';
 import { bundledManifests } from './bundled-models.js';
 import PLAYGROUND_HTML from './pages/playground.html';
 import { createApp } from './app.js';
@@ -65,7 +64,7 @@ function assetFiles(assets: Fetcher, dir: string, types: Record<string, string>)
   };
 }
 
-let app: Hono | undefined;
+let app: ReturnType<typeof createApp> | undefined;
 
 export default {
   fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext) {

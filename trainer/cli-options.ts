@@ -34,6 +34,8 @@ export interface TrainOptions {
   evalN: number;
   /** Stop at the end of an epoch whose FCD improved by less than this fraction over the previous epoch's. */
   untilPlateau?: number;
+  /** Epochs per plateau window: the best FCD of the last N epochs against the best of the N before. 1. */
+  plateauPatience?: number;
   /** How a folder of images becomes the data set (trainer/data/folder.ts); ignored for IDX data. */
   folder?: FolderOptions;
   /** Training-time augmentation of real images: 'flip' mirrors half of them left-right. Default 'none'. */
@@ -66,6 +68,7 @@ const COMMON = {
   'checkpoint-every': { type: 'string', default: '200' },
   'eval-n': { type: 'string', default: '2000' },
   'until-plateau': { type: 'string' },
+  'plateau-patience': { type: 'string', default: '1' },
   'image-size': { type: 'string' },
   channels: { type: 'string' },
   fit: { type: 'string', default: 'crop' },
@@ -148,6 +151,7 @@ export function usage(): string {
     '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|wasm|cpu] [--threads N (wasm; default: every core)]',
     '       [--limit N] [--checkpoint-every 200]',
     '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
+    '       [--plateau-patience 1 (epochs per window: the best FCD of the last N epochs against the N before)]',
     '       [--augment none|flip] [--ema 0.999 (GANs: samples and export from an average of G\'s weights)]',
     `       [--diff-augment ${DIFF_AUGMENT_POLICIES.join(',')} (GANs: DiffAugment, Zhao et al. 2020; any subset)]`,
     '  --data DIR: MNIST-style IDX files, or a folder of PNG/JPEG/WebP/GIF images (labels: first-level subfolders):',
@@ -223,6 +227,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     checkpointEvery: positiveInt('checkpoint-every', v['checkpoint-every'] as string)!,
     evalN: v['eval-n'] === '0' ? 0 : positiveInt('eval-n', v['eval-n'] as string, 2)!,
     ...(v['until-plateau'] !== undefined ? { untilPlateau: fraction('until-plateau', v['until-plateau'] as string) } : {}),
+    plateauPatience: intFlag('plateau-patience', v['plateau-patience'] as string, 1, 100)!,
     folder: folderOptions(v),
     augment: oneOf('augment', v['augment'] as string, AUGMENTS),
     ...(v['ema'] !== undefined ? { ema: fraction('ema', v['ema'] as string) } : {}),

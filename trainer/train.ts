@@ -17,7 +17,7 @@ import { ProgressBar, formatDuration } from './progress.js';
 import { writeGrid, writeReconstructionGrid, type GridSpec } from './samples.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { runCli } from './cli-main.js';
-import { createEpochEvaluator, EVALS_FILE, type EvalRecord } from './eval/epoch-eval.js';
+import { createEpochEvaluator, EVALS_FILE, plateauReached, type EvalRecord } from './eval/epoch-eval.js';
 import { readJsonLines, writeReport } from './eval/report.js';
 import { SeededRandom } from '../shared/rng.js';
 import { bytesToPixels } from '../shared/pixels.js';
@@ -216,12 +216,14 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       const epochDone = epoch > epochBefore;
       if (epochDone) await writeSamples(`epoch-${String(epoch).padStart(3, '0')}`);
       if (epochDone && evaluator) {
-        const before = evals.at(-1)?.fcd;
-        const { fcd } = await measure(epoch);
-        // Stop once an epoch improves FCD by less than the asked fraction: more steps no longer pay.
-        if (opts.untilPlateau !== undefined && before !== undefined && (before - fcd) / before < opts.untilPlateau) {
+        await measure(epoch);
+        // Stop once FCD improves by less than the asked fraction over a window of epochs: more steps no longer pay.
+        const improvement = opts.untilPlateau !== undefined ? plateauReached(evals.map((e) => e.fcd), opts.untilPlateau, opts.plateauPatience ?? 1) : null;
+        if (improvement !== null) {
           plateau = true;
-          log(`FCD improved by ${((100 * (before - fcd)) / before).toFixed(1)}% (< ${100 * opts.untilPlateau}%) over epoch ${epoch}: stopping`);
+          const n = opts.plateauPatience ?? 1;
+          const over = n === 1 ? `over epoch ${epoch}` : `in the best of epochs ${epoch - n + 1}-${epoch} on the best of the ${n} before`;
+          log(`FCD improved by ${(100 * improvement).toFixed(1)}% (< ${100 * opts.untilPlateau!}%) ${over}: stopping`);
         }
       }
       if (epochDone || plateau || meta.step % opts.checkpointEvery === 0 || meta.step === totalSteps) await checkpoint();

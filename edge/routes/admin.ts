@@ -12,7 +12,7 @@ import { checkUpload } from '../model-check.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { MAX_HISTORY, type ActivePointer, type ModelStore } from '../model-store.js';
 import type { ModelSync } from '../model-sync.js';
-import { readQuery } from '../params.js';
+import { noQuery } from '../validation.js';
 import type { InferenceRuntime } from '../runtime.js';
 import { clientKey } from '../rate-limit.js';
 
@@ -114,6 +114,7 @@ async function readUpload(body: Uint8Array, contentType: string): Promise<{ mani
 export function adminRoutes({ token, store, registry, sync, runtime }: AdminOptions): Hono {
   const app = new Hono();
   app.use('*', bearer(token));
+  app.use('*', noQuery);
   app.use('*', async (c, next) => {
     await next();
     c.res.headers.set('Cache-Control', 'no-store');
@@ -137,21 +138,18 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
   }
 
   app.get('/models', async (c) => {
-    readQuery(c, []);
     const ids = [...new Set([...(await store.ids()), ...registry.ids()])].sort();
     const models = await Promise.all(ids.map(async (id) => ({ id, active: (await store.pointer(id)).pointer.active, serving: serving(id) })));
     return c.json({ models });
   });
 
   app.get('/models/:id/versions', async (c) => {
-    readQuery(c, []);
     const id = modelId(c.req.param('id'));
     const [{ pointer }, versions] = await Promise.all([store.pointer(id), store.versions(id)]);
     return c.json({ id, active: pointer.active, history: pointer.history, updatedAt: pointer.updatedAt || null, serving: serving(id), versions });
   });
 
   app.put('/models/:id/versions/:version', async (c) => {
-    readQuery(c, []);
     const id = modelId(c.req.param('id'));
     const version = versionName(c.req.param('version'));
     const contentType = c.req.header('Content-Type') ?? '';
@@ -179,7 +177,6 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
   });
 
   app.post('/models/:id/activate', async (c) => {
-    readQuery(c, []);
     const id = modelId(c.req.param('id'));
     const body = (await readJson(c)) as { version?: unknown } | null;
     const version = versionName(body?.version);
@@ -207,7 +204,6 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
   });
 
   app.post('/models/:id/rollback', async (c) => {
-    readQuery(c, []);
     const id = modelId(c.req.param('id'));
     const result = await updatePointer(id, async (p) => {
       if (p.history.length === 0) throw new HttpError(409, 'conflict', `"${id}" has no earlier version to roll back to`);
@@ -217,7 +213,6 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
   });
 
   app.delete('/models/:id/versions/:version', async (c) => {
-    readQuery(c, []);
     const id = modelId(c.req.param('id'));
     const version = versionName(c.req.param('version'));
     if ((await store.manifest(id, version)) === null) throw new HttpError(404, 'not_found', `no stored version "${version}" of "${id}"`);

@@ -1,66 +1,72 @@
 /** GET sample.png, grid.png and interpolate.png: seeded images, cacheable forever when the seed is given. */
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { defaultColumns } from '../../shared/grid.js';
 import { interpolateLatents, latentsForSeed } from '../../shared/latent.js';
 import type { ModelRegistry } from '../model-registry.js';
-import { classesFor, intParam, parseClass, parseSeed, readQuery } from '../params.js';
-import { QUERIES } from '../query-schema.js';
+import { classesFor, parseClass, seedOf, within } from '../params.js';
 import { notModified, pngResponse } from '../responses.js';
 import { chargeImages } from '../rate-limit.js';
-import { maxImages, renderGrid, scaleKey, scaleParam } from './shared.js';
+import { CACHING_NOTE, DEFAULT_GRID_SIZE, errorResponses, GridQuery, InterpolateQuery, ModelParams, pngContent, SampleQuery } from '../schemas.js';
+import { rejectInvalid } from '../validation.js';
+import { maxImages, renderGrid, scaleKey, scaleWithin } from './shared.js';
 
-export function imageRoutes(registry: ModelRegistry): Hono {
-  const app = new Hono();
+const image = <Q extends typeof SampleQuery | typeof GridQuery | typeof InterpolateQuery>(path: string, summary: string, query: Q) =>
+  createRoute({ method: 'get', path, summary, description: CACHING_NOTE, request: { params: ModelParams, query }, responses: { 200: { description: summary, content: pngContent }, ...errorResponses } });
 
-  app.get('/:id/sample.png', async (c) => {
-    const entry = await registry.resolve(c.req.param('id'));
-    const m = entry.manifest;
-    const q = readQuery(c, Object.keys(QUERIES.sample));
-    const { seed, given } = await parseSeed(q['seed']);
-    const cls = parseClass(m, q['class']);
-    const scale = scaleParam(q, m.image.width, m.image.height);
-    const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
-    const cached = notModified(c, key, given);
-    if (cached) return cached;
-    const latents = latentsForSeed(seed, 1, m.latent.size, m.latent.distribution);
-    return pngResponse(await renderGrid(registry, entry, latents, 1, 1, classesFor(m, 1, cls), scale), key, seed, given);
-  });
+const sample = image('/{id}/sample.png', 'One image', SampleQuery);
+const grid = image('/{id}/grid.png', 'n images tiled in a grid', GridQuery);
+const interpolate = image('/{id}/interpolate.png', 'A row of images between the latents of two seeds', InterpolateQuery);
 
-  app.get('/:id/grid.png', async (c) => {
-    const entry = await registry.resolve(c.req.param('id'));
-    const m = entry.manifest;
-    const q = readQuery(c, Object.keys(QUERIES.grid));
-    const { seed, given } = await parseSeed(q['seed']);
-    const n = intParam(q, 'n', QUERIES.grid.n, { max: maxImages(m), default: Math.min(QUERIES.grid.n.default, maxImages(m)) });
-    const cols = intParam(q, 'cols', QUERIES.grid.cols, { max: n, default: defaultColumns(n) });
-    // Without a class, a conditional model's grid cycles through the classes: image i has class i mod k.
-    const cls = parseClass(m, q['class'], true);
-    const scale = scaleParam(q, cols * m.image.width, Math.ceil(n / cols) * m.image.height);
-    const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}${scaleKey(scale)}` };
-    const cached = notModified(c, key, given);
-    if (cached) return cached;
-    await chargeImages(c, n);
-    const latents = latentsForSeed(seed, n, m.latent.size, m.latent.distribution);
-    return pngResponse(await renderGrid(registry, entry, latents, n, cols, classesFor(m, n, cls), scale), key, seed, given);
-  });
-
-  app.get('/:id/interpolate.png', async (c) => {
-    const entry = await registry.resolve(c.req.param('id'));
-    const m = entry.manifest;
-    const q = readQuery(c, Object.keys(QUERIES.interpolate));
-    const { seed: from } = await parseSeed(q['from'], 'from', false);
-    const { seed: to } = await parseSeed(q['to'], 'to', false);
-    const steps = intParam(q, 'steps', QUERIES.interpolate.steps, { max: Math.max(2, maxImages(m)) });
-    const cls = parseClass(m, q['class']);
-    const scale = scaleParam(q, steps * m.image.width, m.image.height);
-    const key = { version: m.version, pinned: c.req.param('id').includes('@'), what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
-    const cached = notModified(c, key, true);
-    if (cached) return cached;
-    await chargeImages(c, steps);
-    const { size, distribution } = m.latent;
-    const latents = interpolateLatents(latentsForSeed(from, 1, size, distribution), latentsForSeed(to, 1, size, distribution), steps, distribution);
-    return pngResponse(await renderGrid(registry, entry, latents, steps, steps, classesFor(m, steps, cls), scale), key, from, true);
-  });
-
-  return app;
+export function imageRoutes(registry: ModelRegistry) {
+  return new OpenAPIHono()
+    .openapi(sample, async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const entry = await registry.resolve(id);
+      const m = entry.manifest;
+      const { seed, given } = await seedOf(q.seed);
+      const cls = parseClass(m, q.class);
+      const scale = scaleWithin(q.scale, m.image.width, m.image.height);
+      const key = { version: m.version, pinned: id.includes('@'), what: `sample:s=${seed}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
+      const cached = notModified(c, key, given);
+      if (cached) return cached;
+      const latents = latentsForSeed(seed, 1, m.latent.size, m.latent.distribution);
+      return pngResponse(await renderGrid(registry, entry, latents, 1, 1, classesFor(m, 1, cls), scale), key, seed, given);
+    }, rejectInvalid(SampleQuery))
+    .openapi(grid, async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const entry = await registry.resolve(id);
+      const m = entry.manifest;
+      const { seed, given } = await seedOf(q.seed);
+      const n = within('n', q.n ?? Math.min(DEFAULT_GRID_SIZE, maxImages(m)), 1, maxImages(m));
+      const cols = within('cols', q.cols ?? defaultColumns(n), 1, n);
+      // Without a class, a conditional model's grid cycles through the classes: image i has class i mod k.
+      const cls = parseClass(m, q.class, true);
+      const scale = scaleWithin(q.scale, cols * m.image.width, Math.ceil(n / cols) * m.image.height);
+      const key = { version: m.version, pinned: id.includes('@'), what: `grid:s=${seed}:n=${n}:c=${cols}${cls === undefined ? '' : `:k=${cls}`}${scaleKey(scale)}` };
+      const cached = notModified(c, key, given);
+      if (cached) return cached;
+      await chargeImages(c, n);
+      const latents = latentsForSeed(seed, n, m.latent.size, m.latent.distribution);
+      return pngResponse(await renderGrid(registry, entry, latents, n, cols, classesFor(m, n, cls), scale), key, seed, given);
+    }, rejectInvalid(GridQuery))
+    .openapi(interpolate, async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const entry = await registry.resolve(id);
+      const m = entry.manifest;
+      const { seed: from } = await seedOf(q.from);
+      const { seed: to } = await seedOf(q.to);
+      const steps = within('steps', q.steps, 2, Math.max(2, maxImages(m)));
+      const cls = parseClass(m, q.class);
+      const scale = scaleWithin(q.scale, steps * m.image.width, m.image.height);
+      const key = { version: m.version, pinned: id.includes('@'), what: `interp:f=${from}:t=${to}:k=${steps}${cls === undefined ? '' : `:c=${cls}`}${scaleKey(scale)}` };
+      const cached = notModified(c, key, true);
+      if (cached) return cached;
+      await chargeImages(c, steps);
+      const { size, distribution } = m.latent;
+      const latents = interpolateLatents(latentsForSeed(from, 1, size, distribution), latentsForSeed(to, 1, size, distribution), steps, distribution);
+      return pngResponse(await renderGrid(registry, entry, latents, steps, steps, classesFor(m, steps, cls), scale), key, from, true);
+    }, rejectInvalid(InterpolateQuery));
 }

@@ -5,8 +5,8 @@ import type { RenderedPng } from '../responses.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import type { Manifest } from '../../shared/manifest.js';
-import { MAX_IMAGES, MAX_OUTPUT_PIXELS, QUERIES } from '../query-schema.js';
-import { intParam } from '../params.js';
+import { MAX_IMAGES, MAX_OUTPUT_PIXELS } from '../schemas.js';
+import { within } from '../params.js';
 
 /** Most output pixels one request may make (64 images of 256x256): bounds memory and time for large-image models. */
 export const MAX_PIXELS = 64 * 256 * 256;
@@ -17,9 +17,9 @@ export function maxImages(m: Manifest): number {
 }
 
 /** The `scale` query parameter, its bound tightened so that a `width` x `height` image stays within MAX_OUTPUT_PIXELS. */
-export function scaleParam(q: Record<string, string>, width: number, height: number): number {
+export function scaleWithin(scale: number, width: number, height: number): number {
   const largest = Math.max(1, Math.floor(Math.sqrt(MAX_OUTPUT_PIXELS / (width * height))));
-  return intParam(q, 'scale', QUERIES.sample.scale, { max: largest });
+  return within('scale', scale, 1, Math.min(8, largest));
 }
 
 /** The cache-key suffix of a scale: none at 1, so unscaled keys (and ETags) stay what they were. */

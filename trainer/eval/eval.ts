@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { Classifier, EvaluationError } from './classifier-runtime.js';
 import { rulerDir } from './classifier-card.js';
 import { ModelRunner } from './model-runner.js';
-import { balancedLabels, buildReference, measureSamples } from './measure.js';
+import { buildReference, referenceLabels, measureSamples } from './measure.js';
 import { importanceWeightedBound, negativeElbo, type VaeFunctions } from './likelihood.js';
 import { fitGaussian, frechetDistance } from './frechet.js';
 import { memorisation } from './memorisation.js';
@@ -59,7 +59,7 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
 
   // Samples exactly as served: the seed's latents (shared/latent.ts), 8-bit pixels (shared/pixels.ts).
   const latents = latentsForSeed(opts.seed, opts.n, m.latent.size, m.latent.distribution);
-  const labels = m.classes.count > 0 ? balancedLabels(opts.n, m.classes.count) : undefined;
+  const labels = m.classes.count > 0 ? referenceLabels(opts.n, ref.classCounts) : undefined;
   const images = new Uint8Array(opts.n * px);
   for (let s = 0; s < opts.n; s += BATCH) {
     const k = Math.min(BATCH, opts.n - s);

@@ -1,0 +1,227 @@
+"""The PyTorch reference for the emoji DCGAN (issue 20's quality bar): a DCGAN of the same size as emoji-dcgan,
+trained on the same images for the same number of epochs, in the plain recipe of pytorch/examples' dcgan
+(Radford et al. 2016: Adam 2e-4 / beta1 0.5, batch 64, N(0, 0.02) weights, non-saturating BCE loss; no flips,
+DiffAugment or EMA).
+
+Same size as trainer/families/dcgan.ts with --image-size 64 --base-channels 256:
+  G: z(100) -> Linear(4*4*256) + BN + ReLU -> ConvT 128, 64, 32 (k4 s2 p1) + BN + ReLU -> ConvT 3 + tanh
+  D: Conv 32 + LReLU(0.2) -> Conv 64, 128, 256 + BN + LReLU -> Linear(1)
+Same images: the trainer's decoded data-set cache (scripts: gzip -c ~/.cache/edge-generative/datasets/KEY.bin),
+64x64x3 over white, 59 batches of 64 per epoch.
+
+Writes, under --out: generator-eNNN.onnx at each --export-epochs (input "z" [batch, 100], output "image"
+[batch, 3, 64, 64] in -1..1, as the project's manifests name them, so `npm run eval` measures it with the emoji
+ruler), grid-eNNN.png (64 samples from fixed z) every 10 epochs, and log.jsonl (losses and wall time per epoch).
+
+  python3 scripts/pytorch-dcgan-reference.py --data emoji-64.bin.gz --epochs 200 --export-epochs 60,100 --out out/
+"""
+import argparse
+import copy
+import gzip
+import json
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_cache(path):
+    raw = gzip.open(path).read() if path.endswith('.gz') else open(path, 'rb').read()
+    (n,) = struct.unpack('>I', raw[:4])
+    header = json.loads(raw[4:4 + n])
+    count = header['count']
+    labels = np.frombuffer(raw, dtype=np.uint8, count=count, offset=4 + n)
+    images = np.frombuffer(raw, dtype=np.uint8, offset=4 + n + count)
+    side = int(round((images.size / count / 3) ** 0.5))
+    return images.reshape(count, side, side, 3), labels
+
+
+def diff_augment(x, policies):
+    """DiffAugment (Zhao et al. 2020), as the paper's reference code and trainer/diff-augment.ts, on [-1, 1] NCHW."""
+    n, _, h, w = x.shape
+    r = lambda *s: torch.rand(*s, device=x.device)
+    if 'color' in policies:
+        x = x + (r(n, 1, 1, 1) - 0.5)
+        m = x.mean(1, keepdim=True)
+        x = (x - m) * (r(n, 1, 1, 1) * 2) + m
+        m = x.mean([1, 2, 3], keepdim=True)
+        x = (x - m) * (r(n, 1, 1, 1) + 0.5) + m
+    if 'translation' in policies:
+        sh, sw = int(h * 0.125 + 0.5), int(w * 0.125 + 0.5)
+        ty = torch.randint(-sh, sh + 1, (n, 1, 1), device=x.device)
+        tx = torch.randint(-sw, sw + 1, (n, 1, 1), device=x.device)
+        gb, gy, gx = torch.meshgrid(torch.arange(n, device=x.device), torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing='ij')
+        gy = torch.clamp(gy + ty + 1, 0, h + 1)
+        gx = torch.clamp(gx + tx + 1, 0, w + 1)
+        pad = F.pad(x, [1, 1, 1, 1, 0, 0, 0, 0])
+        x = pad.permute(0, 2, 3, 1).contiguous()[gb, gy, gx].permute(0, 3, 1, 2)
+    if 'cutout' in policies:
+        ch, cw = int(h * 0.5 + 0.5), int(w * 0.5 + 0.5)
+        oy = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), device=x.device)
+        ox = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), device=x.device)
+        gb, gy, gx = torch.meshgrid(torch.arange(n, device=x.device), torch.arange(ch, device=x.device), torch.arange(cw, device=x.device), indexing='ij')
+        gy = torch.clamp(gy + oy - ch // 2, 0, h - 1)
+        gx = torch.clamp(gx + ox - cw // 2, 0, w - 1)
+        mask = torch.ones(n, h, w, device=x.device)
+        mask[gb, gy, gx] = 0
+        x = x * mask.unsqueeze(1)
+    return x
+
+
+class Generator(nn.Module):
+    def __init__(self, nz=100, ch=(256, 128, 64, 32), out=3, classes=0):
+        super().__init__()
+        self.classes = classes
+        self.c0 = ch[0]
+        self.fc = nn.Linear(nz + classes, 4 * 4 * ch[0])
+        self.bn0 = nn.BatchNorm1d(4 * 4 * ch[0], eps=1e-5, momentum=0.1)
+        layers = []
+        for a, b in zip(ch, ch[1:]):
+            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(ch[-1], out, 4, 2, 1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z, label=None):
+        if self.classes:  # Mirza & Osindero: y, one-hot, beside z
+            z = torch.cat([z, F.one_hot(label, self.classes).float()], 1)
+        x = F.relu(self.bn0(self.fc(z)))
+        return self.body(x.view(-1, self.c0, 4, 4))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, ch=(32, 64, 128, 256), inp=3, classes=0):
+        super().__init__()
+        self.classes = classes
+        layers, prev = [], inp + classes
+        for i, c in enumerate(ch):
+            layers += [nn.Conv2d(prev, c, 4, 2, 1)] + ([nn.BatchNorm2d(c)] if i > 0 else []) + [nn.LeakyReLU(0.2, True)]
+            prev = c
+        self.body = nn.Sequential(*layers)
+        self.fc = nn.Linear(prev * 4 * 4, 1)
+
+    def forward(self, x, label=None):
+        if self.classes:  # y as constant planes beside the image channels
+            planes = F.one_hot(label, self.classes).float()[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+            x = torch.cat([x, planes], 1)
+        return self.fc(self.body(x).flatten(1))
+
+
+def init_weights(m):  # Radford et al.: N(0, 0.02); BN gamma N(1, 0.02), as in pytorch/examples
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        nn.init.zeros_(m.bias)
+    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def save_grid(images, path):
+    from PIL import Image
+    x = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    n, h, w, c = x.shape
+    cols = 8
+    rows = (n + cols - 1) // cols
+    grid = np.full((rows * h, cols * w, c), 255, np.uint8)
+    for i in range(n):
+        grid[(i // cols) * h:(i // cols + 1) * h, (i % cols) * w:(i % cols + 1) * w] = x[i]
+    Image.fromarray(grid).save(path)
+
+
+def export_onnx(g, path, device):
+    g.eval()
+    args = (torch.randn(2, 100, device=device),) + ((torch.zeros(2, dtype=torch.long, device=device),) if g.classes else ())
+    names = ['z', 'label'][:len(args)]
+    kw = dict(input_names=names, output_names=['image'], dynamic_axes={**{k: {0: 'batch'} for k in names}, 'image': {0: 'batch'}}, opset_version=17)
+    try:
+        torch.onnx.export(g, args, path, dynamo=False, **kw)  # the TorchScript exporter: no onnxscript needed
+    except TypeError:  # torch < 2.5 has no `dynamo` argument
+        torch.onnx.export(g, args, path, **kw)
+    g.train()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--data', required=True)
+    p.add_argument('--epochs', type=int, default=200)
+    p.add_argument('--export-epochs', default='')
+    p.add_argument('--out', required=True)
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--conditional', action='store_true', help='a conditional DCGAN on the data set labels')
+    p.add_argument('--flip', action='store_true', help='mirror half of the real images')
+    p.add_argument('--diff-augment', default='', help='e.g. color,translation,cutout')
+    p.add_argument('--limit', type=int, default=0, help='keep the first N images (smoke tests)')
+    p.add_argument('--ema', type=float, default=0.0, help='exponential moving average of G, e.g. 0.999')
+    a = p.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    exports = {int(e) for e in a.export_epochs.split(',') if e}
+    torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    images, labels = load_cache(a.data)
+    if a.limit:
+        images, labels = images[:a.limit], labels[:a.limit]
+    data = torch.from_numpy(images.copy()).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+    ys = torch.from_numpy(labels.astype(np.int64)).to(device)
+    classes = 9 if a.conditional else 0  # the emoji categories
+    policies = [p for p in a.diff_augment.split(',') if p]
+    aug = (lambda x: diff_augment(x, policies)) if policies else (lambda x: x)
+    count = data.shape[0]
+    batches = count // 64  # drop_last, as the trainer: 59 batches of 64 per epoch for 3,781 images
+    g, d = Generator(classes=classes).to(device), Discriminator(classes=classes).to(device)
+    g.apply(init_weights)
+    d.apply(init_weights)
+    shown = copy.deepcopy(g) if a.ema else g
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    fixed = torch.randn(64, 100, device=device)
+    fixed_y = (torch.arange(64, device=device) // 8) % max(classes, 1)
+    log = open(os.path.join(a.out, 'log.jsonl'), 'w')
+    started = time.time()
+    print(f'{count} images {tuple(data.shape[1:])}, {batches} batches per epoch, {device}', flush=True)
+    for epoch in range(1, a.epochs + 1):
+        order = torch.randperm(count, device=device)
+        for b in range(batches):
+            idx = order[b * 64:(b + 1) * 64]
+            real, y = data[idx], (ys[idx] if classes else None)
+            if a.flip:
+                real = torch.where(torch.rand(64, 1, 1, 1, device=device) < 0.5, real.flip(3), real)
+            fake = g(torch.randn(64, 100, device=device), y)
+            # D: log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014).
+            lr_, lf = d(aug(real), y), d(aug(fake.detach()), y)
+            loss_d = F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_)) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            # G: the non-saturating loss, -log D(G(z)).
+            lg = d(aug(fake), y)
+            loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            if a.ema:  # with TensorFlow's warm-up, as the trainer
+                t = (epoch - 1) * batches + b
+                k = min(a.ema, (1 + t) / (10 + t))
+                with torch.no_grad():
+                    for ps, pg in zip(shown.parameters(), g.parameters()):
+                        ps.lerp_(pg, 1 - k)
+                    for bs, bg in zip(shown.buffers(), g.buffers()):
+                        bs.copy_(bg)
+        row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'wall': round(time.time() - started, 2)}
+        log.write(json.dumps(row) + '\n')
+        if epoch % 10 == 0 or epoch in exports:
+            print(json.dumps(row), flush=True)
+            shown.eval()
+            with torch.no_grad():
+                save_grid(shown(fixed, fixed_y if classes else None), os.path.join(a.out, f'grid-e{epoch:03d}.png'))
+            shown.train()
+        if epoch in exports:
+            export_onnx(shown, os.path.join(a.out, f'generator-e{epoch:03d}.onnx'), device)
+    log.close()
+
+
+if __name__ == '__main__':
+    main()
