@@ -1,5 +1,7 @@
 /** Request bodies at the edge of a route: size cap, content type, then parsing, each with its own 4xx. */
 import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { HttpError } from './errors.js';
 import { MAX_BODY_BYTES } from './schemas.js';
 
@@ -44,3 +46,20 @@ export async function readJson(c: Context): Promise<unknown> {
     throw new HttpError(400, 'invalid_body', 'request body is not valid JSON');
   }
 }
+
+/**
+ * The middleware of a JSON body that Hono's validator then parses: JSON only (415 otherwise), at most
+ * MAX_BODY_BYTES (413, whatever Content-Length says: Hono's body-limit counts a stream without one).
+ */
+export const jsonBody = [
+  createMiddleware(async (c, next) => {
+    requireType(c, ['application/json']);
+    await next();
+  }),
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new HttpError(413, 'payload_too_large', `request body must be at most ${MAX_BODY_BYTES} bytes`, { maxBytes: MAX_BODY_BYTES });
+    },
+  }),
+];

@@ -4,15 +4,18 @@
  * pointer change is a compare-and-swap (model-store.ts), and the isolate that made it serves the new version
  * before answering; other isolates follow within the sync interval (model-sync.ts).
  */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
 import { MODEL_ID_PATTERN, VERSION_PATTERN, type Manifest } from '../../shared/manifest.js';
-import { readBody, readJson } from '../body.js';
+import { jsonBody, readBody } from '../body.js';
 import { HttpError } from '../errors.js';
 import { checkUpload } from '../model-check.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { MAX_HISTORY, type ActivePointer, type ModelStore } from '../model-store.js';
 import type { ModelSync } from '../model-sync.js';
-import { noQuery } from '../validation.js';
+import { rejectInvalid } from '../validation.js';
+import { ErrorBody, NoQuery } from '../schemas.js';
 import type { InferenceRuntime } from '../runtime.js';
 import { clientKey } from '../rate-limit.js';
 
@@ -34,55 +37,90 @@ export interface AdminOptions {
   runtime: InferenceRuntime;
 }
 
-/** Equal strings in time that does not depend on where they differ: compares their SHA-256 digests byte by byte. */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
-  return diff === 0;
-}
-
 /** Failed authentications a client may make per window before it is refused without the token being checked. */
 export const AUTH_FAILURES = { max: 10, windowSeconds: 300 } as const;
 /** Clients tracked at once (oldest forgotten first): bounds the isolate's memory under a spray of addresses. */
 const AUTH_CLIENTS = 10_000;
 
-function bearer(token: string): MiddlewareHandler {
-  // Per isolate: an attacker spread over isolates gets AUTH_FAILURES.max guesses per isolate per window, which
-  // against a 32-character token is nothing; the point is that one client cannot hammer it.
+/**
+ * Hono's bearer-auth (its timing-safe comparison) behind a per-client limit on failed attempts. Per isolate: an
+ * attacker spread over isolates gets AUTH_FAILURES.max guesses per isolate per window, which against a
+ * 32-character token is nothing; the point is that one client cannot hammer it.
+ */
+function adminAuth(token: string): MiddlewareHandler[] {
   const failures = new Map<string, { count: number; since: number }>();
-  return async (c, next) => {
-    const client = clientKey(c.req.header('CF-Connecting-IP') ?? 'local');
+  const window = AUTH_FAILURES.windowSeconds * 1000;
+  const clientOf = (c: Context) => clientKey(c.req.header('CF-Connecting-IP') ?? 'local');
+  const limit: MiddlewareHandler = async (c, next) => {
+    const seen = failures.get(clientOf(c));
     const now = Date.now();
-    const seen = failures.get(client);
-    const window = AUTH_FAILURES.windowSeconds * 1000;
     if (seen && now - seen.since < window && seen.count >= AUTH_FAILURES.max) {
       c.header('Retry-After', String(Math.ceil((seen.since + window - now) / 1000)));
       throw new HttpError(429, 'rate_limited', `too many failed authentications: at most ${AUTH_FAILURES.max} per ${AUTH_FAILURES.windowSeconds} s per client`);
     }
-    const given = /^Bearer +(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1];
-    if (!given || !(await sameSecret(given, token))) {
-      const fresh = !seen || now - seen.since >= window;
-      failures.delete(client);
-      failures.set(client, { count: fresh ? 1 : seen.count + 1, since: fresh ? now : seen.since });
-      if (failures.size > AUTH_CLIENTS) failures.delete(failures.keys().next().value!);
-      c.header('WWW-Authenticate', 'Bearer realm="admin"');
-      throw new HttpError(401, 'unauthorized', given ? 'wrong admin token' : 'the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"');
-    }
     await next();
   };
+  /** A refusal: counted against the client, answered as the API's error (not bearer-auth's plain text). */
+  const refuse = (message: string) => (c: Context): never => {
+    const client = clientOf(c);
+    const now = Date.now();
+    const seen = failures.get(client);
+    const fresh = !seen || now - seen.since >= window;
+    failures.delete(client);
+    failures.set(client, { count: fresh ? 1 : seen.count + 1, since: fresh ? now : seen.since });
+    if (failures.size > AUTH_CLIENTS) failures.delete(failures.keys().next().value!);
+    c.header('WWW-Authenticate', 'Bearer realm="admin"');
+    throw new HttpError(401, 'unauthorized', message);
+  };
+  const needed = refuse('the admin API needs "Authorization: Bearer <ADMIN_TOKEN>"');
+  return [limit, bearerAuth({ token, realm: 'admin', noAuthenticationHeaderMessage: needed, invalidAuthenticationHeaderMessage: needed, invalidTokenMessage: refuse('wrong admin token') })];
 }
 
-function modelId(raw: string): string {
-  if (!MODEL_ID_PATTERN.test(raw)) throw new HttpError(400, 'invalid_parameter', `model id must match ${MODEL_ID_PATTERN}, got "${raw.slice(0, 80)}"`);
-  return raw;
-}
+const versionRule = (input: unknown) => `version must match ${VERSION_PATTERN}, got ${JSON.stringify(input)?.slice(0, 80)}`;
+const Id = z
+  .string()
+  .regex(MODEL_ID_PATTERN, { error: (iss) => `model id must match ${MODEL_ID_PATTERN}, got "${String(iss.input).slice(0, 80)}"` })
+  .openapi({ param: { name: 'id', in: 'path' } });
+const Version = z.string({ error: (iss) => versionRule(iss.input) }).regex(VERSION_PATTERN, { error: (iss) => versionRule(iss.input) });
+const IdParams = z.object({ id: Id });
+const VersionParams = z.object({ id: Id, version: Version.openapi({ param: { name: 'version', in: 'path' } }) });
+const ActivateRequest = z.object({ version: Version.openapi({ description: 'A stored version of the model.' }) }).openapi('ActivateRequest');
 
-function versionName(raw: unknown): string {
-  if (typeof raw !== 'string' || !VERSION_PATTERN.test(raw)) throw new HttpError(400, 'invalid_parameter', `version must match ${VERSION_PATTERN}, got ${JSON.stringify(raw)?.slice(0, 80)}`);
-  return raw;
-}
+const json = (description: string, schema: z.ZodType = z.looseObject({})) => ({ description, content: { 'application/json': { schema } } });
+const Pointer = z.object({ id: z.string(), active: z.string().nullable(), previous: z.string().nullable(), serving: z.unknown() });
+const adminErrors = {
+  '4XX': {
+    description: '401 without the right token; 404 unknown version (or the admin API is disabled); 409 conflict; 422 the upload failed a check, with the reason; 429 too many failed authentications.',
+    content: { 'application/json': { schema: ErrorBody } },
+  },
+} as const;
+const admin = { security: [{ adminToken: [] }], tags: ['admin'] };
+
+/** The admin API's routes, under /v1/admin; /v1/openapi.json describes them even where the admin API is off. */
+export const ADMIN_ROUTES = {
+  list: createRoute({ ...admin, method: 'get', path: '/models', summary: 'Models with their active registry version and what this isolate serves', request: { query: NoQuery }, responses: { 200: json('Models'), ...adminErrors } }),
+  versions: createRoute({ ...admin, method: 'get', path: '/models/{id}/versions', summary: 'Stored versions, the active one and the rollback history', request: { params: IdParams, query: NoQuery }, responses: { 200: json('Versions'), ...adminErrors } }),
+  upload: createRoute({
+    ...admin,
+    method: 'put',
+    path: '/models/{id}/versions/{version}',
+    summary: 'Upload a version: multipart/form-data with a "manifest" part and one part per graph named by its file name',
+    description: `Checked before anything is stored: manifest schema, id and version as in the URL, each graph's sha256, a session per graph and smoke inferences at batch 1, 2 and the largest grid served (the graph's own tensor names, declared output shapes, finite values). Versions are immutable, and a deleted version's name is never reused; the same graphs again is a no-op. At most ${MAX_UPLOAD_BYTES} bytes.`,
+    request: { params: VersionParams, query: NoQuery },
+    responses: { 201: json('Stored'), 200: json('Already stored with the same graphs'), ...adminErrors },
+  }),
+  activate: createRoute({
+    ...admin,
+    method: 'post',
+    path: '/models/{id}/activate',
+    summary: 'Serve a stored version (isolates follow within MODEL_SYNC_SECONDS)',
+    middleware: jsonBody,
+    request: { params: IdParams, query: NoQuery, body: { required: true, content: { 'application/json': { schema: ActivateRequest } } } },
+    responses: { 200: json('Activated', Pointer.extend({ changed: z.boolean() })), ...adminErrors },
+  }),
+  rollback: createRoute({ ...admin, method: 'post', path: '/models/{id}/rollback', summary: 'Serve the previously active version again (null: the bundled model)', request: { params: IdParams, query: NoQuery }, responses: { 200: json('Rolled back', Pointer), ...adminErrors } }),
+  remove: createRoute({ ...admin, method: 'delete', path: '/models/{id}/versions/{version}', summary: 'Delete a version that is not active', request: { params: VersionParams, query: NoQuery }, responses: { 200: json('Deleted'), ...adminErrors } }),
+};
 
 /** manifest + graph files from a multipart/form-data body: a part named "manifest", one part per graph named by its file name. */
 async function readUpload(body: Uint8Array, contentType: string): Promise<{ manifest: unknown; files: Map<string, Uint8Array> }> {
@@ -111,10 +149,9 @@ async function readUpload(body: Uint8Array, contentType: string): Promise<{ mani
   return { manifest, files };
 }
 
-export function adminRoutes({ token, store, registry, sync, runtime }: AdminOptions): Hono {
-  const app = new Hono();
-  app.use('*', bearer(token));
-  app.use('*', noQuery);
+export function adminRoutes({ token, store, registry, sync, runtime }: AdminOptions) {
+  const app = new OpenAPIHono();
+  app.use('*', ...adminAuth(token));
   app.use('*', async (c, next) => {
     await next();
     c.res.headers.set('Cache-Control', 'no-store');
@@ -137,21 +174,21 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     throw new HttpError(409, 'conflict', `the pointer of "${id}" kept changing during the update; retry`);
   }
 
-  app.get('/models', async (c) => {
+  const hook = rejectInvalid(NoQuery, ActivateRequest);
+  app.openapi(ADMIN_ROUTES.list, async (c) => {
     const ids = [...new Set([...(await store.ids()), ...registry.ids()])].sort();
     const models = await Promise.all(ids.map(async (id) => ({ id, active: (await store.pointer(id)).pointer.active, serving: serving(id) })));
-    return c.json({ models });
-  });
+    return c.json({ models }, 200);
+  }, hook);
 
-  app.get('/models/:id/versions', async (c) => {
-    const id = modelId(c.req.param('id'));
+  app.openapi(ADMIN_ROUTES.versions, async (c) => {
+    const { id } = c.req.valid('param');
     const [{ pointer }, versions] = await Promise.all([store.pointer(id), store.versions(id)]);
-    return c.json({ id, active: pointer.active, history: pointer.history, updatedAt: pointer.updatedAt || null, serving: serving(id), versions });
-  });
+    return c.json({ id, active: pointer.active, history: pointer.history, updatedAt: pointer.updatedAt || null, serving: serving(id), versions }, 200);
+  }, hook);
 
-  app.put('/models/:id/versions/:version', async (c) => {
-    const id = modelId(c.req.param('id'));
-    const version = versionName(c.req.param('version'));
+  app.openapi(ADMIN_ROUTES.upload, async (c) => {
+    const { id, version } = c.req.valid('param');
     const contentType = c.req.header('Content-Type') ?? '';
     const body = await readBody(c, 'multipart/form-data', MAX_UPLOAD_BYTES);
     const upload = await readUpload(body, contentType);
@@ -163,7 +200,7 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     if (existing !== null) {
       // Versions are immutable. The same graphs again (a re-export: only createdAt or the card differ) is a no-op.
       if (JSON.stringify(existing.graphs) === JSON.stringify(manifest.graphs)) {
-        return c.json({ id, version, stored: false, unchanged: true, manifestDiffers: JSON.stringify(existing) !== JSON.stringify(manifest), smoke });
+        return c.json({ id, version, stored: false, unchanged: true, manifestDiffers: JSON.stringify(existing) !== JSON.stringify(manifest), smoke }, 200);
       }
       throw new HttpError(409, 'conflict', `version "${version}" of "${id}" is already stored with other graphs; versions are immutable (delete it first if it is not active)`);
     }
@@ -174,12 +211,11 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
       await store.unlockVersion(id, version);
     }
     return c.json({ id, version, stored: true, files: [...upload.files.keys()], bytes: body.length, smoke }, 201);
-  });
+  }, hook);
 
-  app.post('/models/:id/activate', async (c) => {
-    const id = modelId(c.req.param('id'));
-    const body = (await readJson(c)) as { version?: unknown } | null;
-    const version = versionName(body?.version);
+  app.openapi(ADMIN_ROUTES.activate, async (c) => {
+    const { id } = c.req.valid('param');
+    const { version } = c.req.valid('json');
     const hasBundled = registry.hasBundled(id);
     // Load and warm the version in this isolate before the pointer moves: one that cannot load is refused here,
     // and the pointer (and every other isolate) stays where it was.
@@ -200,21 +236,20 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
       const history = p.active !== null || hasBundled ? [...p.history, p.active] : p.history;
       return { ...p, active: version, history: history.slice(-MAX_HISTORY), updatedAt: new Date().toISOString() };
     });
-    return c.json({ id, active: version, previous: result.before.active, changed: result.changed, serving: serving(id) });
-  });
+    return c.json({ id, active: version, previous: result.before.active, changed: result.changed, serving: serving(id) }, 200);
+  }, hook);
 
-  app.post('/models/:id/rollback', async (c) => {
-    const id = modelId(c.req.param('id'));
+  app.openapi(ADMIN_ROUTES.rollback, async (c) => {
+    const { id } = c.req.valid('param');
     const result = await updatePointer(id, async (p) => {
       if (p.history.length === 0) throw new HttpError(409, 'conflict', `"${id}" has no earlier version to roll back to`);
       return { ...p, active: p.history.at(-1)!, history: p.history.slice(0, -1), updatedAt: new Date().toISOString() };
     });
-    return c.json({ id, active: result.after.active, previous: result.before.active, serving: serving(id) });
-  });
+    return c.json({ id, active: result.after.active, previous: result.before.active, serving: serving(id) }, 200);
+  }, hook);
 
-  app.delete('/models/:id/versions/:version', async (c) => {
-    const id = modelId(c.req.param('id'));
-    const version = versionName(c.req.param('version'));
+  app.openapi(ADMIN_ROUTES.remove, async (c) => {
+    const { id, version } = c.req.valid('param');
     if ((await store.manifest(id, version)) === null) throw new HttpError(404, 'not_found', `no stored version "${version}" of "${id}"`);
     // The pointer first (the version leaves the rollback history and joins the deleted ones, in one compare-and-swap
     // that an activation cannot slip past), then the files: a reader never follows a pointer to a deleted version.
@@ -223,8 +258,8 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
       return { ...p, history: p.history.filter((v) => v !== version), deleted: [...new Set([...p.deleted, version])], updatedAt: new Date().toISOString() };
     });
     await store.deleteVersion(id, version);
-    return c.json({ id, version, deleted: true });
-  });
+    return c.json({ id, version, deleted: true }, 200);
+  }, hook);
 
   return app;
 }

@@ -3,18 +3,16 @@
  * both, a client can do the DCGAN paper's latent arithmetic on seeds it liked.
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { createMiddleware } from 'hono/factory';
 import { defaultColumns } from '../../shared/grid.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import type { Manifest } from '../../shared/manifest.js';
-import { requireType } from '../body.js';
+import { jsonBody } from '../body.js';
 import { HttpError } from '../errors.js';
 import { latentsToImages } from '../generate.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { seedOf } from '../params.js';
 import { notModified, seededHeaders, uncachedPng } from '../responses.js';
-import { errorResponses, GenerateJsonResponse, GenerateRequest, LatentsQuery, LatentsResponse, MAX_BODY_BYTES, ModelParams, PngQuery, pngContent } from '../schemas.js';
+import { errorResponses, GenerateJsonResponse, GenerateRequest, LatentsQuery, LatentsResponse, ModelParams, PngQuery, pngContent } from '../schemas.js';
 import { rejectInvalid } from '../validation.js';
 import { maxImages, renderGrid, scaleWithin } from './shared.js';
 import { chargeImages } from '../rate-limit.js';
@@ -51,20 +49,6 @@ const latentsRoute = createRoute({
   request: { params: ModelParams, query: LatentsQuery },
   responses: { 200: { description: 'Latents', content: { 'application/json': { schema: LatentsResponse } } }, 304: { description: 'Not modified: If-None-Match holds the ETag' }, ...errorResponses },
 });
-
-/** JSON only (415 otherwise), at most MAX_BODY_BYTES (413, whatever Content-Length says: Hono's body-limit counts). */
-const jsonBody = [
-  createMiddleware(async (c, next) => {
-    requireType(c, ['application/json']);
-    await next();
-  }),
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new HttpError(413, 'payload_too_large', `request body must be at most ${MAX_BODY_BYTES} bytes`, { maxBytes: MAX_BODY_BYTES });
-    },
-  }),
-];
 
 const generateRoute = createRoute({
   method: 'post',

@@ -197,7 +197,7 @@ describe('admin API: bad uploads are refused whole, and the old version keeps se
     const json = await SELF.fetch(`${origin}/v1/admin/models/${id}/versions/v1`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: '{}' });
     await errorOf(json, 415, 'unsupported_media_type');
     await errorOf(await SELF.fetch(`${origin}/v1/admin/models/${id}/versions/..`, { method: 'PUT', headers: auth }), 404, 'not_found');
-    await errorOf(await activate(id, '../x'), 400, 'invalid_parameter');
+    await errorOf(await activate(id, '../x'), 400, 'invalid_body'); // a body field, as generate's
   });
 });
 
