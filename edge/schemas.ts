@@ -9,7 +9,7 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_SEED, MAX_SEED_STRING_BYTES } from '../shared/rng.js';
 import { ERROR_CODES } from './errors.js';
-import { VERSION_PATTERN } from '../shared/manifest.js';
+import { EvaluationSchema, ManifestShape, TrainingRecordSchema, VERSION_PATTERN } from '../shared/manifest.js';
 
 /** Most images one request may ask for. */
 export const MAX_IMAGES = 64;
@@ -160,39 +160,11 @@ export const ErrorBody = z
   .openapi('Error');
 
 /** A model as GET /v1/models lists it (routes/models.ts publicModel): the manifest without files, hashes or config. */
-export const ModelResponse = z
-  .object({
-    id: z.string(),
-    family: z.enum(['vae', 'gan', 'dcgan', 'cgan']),
-    version: z.string(),
-    createdAt: z.string().openapi({ format: 'date-time' }),
-    description: z.string(),
-    latent: z.object({ size: z.number().int(), distribution: z.enum(['normal', 'uniform']) }),
-    classes: z.object({ count: z.number().int(), labels: z.array(z.string()) }),
-    image: z.object({
-      width: z.number().int(),
-      height: z.number().int(),
-      channels: z.number().int(),
-      pixelRange: z.enum(['-1..1', '0..1']),
-      preprocess: z
-        .object({ fit: z.enum(['crop', 'pad', 'stretch']), background: z.string().regex(/^#[0-9a-f]{6}$/) })
-        .optional()
-        .openapi({ description: 'How uploads are fitted (crop, pad, stretch) and what transparency is composited over (#rrggbb).' }),
-    }),
+export const ModelResponse = ManifestShape.pick({ id: true, family: true, version: true, createdAt: true, description: true, latent: true, classes: true, image: true, evaluationNote: true })
+  .extend({
     canEncode: z.boolean(),
-    training: z.record(z.string(), z.unknown()),
-    evaluation: z
-      .object({
-        evaluatedAt: z.string(),
-        classifier: z.object({ sha256: z.string(), testAccuracy: z.number() }),
-        samples: z.number().int(),
-        seed: z.number().int(),
-        metrics: z.record(z.string(), z.number()).openapi({ description: 'fcd, fcdRealReference, classifierScore; cGAN: classAccuracy; VAE: testNegativeElbo, iwaeBound, reconstructionFcd...; image folders: memorisedFraction, nearestDistanceRatio.' }),
-        classHistogram: z.array(z.number().int()),
-      })
-      .nullable()
-      .openapi({ description: 'The model card (npm run eval): FCD, classifier score, class histogram, class accuracy (cGAN), likelihood bounds (VAE), memorisation (image folders).' }),
-    evaluationNote: z.string().optional().openapi({ description: 'Why there is no evaluation (the data set has no ruler).' }),
+    training: TrainingRecordSchema.omit({ config: true }),
+    evaluation: EvaluationSchema.nullable().openapi({ description: 'The model card (npm run eval): FCD, classifier score, class histogram, class accuracy (cGAN), likelihood bounds (VAE), memorisation (image folders); null until measured.' }),
     links: z.record(z.string(), z.string()).openapi({ description: 'sample, grid, interpolate; pinnedSample and pinnedGrid (version-pinned, immutable: embed these); the graphs.' }),
   })
   .openapi('Model');
