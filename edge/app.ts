@@ -6,7 +6,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
 import { htmlPage } from './pages.js';
-import { openApiDocument, DOCS_PAGE } from './openapi.js';
+import { openApiDocument } from './openapi.js';
 import { cors } from './cors.js';
 import { noQuery } from './validation.js';
 import { waitUntilOf } from './context.js';
@@ -44,6 +44,8 @@ export interface AppOptions {
   browserOrt?: StaticFiles;
   /** The playground page at / (its HTML) and its script and styles at /pages/{file}. */
   playground?: StaticFiles & { html: string };
+  /** The API docs page at /v1/docs (edge/pages/api-docs.html), which renders /v1/openapi.json. */
+  docsPage?: string;
 }
 
 /** A shorter ADMIN_TOKEN turns the admin API off (with a logged reason): it must not be guessable. */
@@ -75,7 +77,7 @@ export function publicApi(registry: ModelRegistry) {
 }
 export type PublicApi = ReturnType<typeof publicApi>;
 
-export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt, playground }: AppOptions) {
+export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt, playground, docsPage }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
   // Version-pinned URLs of versions this isolate does not hold load them from the R2 registry.
   if (store) registry.loadVersion = async (id, version) => {
@@ -126,6 +128,9 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
   });
   serveFiles(app, '/ort/', browserOrt);
   serveFiles(app, '/pages/', playground);
-  app.get('/v1/docs', noQuery, (c) => htmlPage(c, DOCS_PAGE));
+  app.get('/v1/docs', noQuery, (c) => {
+    if (!docsPage) throw new HttpError(404, 'not_found', 'no docs page in this deployment; the API is described at GET /v1/openapi.json');
+    return htmlPage(c, docsPage);
+  });
   return app;
 }

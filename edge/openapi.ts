@@ -31,24 +31,3 @@ export function openApiDocument(api: OpenAPIHono, serverUrl: string): Schema {
   documents.set(serverUrl, doc);
   return doc;
 }
-
-/** A self-contained page listing the API from openapi.json (no external scripts: it works offline too). */
-export const DOCS_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>edge-generative API</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#111}code{background:#f3f4f6;padding:0 3px;border-radius:3px}
-section{border-top:1px solid #e5e7eb;padding:.75rem 0}.m{font-weight:700;color:#fff;border-radius:4px;padding:1px 6px;margin-right:6px}.get{background:#2563eb}.post{background:#16a34a}.put{background:#9333ea}.delete{background:#dc2626}
-table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;border-bottom:1px solid #eee;padding:3px 8px 3px 0;vertical-align:top}</style></head>
-<body><h1>edge-generative API</h1><p>Generated from <a href="openapi.json">/v1/openapi.json</a> (OpenAPI 3.1).</p><div id="api">Loading...</div>
-<script>
-const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-fetch('openapi.json').then((r) => r.json()).then((doc) => {
-  const out = [];
-  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
-    const rows = (op.parameters || []).map((p) => '<tr><td><code>' + esc(p.name) + '</code>' + (p.required ? ' *' : '') + '</td><td>' + esc(p.in) + '</td><td>' + esc(JSON.stringify(p.schema)) + '</td><td>' + esc(p.description) + '</td></tr>').join('');
-    const body = op.requestBody ? '<p>Body: ' + Object.keys(op.requestBody.content).map((t) => '<code>' + esc(t) + '</code>').join(', ') + '</p>' : '';
-    out.push('<section><h3><span class="m ' + esc(method) + '">' + esc(method.toUpperCase()) + '</span><code>' + esc(path) + '</code></h3><p>' + esc(op.summary) + '. ' + esc(op.description) + '</p>' + (rows ? '<table><tr><th>name</th><th>in</th><th>schema</th><th>meaning</th></tr>' + rows + '</table>' : '') + body + '</section>');
-  }
-  document.getElementById('api').innerHTML = out.join('');
-});
-</script></body></html>
-`;

@@ -7,6 +7,7 @@
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { bundledManifests } from './bundled-models.js';
 import PLAYGROUND_HTML from './pages/playground.html';
+import API_DOCS_HTML from './pages/api-docs.html';
 import { createApp } from './app.js';
 import { positiveNumberVar } from './env-vars.js';
 import type { ModelSource } from './model-source.js';
@@ -74,6 +75,7 @@ export default {
       runtime,
       browserOrt: assetFiles(env.ASSETS, '_ort', BROWSER_ORT),
       playground: { html: PLAYGROUND_HTML, ...assetFiles(env.ASSETS, '_pages', PAGE_FILES) },
+      docsPage: API_DOCS_HTML,
       corsOrigins: (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
       ...(env.MODELS ? { store: new ModelStore(env.MODELS) } : {}),
       ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
