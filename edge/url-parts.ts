@@ -1,5 +1,5 @@
 /**
- * The parts of a request's URL the routes need, read from the URL string. In workerd every `new URL` and every step
+ * The path and query of a request's URL (the response cache's key), read from the URL string. In workerd every `new URL` and every step
  * over `searchParams` crosses into C++, and a sample.png request parsed its URL four times and built a Request for
  * its cache key: ~7% of the worker isolate's CPU profile. (End to end the saving is within this machine's noise.)
  * tests/unit/url-parts.test.ts checks both functions against `URL` and `URLSearchParams`.
@@ -16,26 +16,6 @@ export function pathAndQuery(url: string): { pathname: string; search: string } 
   const q = head.indexOf('?', start);
   if (q < 0) return { pathname: head.slice(start), search: '' };
   return { pathname: head.slice(start, q), search: q === head.length - 1 ? '' : head.slice(q) };
-}
-
-/**
- * The name-value pairs of a URL's query, as `URLSearchParams` reads them. A query without '+' or '%' (every query
- * this API's clients need to send) has nothing to decode and is split directly.
- */
-export function queryPairs(url: string): Iterable<[string, string]> {
-  const head = withoutFragment(url);
-  const q = head.indexOf('?');
-  if (q < 0) return [];
-  const query = head.slice(q + 1);
-  // Given a string, URLSearchParams drops one leading '?': it gets the query's own '?' to drop.
-  if (/[%+]/.test(query)) return new URLSearchParams(head.slice(q));
-  const pairs: [string, string][] = [];
-  for (const part of query.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
-  }
-  return pairs;
 }
 
 function withoutFragment(url: string): string {

@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pathAndQuery, queryPairs } from '../../edge/url-parts.js';
+import { pathAndQuery } from '../../edge/url-parts.js';
 
 const viaUrl = (href: string) => {
   const u = new URL(href);
-  return { pathname: u.pathname, search: u.search, pairs: [...u.searchParams] };
+  return { pathname: u.pathname, search: u.search };
 };
-const ours = (href: string) => ({ ...pathAndQuery(href), pairs: [...queryPairs(href)] });
+const ours = (href: string) => pathAndQuery(href);
 
 describe('url parts read from the string', () => {
-  it('agree with URL and URLSearchParams on hand-picked URLs', () => {
+  it('agree with URL on hand-picked URLs', () => {
     for (const href of [
       'http://localhost/v1/models/m/sample.png?seed=1&class=2',
       'https://a.test/v1/models',
@@ -24,7 +24,7 @@ describe('url parts read from the string', () => {
     ]) expect(ours(href), href).toEqual(viaUrl(href));
   });
 
-  it('agree with URL and URLSearchParams on any normalised URL', () => {
+  it('agree with URL on any normalised URL', () => {
     const query = fc.array(fc.oneof(fc.constantFrom('&', '=', '+', '%', '%2', '%41', '%E2%9C%93', '?', '#', 'a', 'seed', '1'), fc.string({ maxLength: 3 })), { maxLength: 12 }).map((parts) => parts.join(''));
     fc.assert(fc.property(fc.webUrl(), query, (base, q) => {
       const href = new URL(`${base}?${q}`).href;
