@@ -1,8 +1,8 @@
 /**
- * The path and query of a request's URL (the response cache's key), read from the URL string. In workerd every `new URL` and every step
- * over `searchParams` crosses into C++, and a sample.png request parsed its URL four times and built a Request for
- * its cache key: ~7% of the worker isolate's CPU profile. (End to end the saving is within this machine's noise.)
- * tests/unit/url-parts.test.ts checks both functions against `URL` and `URLSearchParams`.
+ * The path and query of a request's URL (the response cache's key), read from the URL string. In workerd every
+ * `new URL` crosses into C++, and a sample.png request parsed its URL four times and built a Request for its cache
+ * key: ~7% of the worker isolate's CPU profile. (End to end the saving is within this machine's noise.)
+ * tests/unit/url-parts.test.ts checks it against `URL`.
  */
 
 /**
