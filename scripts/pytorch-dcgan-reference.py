@@ -154,6 +154,9 @@ def main():
     p.add_argument('--flip', action='store_true', help='mirror half of the real images')
     p.add_argument('--diff-augment', default='', help='e.g. color,translation,cutout')
     p.add_argument('--limit', type=int, default=0, help='keep the first N images (smoke tests)')
+    p.add_argument('--grid-every', type=int, default=10, help='epochs between sample grids')
+    p.add_argument('--fresh-z', action='store_true', help="draw a new z for G's step, as trainer/adversarial.ts does")
+    p.add_argument('--bn-scale-one', action='store_true', help='batch-norm scales start at 1, as in tfjs, not N(1, 0.02)')
     p.add_argument('--ema', type=float, default=0.0, help='exponential moving average of G, e.g. 0.999')
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -174,6 +177,10 @@ def main():
     g, d = Generator(classes=classes).to(device), Discriminator(classes=classes).to(device)
     g.apply(init_weights)
     d.apply(init_weights)
+    if a.bn_scale_one:
+        for m in [*g.modules(), *d.modules()]:
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                nn.init.ones_(m.weight)
     shown = copy.deepcopy(g) if a.ema else g
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -197,6 +204,8 @@ def main():
             loss_d.backward()
             opt_d.step()
             # G: the non-saturating loss, -log D(G(z)).
+            if a.fresh_z:
+                fake = g(torch.randn(64, 100, device=device), y)
             lg = d(aug(fake), y)
             loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
             opt_g.zero_grad(set_to_none=True)
@@ -212,7 +221,7 @@ def main():
                         bs.copy_(bg)
         row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'wall': round(time.time() - started, 2)}
         log.write(json.dumps(row) + '\n')
-        if epoch % 10 == 0 or epoch in exports:
+        if epoch % a.grid_every == 0 or epoch in exports:
             print(json.dumps(row), flush=True)
             shown.eval()
             with torch.no_grad():
