@@ -6,12 +6,15 @@ DiffAugment or EMA).
 Same size as trainer/families/dcgan.ts with --image-size 64 --base-channels 256:
   G: z(100) -> Linear(4*4*256) + BN + ReLU -> ConvT 128, 64, 32 (k4 s2 p1) + BN + ReLU -> ConvT 3 + tanh
   D: Conv 32 + LReLU(0.2) -> Conv 64, 128, 256 + BN + LReLU -> Linear(1)
-Same images: the trainer's decoded data-set cache (scripts: gzip -c ~/.cache/edge-generative/datasets/KEY.bin),
+Same images: the trainer's decoded data-set cache (gzip -c ~/.cache/edge-generative/datasets/KEY.bin, KEY from the
+trainer's "data: ... cached in" line),
 64x64x3 over white, 59 batches of 64 per epoch.
 
-Writes, under --out: generator-eNNN.onnx at each --export-epochs (input "z" [batch, 100], output "image"
-[batch, 3, 64, 64] in -1..1, as the project's manifests name them, so `npm run eval` measures it with the emoji
-ruler), grid-eNNN.png (64 samples from fixed z) every 10 epochs, and log.jsonl (losses and wall time per epoch).
+Writes, under --out: a model folder pytorch-eNNN/ at each --export-epochs, generator.onnx (input "z" [batch, 100]
+(and "label" [batch] for --conditional), output "image" [batch, 3, 64, 64] in -1..1) with a manifest.json of the
+project's schema (shared/manifest.ts), so `npm run eval -- OUT/pytorch-eNNN` measures it with the emoji ruler and
+the edge can serve it; grid-eNNN.png (64 samples from fixed z) every --grid-every epochs; log.jsonl (losses and
+wall time per epoch).
 
   python3 scripts/pytorch-dcgan-reference.py --data emoji-64.bin.gz --epochs 200 --export-epochs 60,100 --out out/
 """
@@ -143,12 +146,40 @@ def export_onnx(g, path, device):
     g.train()
 
 
+def write_manifest(folder, a, row, classes, batches, side):
+    """A manifest of the project's schema (shared/manifest.ts) for the exported generator."""
+    import datetime
+    import hashlib
+    sha = hashlib.sha256(open(os.path.join(folder, 'generator.onnx'), 'rb').read()).hexdigest()
+    family = 'cgan' if classes else 'dcgan'
+    inputs = [{'name': 'z', 'dtype': 'float32', 'shape': ['batch', 100]}] + ([{'name': 'label', 'dtype': 'int64', 'shape': ['batch']}] if classes else [])
+    recipe = ' '.join(x for x in ['flip' if a.flip else '', f'diff-augment {a.diff_augment}' if a.diff_augment else '', f'ema {a.ema}' if a.ema else ''] if x) or 'plain'
+    labels = a.labels.split(',')[:classes] if classes else []
+    manifest = {
+        'schemaVersion': 1,
+        'id': f'{family}-pytorch-e{row["epoch"]:03d}',
+        'family': family,
+        'version': sha[:12],
+        'createdAt': datetime.datetime.now(datetime.timezone.utc).isoformat().replace('+00:00', 'Z'),
+        'description': f'PyTorch reference {family.upper()} (scripts/pytorch-dcgan-reference.py, {recipe}, seed {a.seed}), the size of emoji-{family}',
+        'latent': {'size': 100, 'distribution': 'normal'},
+        'classes': {'count': classes, 'labels': labels},
+        'image': {'width': side, 'height': side, 'channels': 3, 'pixelRange': '-1..1', 'preprocess': {'fit': 'crop', 'background': '#ffffff'}},
+        'graphs': {'generator': {'file': 'generator.onnx', 'sha256': sha, 'inputs': inputs, 'outputs': [{'name': 'image', 'dtype': 'float32', 'shape': ['batch', 3, side, side]}]}},
+        'training': {'dataset': 'emoji', 'steps': row['step'], 'epochs': row['epoch'], 'batchSize': 64, 'wallTimeSeconds': row['wall'], 'backend': f'PyTorch {torch.__version__}',
+                     'finalLosses': {'d': row['d'], 'g': row['g']}, 'seed': a.seed, 'config': {'flip': a.flip, 'diffAugment': a.diff_augment, 'ema': a.ema, 'batchesPerEpoch': batches}},
+    }
+    with open(os.path.join(folder, 'manifest.json'), 'w') as f:
+        json.dump(manifest, f, indent=2)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--data', required=True)
     p.add_argument('--epochs', type=int, default=200)
     p.add_argument('--export-epochs', default='')
     p.add_argument('--out', required=True)
+    p.add_argument('--labels', default='Activities,Animals & Nature,Flags,Food & Drink,Objects,People & Body,Smileys & Emotion,Symbols,Travel & Places', help="the data set's class names, in label order")
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--conditional', action='store_true', help='a conditional DCGAN on the data set labels')
     p.add_argument('--flip', action='store_true', help='mirror half of the real images')
@@ -228,7 +259,10 @@ def main():
                 save_grid(shown(fixed, fixed_y if classes else None), os.path.join(a.out, f'grid-e{epoch:03d}.png'))
             shown.train()
         if epoch in exports:
-            export_onnx(shown, os.path.join(a.out, f'generator-e{epoch:03d}.onnx'), device)
+            folder = os.path.join(a.out, f'pytorch-e{epoch:03d}')
+            os.makedirs(folder, exist_ok=True)
+            export_onnx(shown, os.path.join(folder, 'generator.onnx'), device)
+            write_manifest(folder, a, row, classes, batches, data.shape[2])
     log.close()
 
 
