@@ -36,7 +36,8 @@ export function seedParam(name: string, description: string, required = false) {
   const s = z
     .string({ error: presence(name, SEED_RULE) })
     .refine((v) => v.length > 0 && utf8Bytes(v) <= MAX_SEED_STRING_BYTES, {
-      error: (iss) => ({ message: `"${name}" must be ${SEED_RULE}, got ${iss.input === '' ? 'an empty string' : `${utf8Bytes(String(iss.input))} bytes`}`, params: { allowed: { maxBytes: MAX_SEED_STRING_BYTES } } }),
+      error: (iss) => `"${name}" must be ${SEED_RULE}, got ${iss.input === '' ? 'an empty string' : `${utf8Bytes(String(iss.input))} bytes`}`,
+      params: { allowed: { maxBytes: MAX_SEED_STRING_BYTES } },
     });
   const schema = {
     oneOf: [{ type: 'integer' as const, minimum: 0, maximum: MAX_SEED }, { type: 'string' as const, minLength: 1, description: `at most ${MAX_SEED_STRING_BYTES} UTF-8 bytes` }],
@@ -116,30 +117,33 @@ export const ModelParams = z.object({
   }),
 });
 
-const bodyError = (message: string, allowed?: unknown) => ({ message, ...(allowed !== undefined ? { params: { allowed } } : {}) });
-const latentValue = z.number({ error: (iss) => bodyError(`"${pathName(iss.path)}" must be a finite number in [-${MAX_LATENT_ABS}, ${MAX_LATENT_ABS}]`) })
-  .min(-MAX_LATENT_ABS, { error: (iss) => bodyError(`"${pathName(iss.path)}" must be a finite number in [-${MAX_LATENT_ABS}, ${MAX_LATENT_ABS}]`) })
-  .max(MAX_LATENT_ABS, { error: (iss) => bodyError(`"${pathName(iss.path)}" must be a finite number in [-${MAX_LATENT_ABS}, ${MAX_LATENT_ABS}]`) });
+/** A field's one message, whatever check fails (a schema's `error` option). */
+const says = (message: string) => ({ error: () => message });
+const LATENT_RULE = `must be a finite number in [-${MAX_LATENT_ABS}, ${MAX_LATENT_ABS}]`;
+const latentValue = z
+  .number({ error: (iss) => `"${pathName(iss.path)}" ${LATENT_RULE}` })
+  .min(-MAX_LATENT_ABS, { error: (iss) => `"${pathName(iss.path)}" ${LATENT_RULE}` })
+  .max(MAX_LATENT_ABS, { error: (iss) => `"${pathName(iss.path)}" ${LATENT_RULE}` });
+const LATENTS_RULE = `"latents" must be an array of 1 to ${MAX_IMAGES} latent vectors`;
+const COLS_RULE = '"cols" must be an integer in [1, n]';
 
 /** POST generate's body; the model's latent size, class count and image count are checked by the route. */
 export const GenerateRequest = z
   .strictObject(
     {
       latents: z
-        .array(z.array(latentValue, { error: (iss) => bodyError(`"${pathName(iss.path)}" must be an array of numbers (the model's latent size)`) }), {
-          error: () => bodyError(`"latents" must be an array of 1 to ${MAX_IMAGES} latent vectors`, { min: 1, max: MAX_IMAGES }),
-        })
-        .min(1, { error: () => bodyError(`"latents" must be an array of 1 to ${MAX_IMAGES} latent vectors`, { min: 1, max: MAX_IMAGES }) })
-        .max(MAX_IMAGES, { error: () => bodyError(`"latents" must be an array of 1 to ${MAX_IMAGES} latent vectors`, { min: 1, max: MAX_IMAGES }) })
+        .array(z.array(latentValue, { error: (iss) => `"${pathName(iss.path)}" must be an array of numbers (the model's latent size)` }), says(LATENTS_RULE))
+        .min(1, says(LATENTS_RULE))
+        .max(MAX_IMAGES, says(LATENTS_RULE))
         .openapi({ description: "Latent vectors, each exactly the model's latent.size numbers." }),
       classes: z
-        .array(z.number().int().min(0), { error: () => bodyError('"classes" must be an array of class indices, one per latent') })
+        .array(z.number().int().min(0), says('"classes" must be an array of class indices, one per latent'))
         .optional()
         .openapi({ description: 'Conditional models only, one class index per latent (required there).' }),
-      format: z.enum(['png', 'json'], { error: () => bodyError('"format" must be "png" or "json"', ['png', 'json']) }).default('png'),
-      cols: z.number({ error: () => bodyError('"cols" must be an integer in [1, n]') }).int({ error: () => bodyError('"cols" must be an integer in [1, n]') }).min(1).max(MAX_IMAGES).optional(),
+      format: z.enum(['png', 'json'], says('"format" must be "png" or "json"')).default('png'),
+      cols: z.number(says(COLS_RULE)).int(says(COLS_RULE)).min(1, says(COLS_RULE)).max(MAX_IMAGES, says(COLS_RULE)).optional(),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? bodyError(`unknown field "${iss.keys[0]}"`, ['latents', 'classes', 'format', 'cols']) : bodyError('body must be a JSON object: { "latents": number[][], "classes"?: number[], "format"?: "png" | "json", "cols"?: number }')) },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field "${iss.keys[0]}"` : 'body must be a JSON object: { "latents": number[][], "classes"?: number[], "format"?: "png" | "json", "cols"?: number }') },
   )
   .openapi('GenerateRequest', { description: `Body at most ${MAX_BODY_BYTES} bytes.` });
 
