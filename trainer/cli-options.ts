@@ -32,9 +32,9 @@ export interface TrainOptions {
   checkpointEvery: number;
   /** Generated images the classifier measures after every epoch and at the end (0: off). */
   evalN: number;
-  /** Stop at the end of an epoch whose FCD improved by less than this fraction over the previous epoch's. */
+  /** Stop at the end of an epoch whose FCD improved by less than this fraction (over the window of plateauPatience). */
   untilPlateau?: number;
-  /** Epochs per plateau window: the best FCD of the last N epochs against the best of the N before. 1. */
+  /** Epochs per plateau window: the best FCD of the last N epochs against the best of the N before. Default 1. */
   plateauPatience?: number;
   /** How a folder of images becomes the data set (trainer/data/folder.ts); ignored for IDX data. */
   folder?: FolderOptions;
