@@ -38,15 +38,6 @@ export async function readBody(c: Context, types: string | readonly string[], ma
   return out;
 }
 
-export async function readJson(c: Context): Promise<unknown> {
-  const bytes = await readBody(c, 'application/json');
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw new HttpError(400, 'invalid_body', 'request body is not valid JSON');
-  }
-}
-
 /**
  * The middleware of a JSON body that Hono's validator then parses: JSON only (415 otherwise), at most
  * MAX_BODY_BYTES (413, whatever Content-Length says: Hono's body-limit counts a stream without one).

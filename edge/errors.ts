@@ -50,7 +50,7 @@ export function errorResponse(c: Context, err: HttpError): Response {
  */
 export function onError(err: Error, c: Context): Response {
   if (err instanceof HttpError) return errorResponse(c, err);
-  if (err instanceof HTTPException && err.status >= 400 && err.status < 500) return errorResponse(c, new HttpError(err.status, 'invalid_body', `request body: ${err.message}`));
+  if (err instanceof HTTPException && err.status >= 400 && err.status < 500) return errorResponse(c, new HttpError(err.status, 'invalid_body', err.message));
   console.error('unhandled error', err);
   return errorResponse(c, new HttpError(500, 'internal', 'internal error'));
 }
