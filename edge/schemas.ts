@@ -9,7 +9,7 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_SEED, MAX_SEED_STRING_BYTES } from '../shared/rng.js';
 import { ERROR_CODES } from './errors.js';
-import { EvaluationSchema, ManifestShape, TrainingRecordSchema, VERSION_PATTERN } from '../shared/manifest.js';
+import { EvaluationSchema, ManifestShape, MODEL_ID_PATTERN, TrainingRecordSchema, VERSION_PATTERN } from '../shared/manifest.js';
 
 /** Most images one request may ask for. */
 export const MAX_IMAGES = 64;
@@ -112,7 +112,7 @@ export const ModelParams = z.object({
   id: z.string().openapi({
     param: { name: 'id', in: 'path' },
     description: 'Model id, from GET /v1/models; `{id}@{version}` pins one version: its responses never change (immutable).',
-    pattern: `^[a-z0-9][a-z0-9-]{0,62}(@${VERSION_PATTERN.source.slice(1, -1)})?$`,
+    pattern: `^${MODEL_ID_PATTERN.source.slice(1, -1)}(@${VERSION_PATTERN.source.slice(1, -1)})?$`,
     example: 'emoji-dcgan',
   }),
 });
