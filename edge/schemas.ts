@@ -120,10 +120,9 @@ export const ModelParams = z.object({
 /** A field's one message, whatever check fails (a schema's `error` option). */
 const says = (message: string) => ({ error: () => message });
 const LATENT_RULE = `must be a finite number in [-${MAX_LATENT_ABS}, ${MAX_LATENT_ABS}]`;
-const latentValue = z
-  .number({ error: (iss) => `"${pathName(iss.path)}" ${LATENT_RULE}` })
-  .min(-MAX_LATENT_ABS, { error: (iss) => `"${pathName(iss.path)}" ${LATENT_RULE}` })
-  .max(MAX_LATENT_ABS, { error: (iss) => `"${pathName(iss.path)}" ${LATENT_RULE}` });
+/** The same message for a non-number and for either bound, naming the element (`latents[0][5]`). */
+const latentError = { error: (iss: { path?: readonly PropertyKey[] }) => `"${pathName(iss.path)}" ${LATENT_RULE}` };
+const latentValue = z.number(latentError).min(-MAX_LATENT_ABS, latentError).max(MAX_LATENT_ABS, latentError);
 const LATENTS_RULE = `"latents" must be an array of 1 to ${MAX_IMAGES} latent vectors`;
 const COLS_RULE = '"cols" must be an integer in [1, n]';
 
