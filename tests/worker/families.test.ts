@@ -119,6 +119,7 @@ describe('latents and generate', () => {
     [{ latents: [] }, /1 to 64/],
     [{ latents: [[1, 2]] }, /100 numbers/],
     [{ latents: [new Array(100).fill(0).map((_, i) => (i === 5 ? 'x' : 0))] }, /latents\[0\]\[5\]/],
+    [{ latents: [new Array(100).fill(0).map((_, i) => (i === 5 ? -2000 : 0))] }, /"latents\[0\]\[5\]" must be a finite number in \[-1000, 1000\]/],
     [{ latents: new Array(65).fill(new Array(100).fill(0)) }, /1 to 64/],
     [{ latents: [new Array(100).fill(0)], classes: [1] }, /unconditional/],
     [{ latents: [new Array(100).fill(0)], format: 'gif' }, /"format"/],
