@@ -49,7 +49,7 @@ export interface EdgeClientOptions {
 type Query = Record<string, number | string | undefined>;
 /** A seed: an integer in [0, 2^32) or any string of 1 to 256 UTF-8 bytes (the server hashes it; X-Seed says the number). */
 export type Seed = number | string;
-/** A route's query as the server's schema (edge/schemas.ts) parses it, every parameter optional, seeds as Seed. */
+/** A route's query as the server's schema (edge/api/schemas.ts) parses it, every parameter optional, seeds as Seed. */
 type Options<S extends z.ZodType> = { [K in keyof z.output<S>]?: K extends 'seed' | 'from' | 'to' ? Seed : z.output<S>[K] };
 
 function base64ToBytes(b64: string): Uint8Array {

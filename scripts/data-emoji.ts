@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { parseFlags, UsageError } from '../trainer/cli-options.js';
-import { runCli } from '../trainer/cli-main.js';
+import { parseFlags, UsageError } from '../trainer/cli/options.js';
+import { runCli } from '../trainer/cli/main.js';
 import { writeFile } from 'node:fs/promises';
 import { SeededRandom } from '../shared/rng.js';
 import { encodePng } from '../shared/png.js';

@@ -44,7 +44,7 @@ def load_cache(path):
 
 
 def diff_augment(x, policies):
-    """DiffAugment (Zhao et al. 2020), as the paper's reference code and trainer/diff-augment.ts, on [-1, 1] NCHW."""
+    """DiffAugment (Zhao et al. 2020), as the paper's reference code and trainer/families/diff-augment.ts, on [-1, 1] NCHW."""
     n, _, h, w = x.shape
     r = lambda *s: torch.rand(*s, device=x.device)
     if 'color' in policies:
@@ -186,7 +186,7 @@ def main():
     p.add_argument('--diff-augment', default='', help='e.g. color,translation,cutout')
     p.add_argument('--limit', type=int, default=0, help='keep the first N images (smoke tests)')
     p.add_argument('--grid-every', type=int, default=10, help='epochs between sample grids')
-    p.add_argument('--fresh-z', action='store_true', help="draw a new z for G's step, as trainer/adversarial.ts does")
+    p.add_argument('--fresh-z', action='store_true', help="draw a new z for G's step, as trainer/families/adversarial.ts does")
     p.add_argument('--bn-scale-one', action='store_true', help="batch-norm scales start at 1 (tfjs's default initialiser), not N(1, 0.02) as pytorch/examples and this project's trainer")
     p.add_argument('--ema', type=float, default=0.0, help='exponential moving average of G, e.g. 0.999')
     a = p.parse_args()

@@ -1,5 +1,5 @@
 /**
- * Decoding PNG and JPEG uploads the same way on both sides: the edge's encode route (edge/upload.ts) and the
+ * Decoding PNG and JPEG uploads the same way on both sides: the edge's encode route (edge/inference/upload.ts) and the
  * trainer's folder loader (trainer/data/folder.ts, for the files this can decode) call this, so an image sent to
  * the API becomes exactly the pixels the model was trained on. JPEG decoders differ: libjpeg-turbo (sharp) and
  * jpeg-js upsample chroma differently: 10 levels apart at worst on the sharp-edged pictures of

@@ -1,7 +1,7 @@
 /**
  * The manifest: the contract between a trained graph and everything that serves it, as a zod schema (its types are
  * inferred from it). The exporter writes one beside each model's `.onnx` files and validates it before writing; the
- * edge validates it again at load and at upload, and its public part is the API's model response (edge/schemas.ts).
+ * edge validates it again at load and at upload, and its public part is the API's model response (edge/api/schemas.ts).
  */
 import { z } from 'zod';
 import { LATENT_DISTRIBUTIONS } from './latent.js';

@@ -10,8 +10,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runCli } from './cli-main.js';
-import { modelIdFlag, parseFlags, UsageError } from './cli-options.js';
+import { runCli } from './cli/main.js';
+import { modelIdFlag, parseFlags, UsageError } from './cli/options.js';
 import { validateManifest, type Manifest } from '../shared/manifest.js';
 
 export const LOCAL_URL = 'http://127.0.0.1:8787';

@@ -1,19 +1,19 @@
 /**
  * `npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]`: the trained graphs of a run as ONNX
  * plus the manifest (shared/manifest.ts), each graph checked against tfjs with onnxruntime-node before anything
- * is written. Writing under models/ also refreshes the worker's bundle list (edge/bundled-models.ts).
+ * is written. Writing under models/ also refreshes the worker's bundle list (edge/registry/bundled.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { selectBackend } from './backend.js';
-import { loadCheckpoint } from './checkpoint.js';
-import { runCli } from './cli-main.js';
-import { modelIdFlag, parseFlags, UsageError } from './cli-options.js';
+import { selectBackend } from './backend/select.js';
+import { loadCheckpoint } from './run/checkpoint.js';
+import { runCli } from './cli/main.js';
+import { modelIdFlag, parseFlags, UsageError } from './cli/options.js';
 import { FAMILIES } from './families/index.js';
-import { familyContext, restoreRun, type RunMeta } from './run-state.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { familyContext, restoreRun, type RunMeta } from './run/run-state.js';
+import { writeFileAtomic } from './run/atomic.js';
 import { buildGraph, parityInputs, type GraphContext } from './export/graph-for.js';
 import { checkParity, ExportError } from './export/verify.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';

@@ -8,26 +8,18 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { MODEL_ID_PATTERN, VERSION_PATTERN, type Manifest } from '../../shared/manifest.js';
-import { jsonBody, readBody } from '../body.js';
-import { HttpError } from '../errors.js';
-import { checkUpload } from '../model-check.js';
-import type { ModelRegistry } from '../model-registry.js';
-import { MAX_HISTORY, type ActivePointer, type ModelStore } from '../model-store.js';
-import type { ModelSync } from '../model-sync.js';
-import { rejectInvalid } from '../validation.js';
-import { ErrorBody, NoQuery } from '../schemas.js';
-import type { InferenceRuntime } from '../runtime.js';
-import { clientKey } from '../rate-limit.js';
+import { jsonBody, readBody } from '../http/body.js';
+import { HttpError } from '../api/errors.js';
+import { checkUpload } from '../registry/check.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { ActivePointer, ModelStore } from '../registry/store.js';
+import type { ModelSync } from '../registry/sync.js';
+import { rejectInvalid } from '../http/validation.js';
+import { ErrorBody, NoQuery } from '../api/schemas.js';
+import type { InferenceRuntime } from '../../shared/runtime.js';
+import { clientKey } from '../http/rate-limit.js';
+import { MAX_HISTORY, MAX_UPLOAD_BYTES } from '../api/limits.js';
 
-/**
- * Largest upload (manifest + graphs), in bytes. While it is checked the graph is held several times (the body, the
- * parsed form and its parts, the smoke session's copy and weights) beside the activations of the largest grid the
- * smoke test runs. Measured on workerd (tests/bench/hostile-inputs.ts, docs/hardening.md), peak memory above the
- * worker's resident memory: a 22.7 MiB 64x64 RGB DCGAN 187 MiB, a 15.6 MiB one 135 MiB, both over an isolate's
- * 128 MB; a 7.7 MiB one 63 MiB. Hence 8 MiB (the 64x64 emoji DCGAN is 4.3 MiB); larger models need the grid drawn in
- * smaller batches first (docs/registry.md).
- */
-export const MAX_UPLOAD_BYTES = 8 << 20;
 
 export interface AdminOptions {
   token: string;

@@ -2,13 +2,14 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { defaultColumns } from '../../shared/grid.js';
 import { interpolateLatents, latentsForSeed } from '../../shared/latent.js';
-import type { ModelRegistry } from '../model-registry.js';
-import { classesFor, parseClass, seedOf, within } from '../params.js';
-import { notModified, pngResponse } from '../responses.js';
-import { chargeImages } from '../rate-limit.js';
-import { CACHING_NOTE, DEFAULT_GRID_SIZE, errorResponses, GridQuery, InterpolateQuery, ModelParams, pngContent, SampleQuery } from '../schemas.js';
-import { rejectInvalid } from '../validation.js';
-import { maxImages, renderGrid, scaleKey, scaleWithin } from './shared.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import { classesFor, parseClass, seedOf, within } from '../http/params.js';
+import { notModified, pngResponse } from '../http/responses.js';
+import { chargeImages } from '../http/rate-limit.js';
+import { CACHING_NOTE, DEFAULT_GRID_SIZE, errorResponses, GridQuery, InterpolateQuery, ModelParams, pngContent, SampleQuery } from '../api/schemas.js';
+import { rejectInvalid } from '../http/validation.js';
+import { renderGrid, scaleKey, scaleWithin } from './render.js';
+import { maxImages } from '../api/limits.js';
 
 const image = <Q extends typeof SampleQuery | typeof GridQuery | typeof InterpolateQuery>(path: string, summary: string, query: Q) =>
   createRoute({ method: 'get', path, summary, description: CACHING_NOTE, request: { params: ModelParams, query }, responses: { 200: { description: summary, content: pngContent }, ...errorResponses } });

@@ -6,16 +6,17 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { defaultColumns } from '../../shared/grid.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import type { Manifest } from '../../shared/manifest.js';
-import { jsonBody } from '../body.js';
-import { HttpError } from '../errors.js';
-import { latentsToImages } from '../generate.js';
-import type { ModelRegistry } from '../model-registry.js';
-import { seedOf } from '../params.js';
-import { notModified, seededHeaders, uncachedPng } from '../responses.js';
-import { errorResponses, GenerateJsonResponse, GenerateRequest, LatentsQuery, LatentsResponse, ModelParams, PngQuery, pngContent } from '../schemas.js';
-import { rejectInvalid } from '../validation.js';
-import { maxImages, renderGrid, scaleWithin } from './shared.js';
-import { chargeImages } from '../rate-limit.js';
+import { jsonBody } from '../http/body.js';
+import { HttpError } from '../api/errors.js';
+import { latentsToImages } from '../inference/generate.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import { seedOf } from '../http/params.js';
+import { notModified, seededHeaders, uncachedPng } from '../http/responses.js';
+import { errorResponses, GenerateJsonResponse, GenerateRequest, LatentsQuery, LatentsResponse, ModelParams, PngQuery, pngContent } from '../api/schemas.js';
+import { rejectInvalid } from '../http/validation.js';
+import { renderGrid, scaleWithin } from './render.js';
+import { maxImages } from '../api/limits.js';
+import { chargeImages } from '../http/rate-limit.js';
 
 const bad = (message: string, allowed?: unknown) => new HttpError(400, 'invalid_body', message, allowed);
 

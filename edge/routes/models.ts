@@ -1,11 +1,11 @@
 /** GET /v1/models and /v1/models/{id}: what clients may know of each model, to pick one. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { GRAPH_ROLES, type Manifest } from '../../shared/manifest.js';
-import { cacheControl } from '../responses.js';
-import { HttpError } from '../errors.js';
-import { unavailable, type ModelRegistry } from '../model-registry.js';
-import { DEFAULT_GRID_SIZE, errorResponses, ModelParams, ModelResponse, NoQuery } from '../schemas.js';
-import { rejectInvalid } from '../validation.js';
+import { cacheControl } from '../http/responses.js';
+import { HttpError } from '../api/errors.js';
+import { unavailable, type ModelRegistry } from '../registry/registry.js';
+import { DEFAULT_GRID_SIZE, errorResponses, ModelParams, ModelResponse, NoQuery } from '../api/schemas.js';
+import { rejectInvalid } from '../http/validation.js';
 
 /** A manifest without file names, hashes or the training config. */
 export function publicModel(m: Manifest, origin: string) {

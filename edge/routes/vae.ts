@@ -6,15 +6,15 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { encodePng } from '../../shared/png.js';
 import { upscaleNearest } from '../../shared/grid.js';
-import { EncodeResponse, errorResponses, ModelParams, NoQuery, PngQuery, pngContent } from '../schemas.js';
-import { rejectInvalid } from '../validation.js';
-import { scaleWithin } from './shared.js';
-import { readBody, requireType } from '../body.js';
-import { uploadToInput, UPLOAD_TYPES } from '../upload.js';
-import { HttpError } from '../errors.js';
-import { latentsToImages } from '../generate.js';
-import type { ModelRegistry, ServedModel } from '../model-registry.js';
-import { uncachedPng } from '../responses.js';
+import { EncodeResponse, errorResponses, ModelParams, NoQuery, PngQuery, pngContent } from '../api/schemas.js';
+import { rejectInvalid } from '../http/validation.js';
+import { scaleWithin } from './render.js';
+import { readBody, requireType } from '../http/body.js';
+import { uploadToInput, UPLOAD_TYPES } from '../inference/upload.js';
+import { HttpError } from '../api/errors.js';
+import { latentsToImages } from '../inference/generate.js';
+import type { ModelRegistry, ServedModel } from '../registry/registry.js';
+import { uncachedPng } from '../http/responses.js';
 
 async function encode(registry: ModelRegistry, entry: ServedModel, input: Float32Array): Promise<{ mean: Float32Array; logvar: Float32Array }> {
   const m = entry.manifest;

@@ -6,8 +6,8 @@
  * router (wrangler dev's request path), and `wrangler dev`'s cold start, for what `npm start` costs.
  */
 import { readFileSync } from 'node:fs';
-import { OrtTensor, openSession } from '../../trainer/ort-node.js';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { OrtTensor, openSession } from '../../trainer/export/ort-node.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';

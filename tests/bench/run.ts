@@ -6,7 +6,7 @@
 import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../../trainer/fs-atomic.js';
+import { writeFileAtomic } from '../../trainer/run/atomic.js';
 import { benchEdge, type EdgeResults } from './edge-bench.js';
 import { benchTrainer, type TrainerResult } from './trainer-bench.js';
 import { buildBundle } from '../helpers/workerd-worker.js';

@@ -1,9 +1,9 @@
 /**
- * What validating a query with its zod schema (edge/schemas.ts) costs, per request: run alone,
+ * What validating a query with its zod schema (edge/api/schemas.ts) costs, per request: run alone,
  * `node --import tsx tests/bench/schema-parse.ts`. Measured: 0.50-0.70 µs for sample.png's query, 1.8-2.2 µs for grid.png's
  * with a string seed (a training run beside it), against a sample.png p50 of ~3 ms.
  */
-import { GridQuery, SampleQuery } from '../../edge/schemas.js';
+import { GridQuery, SampleQuery } from '../../edge/api/schemas.js';
 
 const cases = [
   ['sample.png?seed=12345', SampleQuery, { seed: '12345' }],

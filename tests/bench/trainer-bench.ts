@@ -1,10 +1,10 @@
 /** Trainer throughput per family with its default config on the selected backend: optimisation steps and images per second. */
 import { existsSync } from 'node:fs';
-import { tf } from '../../trainer/tf.js';
-import { selectBackend } from '../../trainer/backend.js';
+import { tf } from '../../trainer/backend/tf.js';
+import { selectBackend } from '../../trainer/backend/select.js';
 import { DEFAULT_DATA_DIR, loadImageDataset, type ImageDataset } from '../../trainer/data/idx.js';
 import { FAMILIES } from '../../trainer/families/index.js';
-import type { Batch, Family } from '../../trainer/family.js';
+import type { Batch, Family } from '../../trainer/families/family.js';
 import { loadFolderDataset } from '../../trainer/data/folder.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import { SeededRandom } from '../../shared/rng.js';

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web/wasm';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { latentsForSeed } from '../../shared/latent.js';
 import { validateManifest } from '../../shared/manifest.js';
 import { miniflareWorkerd, withPlainWorkerd } from '../helpers/plain-workerd.js';

@@ -1,5 +1,5 @@
 /**
- * The corpus of hostile JPEG bodies for the encode routes (edge/upload.ts, shared/decode-image.ts): built at test
+ * The corpus of hostile JPEG bodies for the encode routes (edge/inference/upload.ts, shared/decode-image.ts): built at test
  * time from a small real JPEG (jpeg-js's encoder, so the worker tests can build them too).
  */
 import { encode } from 'jpeg-js';

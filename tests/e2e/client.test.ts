@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EdgeApiError, EdgeClient } from '../../client/index.js';
 import { createApp } from '../../edge/app.js';
 import { decodePng, encodePng } from '../../shared/png.js';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 

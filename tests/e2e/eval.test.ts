@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Classifier } from '../../trainer/eval/classifier-runtime.js';
-import { evaluateModel, type EvalOptions } from '../../trainer/eval/eval.js';
+import { evaluateModel, type EvalOptions } from '../../trainer/eval.js';
 import { classifierScore, predictions } from '../../trainer/eval/scores.js';
 import { EVALS_FILE, type EvalRecord } from '../../trainer/eval/epoch-eval.js';
 import { DEFAULT_DATA_DIR, loadImageDataset } from '../../trainer/data/idx.js';

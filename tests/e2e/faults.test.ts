@@ -6,11 +6,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../trainer/checkpoint.js';
-import type { RunMeta } from '../../trainer/run-state.js';
+import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
+import type { RunMeta } from '../../trainer/run/run-state.js';
 import { FAMILIES } from '../../trainer/families/index.js';
 import { train, TrainingDiverged } from '../../trainer/train.js';
-import type { Family } from '../../trainer/family.js';
+import type { Family } from '../../trainer/families/family.js';
 import { dcgan } from '../../trainer/families/dcgan.js';
 import { fashionMnistDir } from '../helpers/idx-files.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,5 +1,5 @@
 /**
- * The wasm backend in a process of its own. On several threads (trainer/wasm-threads.ts), a run trains
+ * The wasm backend in a process of its own. On several threads (trainer/backend/wasm-threads.ts), a run trains
  * bit-identical weights to a run on one thread, says how many threads it used, and its process ends by itself (the
  * pool's workers must not keep it alive: spawnSync's timeout would leave a null status). Either way, an uncaught
  * error after the backend started is reported as Node reports it, not from inside emscripten's glue.
@@ -7,8 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../trainer/checkpoint.js';
-import type { RunMeta } from '../../trainer/run-state.js';
+import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
+import type { RunMeta } from '../../trainer/run/run-state.js';
 import { fashionMnistDir } from '../helpers/idx-files.js';
 import { tempDir } from '../helpers/tmp.js';
 

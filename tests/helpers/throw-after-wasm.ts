@@ -1,5 +1,5 @@
 /** Activates the wasm backend on the threads given in argv[2], then throws an uncaught error (wasm-backend.test.ts). */
-import { selectBackend } from '../../trainer/backend.js';
+import { selectBackend } from '../../trainer/backend/select.js';
 
 await selectBackend('wasm', Number(process.argv[2]));
 setTimeout(() => {

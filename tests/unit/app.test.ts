@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
-import { ModelRegistry } from '../../edge/model-registry.js';
+import { ModelRegistry } from '../../edge/registry/registry.js';
 import { encodePng } from '../../shared/png.js';
-import type { InferenceRuntime } from '../../edge/runtime.js';
-import type { ModelSource } from '../../edge/model-source.js';
+import type { InferenceRuntime } from '../../shared/runtime.js';
+import type { ModelSource } from '../../edge/registry/source.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
 
@@ -80,7 +80,7 @@ describe('createApp', () => {
 
 describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
   it('returns copies, evicts least recently used entries past its byte bound, and skips oversized bodies', async () => {
-    const { MemoryCache, layeredCache } = await import('../../edge/response-cache.js');
+    const { MemoryCache, layeredCache } = await import('../../edge/http/response-cache.js');
     const cache = new MemoryCache(1000);
     const key = (k: string) => `https://c.test/${k}`;
     const body = (n: number, v: number) => new Response(new Uint8Array(n).fill(v), { headers: { ETag: `"${v}"` } });
@@ -106,7 +106,7 @@ describe('MemoryCache (the isolate LRU in front of the Cache API)', () => {
     expect(await layered.match(key('y'))).toBeUndefined();
 
     // Requests the second layer is not used for: neither looked up there nor stored there.
-    const { worthSharedCache } = await import('../../edge/response-cache.js');
+    const { worthSharedCache } = await import('../../edge/http/response-cache.js');
     const local = layeredCache(new MemoryCache(10_000), second, worthSharedCache);
     const url = (path: string) => `https://c.test/r1/v1/v1/models/m/${path}`;
     await second.put(url('sample.png?seed=1'), body(10, 7));

@@ -1,9 +1,9 @@
 /** Property-based tests (fast-check) of every CLI's flag parsing: any argv gives options or a one-line UsageError. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTrainArgs, UsageError } from '../../trainer/cli-options.js';
-import { parseEvalArgs } from '../../trainer/eval/eval.js';
-import { parseClassifierArgs } from '../../trainer/eval/train-classifier.js';
+import { parseTrainArgs, UsageError } from '../../trainer/cli/options.js';
+import { parseEvalArgs } from '../../trainer/eval.js';
+import { parseClassifierArgs } from '../../trainer/classifier.js';
 
 const flags = ['--model', '--epochs', '--steps', '--batch-size', '--seed', '--backend', '--threads', '--limit', '--checkpoint-every', '--eval-n', '--until-plateau', '--resume', '--help',
   '--latent-size', '--generator-channels', '--learning-rate', '--latent-distribution', '--arch', '--d-steps', '--n', '--iwae-k', '--iwae-n', '--validation', '--dry-run', '--nope', '-x'];

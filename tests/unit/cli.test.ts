@@ -2,12 +2,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../../trainer/checkpoint.js';
-import type { RunMeta } from '../../trainer/run-state.js';
+import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
+import type { RunMeta } from '../../trainer/run/run-state.js';
 import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
 import { writeSyntheticSplit } from '../helpers/idx-files.js';
 import { describe, expect, it } from 'vitest';
-import { parseTrainArgs, UsageError } from '../../trainer/cli-options.js';
+import { parseTrainArgs, UsageError } from '../../trainer/cli/options.js';
 import { tempDir } from '../helpers/tmp.js';
 
 function run(script: string, args: string[]) {

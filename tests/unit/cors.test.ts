@@ -1,8 +1,8 @@
 /** CORS headers on every public response (errors included), preflights, and an origin allowlist. */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { cors } from '../../edge/cors.js';
-import { HttpError, onError } from '../../edge/errors.js';
+import { cors } from '../../edge/http/cors.js';
+import { HttpError, onError } from '../../edge/api/errors.js';
 
 function app(origins: string[]) {
   const a = new Hono();

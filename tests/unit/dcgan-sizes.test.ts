@@ -1,7 +1,7 @@
 /** The DCGAN at any size: stages and channels follow the image, 28x28 stays what it was, and colour trains. */
 import { describe, expect, it } from 'vitest';
-import { tf } from '../../trainer/tf.js';
-import { selectBackend } from '../../trainer/backend.js';
+import { tf } from '../../trainer/backend/tf.js';
+import { selectBackend } from '../../trainer/backend/select.js';
 import { buildDiscriminator, buildGenerator, dcgan, dcganDefaults, dcganStages } from '../../trainer/families/dcgan.js';
 import { traceShapes } from '../../trainer/nn/layers.js';
 import { SeededRandom } from '../../shared/rng.js';

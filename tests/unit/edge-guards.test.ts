@@ -1,8 +1,8 @@
 /** Small guards of the edge: rate-limit keys, and an admin API that stays off with a guessable token. */
 import { describe, expect, it } from 'vitest';
 import { createApp, MIN_ADMIN_TOKEN_LENGTH } from '../../edge/app.js';
-import { ModelStore, type ModelBucket } from '../../edge/model-store.js';
-import { clientKey } from '../../edge/rate-limit.js';
+import { ModelStore, type ModelBucket } from '../../edge/registry/store.js';
+import { clientKey } from '../../edge/http/rate-limit.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 
 describe('rate-limit keys', () => {

@@ -1,6 +1,6 @@
 /** The worker's numeric vars: positive numbers are taken, anything else is reported and replaced by the default. */
 import { describe, expect, it } from 'vitest';
-import { positiveNumberVar } from '../../edge/env-vars.js';
+import { positiveNumberVar } from '../../edge/config.js';
 
 describe('positiveNumberVar', () => {
   it('takes positive numbers and defaults when unset', () => {

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { tf } from '../../trainer/tf.js';
-import type { ExportedGraph } from '../../trainer/family.js';
+import { tf } from '../../trainer/backend/tf.js';
+import type { ExportedGraph } from '../../trainer/families/family.js';
 import { makeImageFolder } from '../helpers/image-folder.js';
 import { tempDir } from '../helpers/tmp.js';
 

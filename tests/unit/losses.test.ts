@@ -1,9 +1,9 @@
 /** Losses and conditioning, by hand-computed cases; a training step of every family leaks no tensors. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../trainer/backend.js';
-import { tf } from '../../trainer/tf.js';
+import { selectBackend } from '../../trainer/backend/select.js';
+import { tf } from '../../trainer/backend/tf.js';
 import { vaeLossTerms } from '../../trainer/families/vae.js';
-import { oneHot, withClassCode, withLabelMaps } from '../../trainer/one-hot.js';
+import { oneHot, withClassCode, withLabelMaps } from '../../trainer/families/one-hot.js';
 import { FAMILIES } from '../../trainer/families/index.js';
 import { SeededRandom } from '../../shared/rng.js';
 

@@ -3,8 +3,8 @@
  * textbook forward formulas, on the wasm backend the trainer uses.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../trainer/backend.js';
-import { tf } from '../../trainer/tf.js';
+import { selectBackend } from '../../trainer/backend/select.js';
+import { tf } from '../../trainer/backend/tf.js';
 import { batchNormTraining, type BatchStatistics } from '../../trainer/nn/batch-norm.js';
 import { leakyRelu } from '../../trainer/nn/leaky-relu.js';
 import { SeededRandom } from '../../shared/rng.js';

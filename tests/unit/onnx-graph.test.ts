@@ -3,7 +3,7 @@
  * layers lie between (no Transpose in the graph), and a Transpose stays otherwise. Both graphs, run by
  * onnxruntime-node, equal the layers computed directly in NHWC and then moved to NCHW.
  */
-import { OrtTensor, openSession, } from '../../trainer/ort-node.js';
+import { OrtTensor, openSession, } from '../../trainer/export/ort-node.js';
 import { describe, expect, it } from 'vitest';
 import { networkToOnnx, type ParamValues } from '../../trainer/export/onnx-graph.js';
 import { serializeModel } from '../../trainer/export/onnx-model.js';

@@ -1,13 +1,13 @@
 /**
- * onnxruntime-web as the worker uses it (edge/ort-web-runtime.ts, here in Node) under concurrent requests of one
+ * onnxruntime-web as the worker uses it (edge/inference/ort-web-runtime.ts, here in Node) under concurrent requests of one
  * isolate: the app's mixed traffic (every model, every public route) at concurrency 32 from a cold start, so runs
  * interleave with each other and with the creation of other models' sessions. Before runs were made exclusive,
  * about half such requests failed inside the wasm ("null function or function signature mismatch").
  */
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
-import { createOrtWebRuntime } from '../../edge/ort-web-runtime.js';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { createOrtWebRuntime } from '../../edge/inference/ort-web-runtime.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { mixedRequest } from '../bench/edge-bench.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
 

@@ -7,10 +7,10 @@
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../edge/app.js';
-import { ModelRegistry } from '../../edge/model-registry.js';
-import { ModelStore, type ModelBucket } from '../../edge/model-store.js';
-import { ModelSync } from '../../edge/model-sync.js';
-import { sha256Hex } from '../../edge/hash.js';
+import { ModelRegistry } from '../../edge/registry/registry.js';
+import { ModelStore, type ModelBucket } from '../../edge/registry/store.js';
+import { ModelSync } from '../../edge/registry/sync.js';
+import { sha256Hex } from '../../shared/hash.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';

@@ -1,11 +1,11 @@
 /**
- * Training and serving agree on uploads: the same file through the edge's upload path (edge/upload.ts, what POST
+ * Training and serving agree on uploads: the same file through the edge's upload path (edge/inference/upload.ts, what POST
  * encode runs) and through the trainer's folder loader gives the same model input, within 1/255.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { uploadToInput, type UploadType } from '../../edge/upload.js';
+import { uploadToInput, type UploadType } from '../../edge/inference/upload.js';
 import { loadFolderDataset } from '../../trainer/data/folder.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pathAndQuery } from '../../edge/url-parts.js';
+import { pathAndQuery } from '../../edge/http/url-parts.js';
 
 const viaUrl = (href: string) => {
   const u = new URL(href);

@@ -4,8 +4,8 @@
  * buffer-sharing clones, and no tensor leaks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../trainer/backend.js';
-import { tf } from '../../trainer/tf.js';
+import { selectBackend } from '../../trainer/backend/select.js';
+import { tf } from '../../trainer/backend/tf.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 function randomArray(rng: SeededRandom, n: number): Float32Array {

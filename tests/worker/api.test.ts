@@ -2,8 +2,8 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../../shared/png.js';
-import { RENDER_VERSION } from '../../edge/responses.js';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { RENDER_VERSION } from '../../edge/http/responses.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { validateManifest } from '../../shared/manifest.js';
 
 const manifest = bundledManifests.map((b) => validateManifest(b.manifest)).find((m) => m.family === 'dcgan')!;

@@ -1,7 +1,7 @@
 /** The OpenAPI description agrees with what the routes accept, the docs page renders it, and CORS lets browsers in. */
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { validateManifest } from '../../shared/manifest.js';
 
 const manifest = bundledManifests.map((b) => validateManifest(b.manifest)).find((m) => m.family === 'dcgan')!;

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { validateManifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
 import { workerFetch } from './worker-fetch.js';

@@ -5,10 +5,10 @@
  */
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { imageGraphRole, validateManifest, type Manifest } from '../../shared/manifest.js';
 import { encodePng } from '../../shared/png.js';
-import { sha256Hex } from '../../edge/hash.js';
+import { sha256Hex } from '../../shared/hash.js';
 
 const bundled = bundledManifests.map((b) => validateManifest(b.manifest));
 const dcgan = bundled.find((m) => m.family === 'dcgan')!;

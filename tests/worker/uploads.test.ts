@@ -4,7 +4,7 @@
  */
 import { encode as encodeJpeg } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { bundledManifests } from '../../edge/bundled-models.js';
+import { bundledManifests } from '../../edge/registry/bundled.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import { decodePng, encodePng } from '../../shared/png.js';
 import { upscaleNearest } from '../../shared/grid.js';

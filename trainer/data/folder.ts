@@ -16,8 +16,8 @@ import sharp from 'sharp';
 import { preprocessImage, formatBackground, type FitMode, type PreprocessOptions } from '../../shared/preprocess.js';
 import { decodeImage, sniffImageType } from '../../shared/decode-image.js';
 import type { RasterImage } from '../../shared/png.js';
-import { writeFileAtomic } from '../fs-atomic.js';
-import { ProgressBar } from '../progress.js';
+import { writeFileAtomic } from '../run/atomic.js';
+import { ProgressBar } from '../cli/progress.js';
 import { DataError, type ImageDataset } from './idx.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif'];

@@ -3,8 +3,8 @@
  * `logits`. Input: `image` [batch, channels, height, width], pixels in 0..1 (bytes / 255). Checked against tfjs
  * with onnxruntime-node before it is written, like every exported graph.
  */
-import { OrtTensor, openSession, } from '../ort-node.js';
-import { tf } from '../tf.js';
+import { OrtTensor, openSession, } from '../export/ort-node.js';
+import { tf } from '../backend/tf.js';
 import type { Network } from '../nn/network.js';
 import { networkToOnnx } from '../export/onnx-graph.js';
 import { serializeModel } from '../export/onnx-model.js';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrtTensor, openSession, type OrtSession } from '../ort-node.js';
+import { OrtTensor, openSession, type OrtSession } from '../export/ort-node.js';
 import { CLASSIFIER_TENSORS } from './classifier-graph.js';
 import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';

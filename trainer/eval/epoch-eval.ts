@@ -10,7 +10,7 @@ import { Classifier } from './classifier-runtime.js';
 import { rulerDir } from './classifier-card.js';
 import { isIdxDir } from '../data/load.js';
 import { buildReference, measureSamples, referenceLabels, type Reference, type SampleMetrics } from './measure.js';
-import type { TrainingModel } from '../family.js';
+import type { TrainingModel } from '../families/family.js';
 import type { ImageShape } from '../../shared/grid.js';
 import { latentsForSeed, type LatentDistribution } from '../../shared/latent.js';
 import { pixelsToBytes, type PixelRange } from '../../shared/pixels.js';

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrtTensor, openSession, type OrtSession } from '../ort-node.js';
+import { OrtTensor, openSession, type OrtSession } from '../export/ort-node.js';
 import { EvaluationError } from './classifier-runtime.js';
 import { nchwToNhwc, nhwcToNchw } from '../../shared/grid.js';
 import { TENSOR_NAMES, imageGraphRole, validateManifest, type GraphRole, type Manifest } from '../../shared/manifest.js';

@@ -2,8 +2,8 @@
  * One exported graph: the ONNX bytes of a trained network with the contract's tensor names around it, and the
  * seeded inputs its parity check runs on.
  */
-import type { ExportedGraph } from '../family.js';
-import { oneHot } from '../one-hot.js';
+import type { ExportedGraph } from '../families/family.js';
+import { oneHot } from '../families/one-hot.js';
 import { networkToOnnx } from './onnx-graph.js';
 import { serializeModel, type ValueInfo } from './onnx-model.js';
 import { toNchw, type Feed } from './verify.js';

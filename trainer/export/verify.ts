@@ -2,8 +2,8 @@
  * The exporter's self-check: the written graph, run by onnxruntime-node, must reproduce the tfjs network on
  * seeded inputs within a tolerance, or the export fails.
  */
-import { OrtTensor, openSession, } from '../ort-node.js';
-import { tf } from '../tf.js';
+import { OrtTensor, openSession, } from './ort-node.js';
+import { tf } from '../backend/tf.js';
 import type { Network } from '../nn/network.js';
 
 export class ExportError extends Error {

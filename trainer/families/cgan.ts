@@ -3,8 +3,8 @@
  * at G's input, and given to D as constant label planes concatenated to the image channels. Everything else, and
  * every default, is the DCGAN's (models/dcgan.ts).
  */
-import { createAdversarialModel } from '../adversarial.js';
-import type { Family } from '../family.js';
+import { createAdversarialModel } from './adversarial.js';
+import type { Family } from './family.js';
 import { buildDiscriminator, buildGenerator, dcgan, dcganDefaults, type DcganConfig } from './dcgan.js';
 
 export type CganConfig = DcganConfig;

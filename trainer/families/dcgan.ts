@@ -6,8 +6,8 @@
  * Adam(2e-4, beta1 = 0.5); weights from N(0, 0.02). As in the paper's LSUN generator (1024 -> 512 -> 256 -> 128
  * from 4x4 to 64x64), only narrower.
  */
-import { createAdversarialModel } from '../adversarial.js';
-import type { Family } from '../family.js';
+import { createAdversarialModel } from './adversarial.js';
+import type { Family } from './family.js';
 import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
 import { LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';

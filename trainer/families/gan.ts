@@ -2,8 +2,8 @@
  * The original GAN (Goodfellow et al. 2014) with multilayer perceptrons: LeakyReLU hidden layers (in place of the
  * paper's maxout), tanh output; non-saturating generator loss and k D-steps per G-step (adversarial.ts).
  */
-import { createAdversarialModel } from '../adversarial.js';
-import type { Family } from '../family.js';
+import { createAdversarialModel } from './adversarial.js';
+import type { Family } from './family.js';
 import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
 import { LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';

@@ -1,5 +1,5 @@
 /** The model families the trainer knows, by `--model` name. */
-import type { Family } from '../family.js';
+import type { Family } from './family.js';
 import { dcgan } from './dcgan.js';
 import { cgan } from './cgan.js';
 import { gan } from './gan.js';

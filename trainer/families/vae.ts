@@ -9,8 +9,8 @@
  * 'continuous-bernoulli' (Loaiza-Ganem & Cunningham 2019) adds the normalising constant C(lambda) that makes the same
  * shape a proper density on [0, 1]; use it for colour images. The served decoder outputs lambda in both cases.
  */
-import { tf } from '../tf.js';
-import type { Family } from '../family.js';
+import { tf } from '../backend/tf.js';
+import type { Family } from './family.js';
 import type { NetworkSpec } from '../nn/layers.js';
 import { Network } from '../nn/network.js';
 import { fillLatent } from '../../shared/latent.js';

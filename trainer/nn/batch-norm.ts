@@ -8,7 +8,7 @@
  *
  * with sums and moments over every axis but the channels (the last), m values per channel.
  */
-import { tf, type Tensor } from '../tf.js';
+import { tf, type Tensor } from '../backend/tf.js';
 
 export interface BatchStatistics {
   mean: Tensor;

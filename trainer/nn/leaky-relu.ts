@@ -2,7 +2,7 @@
  * LeakyReLU (Maas et al. 2013) with a two-pass gradient: dx = dy * step(x, alpha), step being 1 where x > 0 and
  * alpha elsewhere. tfjs's own gradient builds a mask, a scaled copy and a select (with broadcast copies for it).
  */
-import { tf, type Tensor } from '../tf.js';
+import { tf, type Tensor } from '../backend/tf.js';
 
 export function leakyRelu(x: Tensor, alpha: number): Tensor {
   const op = tf.customGrad((input, save) => {

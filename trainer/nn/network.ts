@@ -1,5 +1,5 @@
 /** A network spec made live in tfjs: its variables, its forward pass, its state for checkpoints. */
-import { tf, type Tensor } from '../tf.js';
+import { tf, type Tensor } from '../backend/tf.js';
 import type { SeededRandom } from '../../shared/rng.js';
 import { batchNormTraining, type BatchStatistics } from './batch-norm.js';
 import { leakyRelu } from './leaky-relu.js';

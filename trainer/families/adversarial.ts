@@ -1,0 +1,135 @@
+/**
+ * The adversarial game shared by GAN, DCGAN and cGAN (Goodfellow et al. 2014, Algorithm 1): k discriminator steps,
+ * then one generator step with the non-saturating loss.
+ */
+import { tf } from '../backend/tf.js';
+import { Network } from '../nn/network.js';
+import type { NetworkSpec } from '../nn/layers.js';
+import type { Batch, FamilyContext, TrainingModel } from './family.js';
+import { withClassCode, withLabelMaps } from './one-hot.js';
+import { TENSOR_NAMES } from '../../shared/manifest.js';
+import { diffAugment, type DiffAugmentPolicy } from './diff-augment.js';
+import { fillLatent, type LatentDistribution } from '../../shared/latent.js';
+import { SeededRandom } from '../../shared/rng.js';
+
+export interface AdversarialSetup {
+  generator: Network;
+  discriminator: Network;
+  optG: tf.Optimizer;
+  optD: tf.Optimizer;
+  latentSize: number;
+  latentDistribution: LatentDistribution;
+  dSteps: number;
+  /** Generator input from latents (and labels, for a conditional model). */
+  generatorInput?: (z: tf.Tensor2D, labels: Uint8Array) => tf.Tensor;
+  /** Discriminator input from images (and labels, for a conditional model). */
+  discriminatorInput?: (images: tf.Tensor4D, labels: Uint8Array) => tf.Tensor;
+  /** DiffAugment transforms applied to every image D sees, real or generated (diff-augment.ts). */
+  diffAugment?: readonly DiffAugmentPolicy[];
+}
+
+/** Draws a batch of latents from the run's stream with the shared latent function. */
+export function drawLatents(rng: SeededRandom, n: number, size: number, distribution: LatentDistribution): tf.Tensor2D {
+  return tf.tensor2d(fillLatent(rng, distribution, new Float32Array(n * size)), [n, size]);
+}
+
+export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng: SeededRandom): Record<string, number> {
+  const gIn = s.generatorInput ?? ((z) => z);
+  const policies = s.diffAugment ?? [];
+  const augment = (x: tf.Tensor4D) => (policies.length > 0 ? diffAugment(x, policies, rng) : x);
+  const dIn = (x: tf.Tensor4D, labels: Uint8Array) => (s.discriminatorInput ?? ((y) => y))(augment(x), labels);
+  let dLoss = 0;
+  let batchSize = 0;
+  let labels: Uint8Array = new Uint8Array(0);
+  for (let k = 0; k < s.dSteps; k++) {
+    const batch = nextBatch();
+    batchSize = batch.images.shape[0];
+    labels = batch.labels;
+    const cost = tf.tidy((): tf.Scalar => {
+      const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
+      // G's forward pass stays off the gradient tape: only D learns here.
+      const fake = s.generator.apply(gIn(z, batch.labels), { training: true }) as tf.Tensor4D;
+      return s.optD.minimize((): tf.Scalar => {
+        const realLogits = s.discriminator.apply(dIn(batch.images, batch.labels), { training: true });
+        const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true });
+        // D ascends log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1). With logits l:
+        // -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).
+        return tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))) as tf.Scalar;
+      }, true, s.discriminator.trainableVariables())!;
+    });
+    dLoss += cost.dataSync()[0]! / s.dSteps;
+    cost.dispose();
+    batch.images.dispose();
+  }
+  const gCost = tf.tidy((): tf.Scalar => {
+    const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
+    return s.optG.minimize((): tf.Scalar => {
+      const fake = s.generator.apply(gIn(z, labels), { training: true, updateStats: true }) as tf.Tensor4D;
+      // Non-saturating generator loss (Goodfellow et al. 2014, section 3): G ascends log D(G(z)) rather than
+      // descending log(1 - D(G(z))), which saturates early in training when D rejects samples confidently.
+      return tf.mean(tf.softplus(tf.neg(s.discriminator.apply(dIn(fake, labels), { training: true })))) as tf.Scalar;
+    }, true, s.generator.trainableVariables())!;
+  });
+  const gLoss = gCost.dataSync()[0]!;
+  gCost.dispose();
+  return { d: dLoss, g: gLoss };
+}
+
+export interface AdversarialConfig {
+  latentSize: number;
+  latentDistribution: LatentDistribution;
+  learningRate: number;
+  beta1: number;
+  dSteps: number;
+}
+
+/**
+ * A GAN-family model from its two network specs: Adam for both players, the adversarial step above, the
+ * generator exported. With `classCount` > 0 it is conditional (Mirza & Osindero 2014): G sees [z | one-hot(y)],
+ * D sees the image with one constant plane per class, and the sample grid has one row per class. From the run's
+ * context come DiffAugment for D's inputs and the decay of an exponential moving average of G's weights
+ * (Yazici et al. 2019; Karras et al. 2018), which then stands in for G in samples, evaluation and export.
+ */
+export function createAdversarialModel(
+  c: AdversarialConfig,
+  ctx: Pick<FamilyContext, 'ema' | 'diffAugment'>,
+  gSpec: NetworkSpec,
+  dSpec: NetworkSpec,
+  rng: SeededRandom,
+  classCount = 0,
+): TrainingModel {
+  const generator = new Network(gSpec, rng);
+  const discriminator = new Network(dSpec, rng);
+  const optG = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+  const optD = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+  const k = classCount;
+  const conditional = k > 0
+    ? {
+        generatorInput: (z: tf.Tensor2D, labels: Uint8Array) => withClassCode(z, labels, k),
+        discriminatorInput: (x: tf.Tensor4D, labels: Uint8Array) => withLabelMaps(x, labels, k),
+      }
+    : {};
+  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, ...conditional, ...(ctx.diffAugment?.length ? { diffAugment: ctx.diffAugment } : {}) };
+  const gIn = setup.generatorInput ?? ((z) => z);
+  const ema = ctx.ema ?? 0;
+  // The averaged copy starts as G (built from a throwaway stream, so the run's own draws are those without EMA).
+  const averaged = ema > 0 ? new Network(gSpec, new SeededRandom(0)) : undefined;
+  averaged?.averageFrom(generator, 0);
+  const shown = averaged ?? generator;
+  return {
+    networks: { generator, discriminator, ...(averaged ? { generatorEma: averaged } : {}) },
+    optimizers: { generator: optG, discriminator: optD },
+    step: (nextBatch, stepRng) => {
+      const losses = adversarialStep(setup, nextBatch, stepRng);
+      // Warm-up as in TensorFlow's ExponentialMovingAverage(num_updates): early on the average follows G closely,
+      // instead of holding on to the random initial weights for ~1/(1 - decay) steps.
+      const t = optG.iterations;
+      averaged?.averageFrom(generator, Math.min(ema, (1 + t) / (10 + t)));
+      return losses;
+    },
+    sample: (latents, n, labels) =>
+      tf.tidy(() => shown.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1))), { training: false }) as tf.Tensor4D),
+    ...(k > 0 ? { gridLabels: (n: number, cols: number) => new Uint8Array(n).map((_, i) => Math.floor(i / cols) % k), sampleGrid: { n: 8 * k, cols: 8 } } : {}),
+    exports: [{ role: 'generator', network: shown, input: 'latent', outputs: [TENSOR_NAMES.image], ...(k > 0 ? { classCount: k } : {}) }],
+  };
+}
