@@ -193,10 +193,10 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
     let windowSteps = 0;
     let speed = 0;
     while (meta.step < totalSteps && !stop) {
-      // A step is synchronous: let the event loop run between steps, so a Ctrl-C is seen within one step.
+      // Let the event loop run between steps (a step's work is queued synchronously), so a Ctrl-C is seen within one step.
       await new Promise((resolve) => setImmediate(resolve));
       const epochBefore = Math.floor(cursor.batchesSeen / perEpoch);
-      const losses = model.step(nextBatch, stepRng);
+      const losses = await model.step(nextBatch, stepRng);
       const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
       if (bad) throw new TrainingDiverged(`loss ${bad[0]} became ${bad[1]} at step ${meta.step + 1}; training stopped; ${savedStep > 0 ? `the last good checkpoint (step ${savedStep}) is kept in ${runDir}` : 'no checkpoint had been written yet'}`);
       meta.step++;

@@ -69,14 +69,14 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void):
       return { images: tf.tensor4d(values, [BATCH, height, width, channels]), labels };
     };
     const rng = new SeededRandom(2);
-    for (let i = 0; i < 2; i++) model.step(nextBatch, rng); // warm-up: kernel compilation, first allocations
+    for (let i = 0; i < 2; i++) await model.step(nextBatch, rng); // warm-up: kernel compilation, first allocations
     // Three timed runs of `per` steps each; the figures are those of the median run.
     const per = Math.max(1, Math.round((planned * (quick ? 0.3 : 1)) / 3));
     const runs: { seconds: number; images: number }[] = [];
     for (let run = 0; run < 3; run++) {
       images = 0;
       const t = performance.now();
-      for (let i = 0; i < per; i++) model.step(nextBatch, rng);
+      for (let i = 0; i < per; i++) await model.step(nextBatch, rng);
       runs.push({ seconds: (performance.now() - t) / 1000, images });
     }
     const mid = runs.sort((a, b) => a.seconds - b.seconds)[1]!;

@@ -61,7 +61,7 @@ describe('training faults', () => {
       create(c, ctx, rng) {
         const model = dcgan.create(c, ctx, rng);
         let steps = 0;
-        return { ...model, step: (next, r) => ({ ...model.step(next, r), ...(++steps === 7 ? { g: NaN } : {}) }) };
+        return { ...model, step: async (next, r) => ({ ...(await model.step(next, r)), ...(++steps === 7 ? { g: NaN } : {}) }) };
       },
     };
     FAMILIES['poisoned'] = poisoned;

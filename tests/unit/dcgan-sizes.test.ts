@@ -45,9 +45,9 @@ describe('DCGAN sizes', () => {
     const rng = new SeededRandom(3);
     const model = dcgan.create({ ...dcganDefaults, latentSize: 8, baseChannels: 16 }, { image: img(16), classCount: 0, ema: 0.9 }, rng);
     const batch = () => ({ images: tf.randomUniform([8, 16, 16, 3], -1, 1) as tf.Tensor4D, labels: new Uint8Array(8) });
-    model.step(batch, rng); // Adam creates its moment variables on the first step
+    await model.step(batch, rng); // Adam creates its moment variables on the first step
     const before = tf.memory().numTensors;
-    const losses = model.step(batch, rng);
+    const losses = await model.step(batch, rng);
     expect(Number.isFinite(losses['d']!) && Number.isFinite(losses['g']!)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
     expect(Object.keys(model.networks)).toEqual(['generator', 'discriminator', 'generatorEma']);

@@ -54,13 +54,13 @@ describe('conditioning', () => {
 });
 
 describe('k discriminator steps per generator step', () => {
-  it('draws k real batches per step and stays finite', () => {
+  it('draws k real batches per step and stays finite', async () => {
     const family = FAMILIES['dcgan']!;
     const rng = new SeededRandom(1);
     const model = family.create({ ...family.defaults, latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], dSteps: 3 }, { image: { width: 28, height: 28, channels: 1 }, classCount: 10 }, rng);
     let batches = 0;
     const batch = () => (batches++, { images: tf.randomUniform([4, 28, 28, 1], -1, 1) as tf.Tensor4D, labels: new Uint8Array(4) });
-    const losses = model.step(batch, rng);
+    const losses = await model.step(batch, rng);
     expect(batches).toBe(3);
     expect(Number.isFinite(losses['d']!) && Number.isFinite(losses['g']!)).toBe(true);
     for (const net of Object.values(model.networks)) net.dispose();
@@ -75,15 +75,15 @@ describe('training steps leak no tensors', () => {
     dcgan: { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8] },
     cgan: { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8] },
   };
-  it.each(Object.keys(tiny))('%s', (name) => {
+  it.each(Object.keys(tiny))('%s', async (name) => {
     const family = FAMILIES[name]!;
     const rng = new SeededRandom(1);
     const model = family.create({ ...family.defaults, ...tiny[name] }, { image, classCount: 10 }, rng);
     const batch = () => ({ images: tf.randomUniform([8, 28, 28, 1], family.pixelRange === '0..1' ? 0 : -1, 1) as tf.Tensor4D, labels: new Uint8Array(8).map((_, i) => i) });
-    model.step(batch, rng); // optimiser slots are created on the first step
+    await model.step(batch, rng); // optimiser slots are created on the first step
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      const losses = model.step(batch, rng);
+      const losses = await model.step(batch, rng);
       for (const v of Object.values(losses)) expect(Number.isFinite(v)).toBe(true);
     }
     const s = model.sample(new Float32Array(2 * 4), 2, Uint8Array.of(0, 1));

@@ -33,12 +33,12 @@ export function drawLatents(rng: SeededRandom, n: number, size: number, distribu
   return tf.tensor2d(fillLatent(rng, distribution, new Float32Array(n * size)), [n, size]);
 }
 
-export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng: SeededRandom): Record<string, number> {
+export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng: SeededRandom): Promise<Record<string, number>> {
   const gIn = s.generatorInput ?? ((z) => z);
   const policies = s.diffAugment ?? [];
   const augment = (x: tf.Tensor4D) => (policies.length > 0 ? diffAugment(x, policies, rng) : x);
   const dIn = (x: tf.Tensor4D, labels: Uint8Array) => (s.discriminatorInput ?? ((y) => y))(augment(x), labels);
-  let dLoss = 0;
+  const dCosts: tf.Scalar[] = [];
   let batchSize = 0;
   let labels: Uint8Array = new Uint8Array(0);
   for (let k = 0; k < s.dSteps; k++) {
@@ -57,8 +57,7 @@ export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng
         return tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))) as tf.Scalar;
       }, true, s.discriminator.trainableVariables())!;
     });
-    dLoss += cost.dataSync()[0]! / s.dSteps;
-    cost.dispose();
+    dCosts.push(cost);
     batch.images.dispose();
   }
   const gCost = tf.tidy((): tf.Scalar => {
@@ -70,9 +69,12 @@ export function adversarialStep(s: AdversarialSetup, nextBatch: () => Batch, rng
       return tf.mean(tf.softplus(tf.neg(s.discriminator.apply(dIn(fake, labels), { training: true })))) as tf.Scalar;
     }, true, s.generator.trainableVariables())!;
   });
-  const gLoss = gCost.dataSync()[0]!;
-  gCost.dispose();
-  return { d: dLoss, g: gLoss };
+  // One read per step, after every kernel of the step was queued.
+  const costs = [...dCosts, gCost];
+  const values = await Promise.all(costs.map((t) => t.data()));
+  tf.dispose(costs);
+  const dLoss = values.slice(0, -1).reduce((sum, v) => sum + v[0]! / s.dSteps, 0);
+  return { d: dLoss, g: values.at(-1)![0]! };
 }
 
 export interface AdversarialConfig {
@@ -119,8 +121,8 @@ export function createAdversarialModel(
   return {
     networks: { generator, discriminator, ...(averaged ? { generatorEma: averaged } : {}) },
     optimizers: { generator: optG, discriminator: optD },
-    step: (nextBatch, stepRng) => {
-      const losses = adversarialStep(setup, nextBatch, stepRng);
+    step: async (nextBatch, stepRng) => {
+      const losses = await adversarialStep(setup, nextBatch, stepRng);
       // Warm-up as in TensorFlow's ExponentialMovingAverage(num_updates): early on the average follows G closely,
       // instead of holding on to the random initial weights for ~1/(1 - decay) steps.
       const t = optG.iterations;

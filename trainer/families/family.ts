@@ -33,8 +33,12 @@ export interface TrainingModel {
   /** Every network, checkpointed by name. */
   networks: Record<string, Network>;
   optimizers: Record<string, tf.Optimizer>;
-  /** One optimisation step; `nextBatch` hands out the next real batch (called k times for k D-steps). */
-  step(nextBatch: () => Batch, rng: SeededRandom): Record<string, number>;
+  /**
+   * One optimisation step; `nextBatch` hands out the next real batch (called k times for k D-steps). Asynchronous:
+   * the losses are read once, at the end, with `data()`. A synchronous read (`dataSync`) stalls the GPU pipeline,
+   * and on the webgpu backend in Node it fails outright (it reads through an OffscreenCanvas).
+   */
+  step(nextBatch: () => Batch, rng: SeededRandom): Promise<Record<string, number>>;
   /** Images [n, h, w, c] in the family's pixel range from latents (n x latentSize), inference mode. */
   sample(latents: Float32Array, n: number, labels?: Uint8Array): tf.Tensor4D;
   /** For the sample grid of a conditional model: the class of grid image i (one row per class). */

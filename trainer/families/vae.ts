@@ -122,7 +122,7 @@ export const vae: Family<VaeConfig> = {
     return {
       networks: { encoder, decoder },
       optimizers: { vae: opt },
-      step(nextBatch, stepRng) {
+      async step(nextBatch, stepRng) {
         const batch = nextBatch();
         const n = batch.images.shape[0];
         const eps = tf.tensor2d(fillLatent(stepRng, 'normal', new Float32Array(n * L)), [n, L]);
@@ -136,10 +136,10 @@ export const vae: Family<VaeConfig> = {
           parts = tf.keep(tf.stack([recon, kl]) as tf.Tensor1D);
           return tf.add(recon, kl) as tf.Scalar;
         }, true, vars)!;
-        const [recon, kl] = parts!.dataSync();
-        const loss = cost.dataSync()[0]!;
-        tf.dispose([cost, parts!, eps, batch.images]);
-        return { loss, recon: recon!, kl: kl! };
+        tf.dispose([eps, batch.images]);
+        const [[recon, kl], [loss]] = await Promise.all([parts!.data(), cost.data()]);
+        tf.dispose([cost, parts!]);
+        return { loss: loss!, recon: recon!, kl: kl! };
       },
       sample: (latents, n) => tf.tidy(() => decoder.apply(tf.tensor2d(latents, [n, L]), { training: false }) as tf.Tensor4D),
       reconstruct: (images) => tf.tidy(() => decoder.apply(encode(images).mean, { training: false }) as tf.Tensor4D),
