@@ -1,6 +1,6 @@
 /**
  * The models an isolate serves. Bundled models are validated once at start; a version from the R2 registry
- * (model-sync.ts) is loaded and warmed beside the one serving, then takes over its id in one step, so a request
+ * (sync.ts) is loaded and warmed beside the one serving, then takes over its id in one step, so a request
  * is served wholly by the version it started with. Sessions are per (id, version) and created once. A model whose
  * manifest or graph is bad is unavailable (503) on its own; the others keep serving.
  */
@@ -248,7 +248,7 @@ export class ModelRegistry {
     return this.ready.has(s) ? s : this.waitForLoad(s, entry.id);
   }
 
-  /** A session another request is loading (see own-timer.ts), or a 503 after LOAD_WAIT_MS. */
+  /** A session another request is loading (see timers.ts), or a 503 after LOAD_WAIT_MS. */
   private async waitForLoad(s: Promise<InferenceSession>, id: string): Promise<InferenceSession> {
     const session = await waitWithOwnTimer(s, LOAD_WAIT_MS);
     if (!session) throw new HttpError(503, 'model_unavailable', `model "${id}" is still loading; retry`);
@@ -274,7 +274,7 @@ export class ModelRegistry {
     return graph;
   }
 
-  // --- Registry versions (driven by model-sync.ts) ---
+  // --- Registry versions (driven by sync.ts) ---
 
   /** The registry version serving `id`, or null when the bundled model (or nothing) serves it. */
   liveVersion(id: string): string | null {

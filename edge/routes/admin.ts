@@ -1,8 +1,8 @@
 /**
  * The admin API under /v1/admin/: upload checked versions to the R2 registry, activate one, roll back, list,
  * delete. Guarded by a bearer token (the ADMIN_TOKEN secret; without it the admin API does not exist). Every
- * pointer change is a compare-and-swap (model-store.ts), and the isolate that made it serves the new version
- * before answering; other isolates follow within the sync interval (model-sync.ts).
+ * pointer change is a compare-and-swap (registry/store.ts), and the isolate that made it serves the new version
+ * before answering; other isolates follow within the sync interval (registry/sync.ts).
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';

@@ -23,7 +23,7 @@ interface EmscriptenThreads {
   PThread: { runningWorkers: Worker[] };
 }
 
-/** tfjs-backend-wasm's thread controls (the caller imports the package: backend.ts decides what loads). */
+/** tfjs-backend-wasm's thread controls (the caller imports the package: select.ts decides what loads). */
 export interface WasmThreadControls {
   setThreadsCount(n: number): void;
   getThreadsCount(): number;

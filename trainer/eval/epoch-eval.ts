@@ -1,7 +1,7 @@
 /**
  * Numbers during training: after every epoch (and at the end) the run's generator makes `n` images from fixed
  * latents, and the classifier measures them against the test set (FCD, classifier score, class accuracy).
- * Appended to `runs/NAME/evals.jsonl`; the report (report.ts) plots them.
+ * Appended to `runs/NAME/evals.jsonl`; the report (trainer/report.ts) plots them.
  */
 import { existsSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
