@@ -52,6 +52,22 @@ function foldedBatchNorm(bn: BatchNorm, i: number, values: ParamValues): { scale
   return { scale, shift };
 }
 
+/** A spectrally normalised layer's kernel as it acts, W / ||W u|| (nn/network.ts), or undefined for any other. */
+function spectrallyNormalised(layer: LayerSpec, i: number, values: ParamValues): { shape: number[]; data: Float32Array } | undefined {
+  if ((layer.kind !== 'dense' && layer.kind !== 'conv2d') || !layer.spectralNorm) return undefined;
+  const w = values.get(`${i}.kernel`)!;
+  const u = values.get(`${i}.spectralU`)!.data;
+  const out = u.length;
+  let sigma2 = 0;
+  for (let r = 0; r < w.data.length / out; r++) {
+    let dot = 0;
+    for (let c = 0; c < out; c++) dot += w.data[r * out + c]! * u[c]!;
+    sigma2 += dot * dot;
+  }
+  const sigma = Math.sqrt(sigma2);
+  return { shape: w.shape, data: w.data.map((x) => x / sigma) };
+}
+
 /** Layers that act on each value alone: a dense layer's output columns may be reordered across them. */
 const ELEMENTWISE = new Set<LayerSpec['kind']>(['batchNorm', 'relu', 'leakyRelu', 'tanh', 'sigmoid']);
 
@@ -97,7 +113,7 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
     const inShape = shapes[i]!;
     const next = spec.layers[i + 1];
     const fold = next?.kind === 'batchNorm' ? foldedBatchNorm(next, i + 1, values) : null;
-    const kernel = values.get(`${i}.kernel`);
+    const kernel = spectrallyNormalised(layer, i, values) ?? values.get(`${i}.kernel`);
     const bias = values.get(`${i}.bias`);
     switch (layer.kind) {
       case 'dense': {
@@ -168,6 +184,12 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
         emit('BatchNormalization', [get('gamma'), get('beta'), get('movingMean'), get('movingVariance')], { epsilon: { f: layer.epsilon } });
         break;
       }
+      case 'upsample':
+        // Nearest neighbour, output (y, x) <- input (floor(y / f), floor(x / f)), as network.ts upsamples.
+        emit('Resize', ['', constant(`${i}.scales`, [4], Float32Array.of(1, 1, layer.factor, layer.factor))], {
+          mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' },
+        });
+        break;
       case 'relu':
         emit('Relu', []);
         break;

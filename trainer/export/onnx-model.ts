@@ -1,6 +1,6 @@
 /**
  * ONNX ModelProto serialisation (field numbers from onnx/onnx.proto, IR version 8, opset 17). Only what the
- * exporter emits: nodes with int, float and int-list attributes, float32 / int64 initialisers as raw data, and
+ * exporter emits: nodes with int, float, string and int-list attributes, float32 / int64 initialisers as raw data, and
  * graph inputs/outputs with a dynamic batch dimension.
  */
 import { ProtoWriter } from './protobuf.js';
@@ -9,7 +9,7 @@ export const OPSET = 17;
 const IR_VERSION = 8;
 const DATA_TYPE = { float32: 1, int64: 7 } as const;
 
-export type Attribute = { f: number } | { i: number } | { ints: number[] };
+export type Attribute = { f: number } | { i: number } | { ints: number[] } | { s: string };
 
 export interface OnnxNode {
   op: string;
@@ -43,6 +43,7 @@ function attribute(name: string, a: Attribute): ProtoWriter {
   const w = new ProtoWriter().string(1, name);
   if ('f' in a) return w.float(2, a.f).varint(20, 1);
   if ('i' in a) return w.varint(3, a.i).varint(20, 2);
+  if ('s' in a) return w.string(4, a.s).varint(20, 3);
   for (const v of a.ints) w.varint(8, v);
   return w.varint(20, 7);
 }

@@ -1,15 +1,18 @@
 /**
  * The adversarial game shared by GAN, DCGAN and cGAN (Goodfellow et al. 2014, Algorithm 1): k discriminator steps,
- * then one generator step with the non-saturating loss.
+ * then one generator step, with the non-saturating loss or the hinge loss; and the one factory that makes a
+ * family of it from its two network builders.
  */
 import { tf } from '../backend/tf.js';
 import { Network } from '../nn/network.js';
 import type { NetworkSpec } from '../nn/layers.js';
-import type { Batch, FamilyContext, TrainingModel } from './family.js';
+import type { Batch, Family, FamilyContext, TrainingModel } from './family.js';
+import type { ModelFamily } from '../../shared/manifest.js';
 import { withClassCode, withLabelMaps } from './one-hot.js';
 import { TENSOR_NAMES } from '../../shared/manifest.js';
 import { diffAugment, type DiffAugmentPolicy } from './diff-augment.js';
-import { fillLatent, type LatentDistribution } from '../../shared/latent.js';
+import { fillLatent, LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
+import type { ImageShape } from '../../shared/grid.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 export interface AdversarialSetup {
@@ -26,6 +29,30 @@ export interface AdversarialSetup {
   discriminatorInput?: (images: tf.Tensor4D, labels: Uint8Array) => tf.Tensor;
   /** DiffAugment transforms applied to every image D sees, real or generated (diff-augment.ts). */
   diffAugment?: readonly DiffAugmentPolicy[];
+  loss: AdversarialLoss;
+}
+
+export const ADVERSARIAL_LOSSES = ['non-saturating', 'hinge'] as const;
+export type AdversarialLoss = (typeof ADVERSARIAL_LOSSES)[number];
+
+/** D's loss from its logits on real and generated images. */
+export function discriminatorLoss(loss: AdversarialLoss, real: tf.Tensor, fake: tf.Tensor): tf.Scalar {
+  if (loss === 'hinge') {
+    // Hinge loss (Lim & Ye 2017; Miyato et al. 2018, eq. 16): E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]. D
+    // stops pushing a sample once it is past the margin, so its logits stay bounded.
+    return tf.add(tf.mean(tf.relu(tf.sub(1, real))), tf.mean(tf.relu(tf.add(1, fake)))) as tf.Scalar;
+  }
+  // D ascends log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1). With logits l:
+  // -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).
+  return tf.add(tf.mean(tf.softplus(tf.neg(real))), tf.mean(tf.softplus(fake))) as tf.Scalar;
+}
+
+/** G's loss from D's logits on generated images. */
+export function generatorLoss(loss: AdversarialLoss, fake: tf.Tensor): tf.Scalar {
+  // Hinge: G descends -E[D(G(z))] (Miyato et al. 2018, eq. 17). Non-saturating (Goodfellow et al. 2014, section 3):
+  // G ascends log D(G(z)) rather than descending log(1 - D(G(z))), which saturates early in training when D
+  // rejects samples confidently.
+  return (loss === 'hinge' ? tf.neg(tf.mean(fake)) : tf.mean(tf.softplus(tf.neg(fake)))) as tf.Scalar;
 }
 
 /** Draws a batch of latents from the run's stream with the shared latent function. */
@@ -42,6 +69,8 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
   let batchSize = 0;
   let labels: Uint8Array = new Uint8Array(0);
   for (let k = 0; k < s.dSteps; k++) {
+    // Spectral normalisation's power iteration, once per D update (Miyato et al. 2018, Algorithm 1).
+    s.discriminator.powerIteration();
     const batch = nextBatch();
     batchSize = batch.images.shape[0];
     labels = batch.labels;
@@ -52,9 +81,7 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
       return s.optD.minimize((): tf.Scalar => {
         const realLogits = s.discriminator.apply(dIn(batch.images, batch.labels), { training: true });
         const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true });
-        // D ascends log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1). With logits l:
-        // -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).
-        return tf.add(tf.mean(tf.softplus(tf.neg(realLogits))), tf.mean(tf.softplus(fakeLogits))) as tf.Scalar;
+        return discriminatorLoss(s.loss, realLogits, fakeLogits);
       }, true, s.discriminator.trainableVariables())!;
     });
     dCosts.push(cost);
@@ -64,9 +91,7 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
     const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
     return s.optG.minimize((): tf.Scalar => {
       const fake = s.generator.apply(gIn(z, labels), { training: true, updateStats: true }) as tf.Tensor4D;
-      // Non-saturating generator loss (Goodfellow et al. 2014, section 3): G ascends log D(G(z)) rather than
-      // descending log(1 - D(G(z))), which saturates early in training when D rejects samples confidently.
-      return tf.mean(tf.softplus(tf.neg(s.discriminator.apply(dIn(fake, labels), { training: true })))) as tf.Scalar;
+      return generatorLoss(s.loss, s.discriminator.apply(dIn(fake, labels), { training: true }));
     }, true, s.generator.trainableVariables())!;
   });
   // One read per step, after every kernel of the step was queued.
@@ -80,8 +105,15 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
 export interface AdversarialConfig {
   latentSize: number;
   latentDistribution: LatentDistribution;
+  /** 'non-saturating' (Goodfellow et al. 2014) or 'hinge' (Lim & Ye 2017). Absent in older runs: non-saturating. */
+  loss?: AdversarialLoss;
+  /** Adam's learning rate (G's, and D's unless discriminatorLearningRate is set), beta1 and beta2. */
   learningRate: number;
+  /** D's own learning rate, two time-scales (TTUR, Heusel et al. 2017); 0 or absent: learningRate. */
+  discriminatorLearningRate?: number;
   beta1: number;
+  /** Absent in older runs: 0.999. */
+  beta2?: number;
   dSteps: number;
 }
 
@@ -102,8 +134,8 @@ export function createAdversarialModel(
 ): TrainingModel {
   const generator = new Network(gSpec, rng);
   const discriminator = new Network(dSpec, rng);
-  const optG = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
-  const optD = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+  const optG = tf.train.adam(c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
+  const optD = tf.train.adam(c.discriminatorLearningRate || c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
   const k = classCount;
   const conditional = k > 0
     ? {
@@ -111,7 +143,7 @@ export function createAdversarialModel(
         discriminatorInput: (x: tf.Tensor4D, labels: Uint8Array) => withLabelMaps(x, labels, k),
       }
     : {};
-  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, ...conditional, ...(ctx.diffAugment?.length ? { diffAugment: ctx.diffAugment } : {}) };
+  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, loss: c.loss ?? 'non-saturating', ...conditional, ...(ctx.diffAugment?.length ? { diffAugment: ctx.diffAugment } : {}) };
   const gIn = setup.generatorInput ?? ((z) => z);
   const ema = ctx.ema ?? 0;
   // The averaged copy starts as G (built from a throwaway stream, so the run's own draws are those without EMA).
@@ -133,5 +165,33 @@ export function createAdversarialModel(
       tf.tidy(() => shown.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1))), { training: false }) as tf.Tensor4D),
     ...(k > 0 ? { gridLabels: (n: number, cols: number) => new Uint8Array(n).map((_, i) => Math.floor(i / cols) % k), sampleGrid: { n: 8 * k, cols: 8 } } : {}),
     exports: [{ role: 'generator', network: shown, input: 'latent', outputs: [TENSOR_NAMES.image], ...(k > 0 ? { classCount: k } : {}) }],
+  };
+}
+
+/**
+ * A GAN family from its description and its two network builders: the latent comes from the config, the
+ * networks from `build`, and a conditional family (`conditional`) gets the class count, which it needs to be >= 2.
+ */
+export function adversarialFamily<C extends AdversarialConfig>(f: {
+  name: ModelFamily;
+  description: string;
+  defaults: C;
+  choices?: Family<C>['choices'];
+  conditional?: boolean;
+  build(c: C, image: ImageShape, classCount: number): { generator: NetworkSpec; discriminator: NetworkSpec };
+}): Family<C> {
+  return {
+    name: f.name,
+    description: f.description,
+    defaults: f.defaults,
+    choices: { latentDistribution: LATENT_DISTRIBUTIONS, loss: ADVERSARIAL_LOSSES, ...f.choices } as Family<C>['choices'],
+    pixelRange: '-1..1',
+    latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
+    create(c, ctx, rng) {
+      const k = f.conditional ? ctx.classCount : 0;
+      if (f.conditional && k < 2) throw new Error(`a conditional GAN needs labelled data with at least 2 classes, got ${k}`);
+      const { generator, discriminator } = f.build(c, ctx.image, k);
+      return createAdversarialModel(c, ctx, generator, discriminator, rng, k);
+    },
   };
 }

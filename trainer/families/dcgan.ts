@@ -6,13 +6,15 @@
  * Adam(2e-4, beta1 = 0.5); weights from N(0, 0.02). As in the paper's LSUN generator (1024 -> 512 -> 256 -> 128
  * from 4x4 to 64x64), only narrower.
  */
-import { createAdversarialModel } from './adversarial.js';
-import type { Family } from './family.js';
+import { adversarialFamily, type AdversarialConfig, type AdversarialLoss } from './adversarial.js';
 import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
-import { LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
+import type { LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';
 
-export interface DcganConfig {
+export const UPSAMPLING = ['transposed', 'nearest'] as const;
+export const DISCRIMINATOR_NORMS = ['batch', 'spectral'] as const;
+
+export interface DcganConfig extends AdversarialConfig {
   /** Size of z. 100 as in the paper. */
   latentSize: number;
   /** How z is drawn: 'normal' (default) or 'uniform' in [-1, 1] as in the paper. */
@@ -25,13 +27,28 @@ export interface DcganConfig {
   discriminatorChannels: number[];
   /** Convolution kernel size. 4 (divisible by the stride: no checkerboard, and faster on wasm than 5). */
   kernel: number;
+  /**
+   * How G doubles its feature maps: 'transposed' convolutions (the paper), or 'nearest'-neighbour upsampling then
+   * a 3x3 convolution, which has no uneven overlap and so no checkerboard texture (Odena et al. 2016).
+   */
+  upsample: (typeof UPSAMPLING)[number];
+  /**
+   * D's normalisation: 'batch' norm (the paper), or 'spectral' normalisation of every weight and no batch norm
+   * (Miyato et al. 2018): D stays 1-Lipschitz, which keeps its gradients useful to G over long runs.
+   */
+  discriminatorNorm: (typeof DISCRIMINATOR_NORMS)[number];
   /** LeakyReLU slope in D. 0.2 as in the paper. */
   leakyAlpha: number;
   /** Batch-norm running-average momentum (used by the exported generator). 0.9. */
   batchNormMomentum: number;
-  /** Adam learning rate and beta1 for both networks. 2e-4 and 0.5 as in the paper. */
+  /** 'non-saturating' (the paper's) or 'hinge' (Lim & Ye 2017; Miyato et al. 2018). */
+  loss: AdversarialLoss;
+  /** Adam learning rate, beta1 and beta2. 2e-4, 0.5 and 0.999 as in the paper. */
   learningRate: number;
+  /** D's learning rate when it differs from G's (TTUR, Heusel et al. 2017); 0: the same as learningRate. */
+  discriminatorLearningRate: number;
   beta1: number;
+  beta2: number;
   /** Discriminator steps per generator step (Goodfellow et al.'s k). 1. */
   dSteps: number;
 }
@@ -43,10 +60,15 @@ export const dcganDefaults: DcganConfig = {
   generatorChannels: [],
   discriminatorChannels: [],
   kernel: 4,
+  upsample: 'transposed',
+  discriminatorNorm: 'batch',
   leakyAlpha: 0.2,
   batchNormMomentum: 0.9,
+  loss: 'non-saturating',
   learningRate: 2e-4,
+  discriminatorLearningRate: 0,
   beta1: 0.5,
+  beta2: 0.999,
   dSteps: 1,
 };
 
@@ -76,37 +98,49 @@ export function dcganChannels(c: DcganConfig, image: ImageShape): { generator: n
   return { generator, discriminator };
 }
 
+/** One doubling of G's feature map to `filters` channels: a transposed convolution, or upsampling and a 3x3 one. */
+function doubling(c: DcganConfig, filters: number): LayerSpec[] {
+  if ((c.upsample ?? 'transposed') === 'nearest') return [{ kind: 'upsample', factor: 2 }, { kind: 'conv2d', filters, kernel: 3, stride: 1 }];
+  return [{ kind: 'conv2dTranspose', filters, kernel: c.kernel, stride: 2 }];
+}
+
 /**
- * G: z -> Dense(h0 * w0 * C0) + BN + ReLU -> [ConvT(C_i+1, stride 2) + BN + ReLU] ... -> ConvT(channels, stride 2)
- * + tanh. `extraInputs` widens the input for a condition vector (cgan.ts).
+ * G: z -> Dense(h0 * w0 * C0) + BN + ReLU -> [double to C_i+1 + BN + ReLU] ... -> double to `channels` + tanh, where
+ * each doubling is a stride-2 transposed convolution or nearest upsampling and a convolution (`upsample`).
+ * `extraInputs` widens the input for a condition vector (cgan.ts).
  */
 export function buildGenerator(c: DcganConfig, image: ImageShape, extraInputs = 0): NetworkSpec {
   const { height: h, width: w, stages } = dcganStages(image);
   const channels = dcganChannels(c, image).generator;
   const layers: LayerSpec[] = [{ kind: 'dense', units: h * w * channels[0]! }, bn(c), { kind: 'relu' }, { kind: 'reshape', shape: [h, w, channels[0]!] }];
-  for (let i = 1; i < stages; i++) layers.push({ kind: 'conv2dTranspose', filters: channels[i]!, kernel: c.kernel, stride: 2 }, bn(c), { kind: 'relu' });
-  layers.push({ kind: 'conv2dTranspose', filters: image.channels, kernel: c.kernel, stride: 2 }, { kind: 'tanh' });
+  for (let i = 1; i < stages; i++) layers.push(...doubling(c, channels[i]!), bn(c), { kind: 'relu' });
+  layers.push(...doubling(c, image.channels), { kind: 'tanh' });
   return { name: 'generator', inputShape: [c.latentSize + extraInputs], init: 'dcgan-normal', layers };
 }
 
-/** D: image -> Conv(D0, stride 2) + LeakyReLU -> [Conv(D_i, stride 2) + BN + LeakyReLU] ... -> flatten -> Dense(1) logit. */
+/**
+ * D: image -> Conv(D0, stride 2) + LeakyReLU -> [Conv(D_i, stride 2) + BN + LeakyReLU] ... -> flatten -> Dense(1)
+ * logit; with spectral normalisation, every weight is normalised and there is no batch norm.
+ */
 export function buildDiscriminator(c: DcganConfig, image: ImageShape, extraInputChannels = 0): NetworkSpec {
   const channels = dcganChannels(c, image).discriminator;
+  const spectral = (c.discriminatorNorm ?? 'batch') === 'spectral';
+  const sn = spectral ? { spectralNorm: true } : {};
   const layers: LayerSpec[] = channels.flatMap((filters, i) => [
-    { kind: 'conv2d', filters, kernel: c.kernel, stride: 2 } as const,
-    ...(i > 0 ? [bn(c)] : []),
+    { kind: 'conv2d', filters, kernel: c.kernel, stride: 2, ...sn } as const,
+    ...(i > 0 && !spectral ? [bn(c)] : []),
     { kind: 'leakyRelu', alpha: c.leakyAlpha } as const,
   ]);
-  layers.push({ kind: 'flatten' }, { kind: 'dense', units: 1 });
+  layers.push({ kind: 'flatten' }, { kind: 'dense', units: 1, ...sn });
   return { name: 'discriminator', inputShape: [image.height, image.width, image.channels + extraInputChannels], init: 'dcgan-normal', layers };
 }
 
-export const dcgan: Family<DcganConfig> = {
+export const dcganChoices = { upsample: UPSAMPLING, discriminatorNorm: DISCRIMINATOR_NORMS };
+
+export const dcgan = adversarialFamily<DcganConfig>({
   name: 'dcgan',
   description: 'DCGAN (Radford et al. 2016): convolutional generator and discriminator with batch norm',
   defaults: dcganDefaults,
-  choices: { latentDistribution: LATENT_DISTRIBUTIONS },
-  pixelRange: '-1..1',
-  latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
-  create: (c, ctx, rng) => createAdversarialModel(c, ctx, buildGenerator(c, ctx.image), buildDiscriminator(c, ctx.image), rng),
-};
+  choices: dcganChoices,
+  build: (c, image) => ({ generator: buildGenerator(c, image), discriminator: buildDiscriminator(c, image) }),
+});

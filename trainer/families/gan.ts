@@ -2,13 +2,12 @@
  * The original GAN (Goodfellow et al. 2014) with multilayer perceptrons: LeakyReLU hidden layers (in place of the
  * paper's maxout), tanh output; non-saturating generator loss and k D-steps per G-step (adversarial.ts).
  */
-import { createAdversarialModel } from './adversarial.js';
-import type { Family } from './family.js';
+import { adversarialFamily, type AdversarialConfig, type AdversarialLoss } from './adversarial.js';
 import type { LayerSpec, NetworkSpec } from '../nn/layers.js';
-import { LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
+import type { LatentDistribution } from '../../shared/latent.js';
 import type { ImageShape } from '../../shared/grid.js';
 
-export interface GanConfig {
+export interface GanConfig extends AdversarialConfig {
   /** Size of z. 100. */
   latentSize: number;
   /** 'normal' (default) or 'uniform' in [-1, 1]. */
@@ -19,9 +18,14 @@ export interface GanConfig {
   discriminatorUnits: [number, number];
   /** LeakyReLU slope in both networks. 0.2. */
   leakyAlpha: number;
-  /** Adam learning rate and beta1. 2e-4 and 0.5. */
+  /** 'non-saturating' (the paper's) or 'hinge' (Lim & Ye 2017). */
+  loss: AdversarialLoss;
+  /** Adam learning rate, beta1 and beta2. 2e-4, 0.5 and 0.999. */
   learningRate: number;
+  /** D's learning rate when it differs from G's (TTUR, Heusel et al. 2017); 0: the same as learningRate. */
+  discriminatorLearningRate: number;
   beta1: number;
+  beta2: number;
   /** Discriminator steps per generator step (k). 1. */
   dSteps: number;
 }
@@ -32,8 +36,11 @@ export const ganDefaults: GanConfig = {
   generatorUnits: [256, 512, 1024],
   discriminatorUnits: [512, 256],
   leakyAlpha: 0.2,
+  loss: 'non-saturating',
   learningRate: 2e-4,
+  discriminatorLearningRate: 0,
   beta1: 0.5,
+  beta2: 0.999,
   dSteps: 1,
 };
 
@@ -59,12 +66,9 @@ export function buildMlpDiscriminator(c: GanConfig, image: ImageShape): NetworkS
   };
 }
 
-export const gan: Family<GanConfig> = {
+export const gan = adversarialFamily<GanConfig>({
   name: 'gan',
   description: 'GAN (Goodfellow et al. 2014) with multilayer perceptrons',
   defaults: ganDefaults,
-  choices: { latentDistribution: LATENT_DISTRIBUTIONS },
-  pixelRange: '-1..1',
-  latent: (c) => ({ size: c.latentSize, distribution: c.latentDistribution }),
-  create: (c, ctx, rng) => createAdversarialModel(c, ctx, buildMlpGenerator(c, ctx.image), buildMlpDiscriminator(c, ctx.image), rng),
-};
+  build: (c, image) => ({ generator: buildMlpGenerator(c, image), discriminator: buildMlpDiscriminator(c, image) }),
+});

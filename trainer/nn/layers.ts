@@ -8,10 +8,13 @@
  */
 
 export type LayerSpec =
-  | { kind: 'dense'; units: number }
-  | { kind: 'conv2d'; filters: number; kernel: number; stride: number }
+  /** `spectralNorm`: the kernel is divided by its largest singular value in training (Miyato et al. 2018). */
+  | { kind: 'dense'; units: number; spectralNorm?: boolean }
+  | { kind: 'conv2d'; filters: number; kernel: number; stride: number; spectralNorm?: boolean }
   | { kind: 'conv2dTranspose'; filters: number; kernel: number; stride: number }
   | { kind: 'batchNorm'; momentum: number; epsilon: number }
+  /** Nearest-neighbour upsampling by an integer factor: each value becomes a factor x factor block. */
+  | { kind: 'upsample'; factor: number }
   | { kind: 'relu' }
   | { kind: 'leakyRelu'; alpha: number }
   | { kind: 'tanh' }
@@ -36,7 +39,8 @@ export interface ParamSpec {
   /** `${layerIndex}.${role}`, stable across versions: checkpoints and the exporter look parameters up by it. */
   name: string;
   shape: number[];
-  role: 'kernel' | 'bias' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance';
+  /** `spectralU`: the power iteration's estimate of a spectrally normalised kernel's top singular vector. */
+  role: 'kernel' | 'bias' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance' | 'spectralU';
   /** Trained by the optimiser (false for batch-norm running statistics). */
   trainable: boolean;
   /** Kernel fan-in and fan-out, for initialisation. */
@@ -63,6 +67,9 @@ export function outputShape(layer: LayerSpec, input: number[], where: string): n
     case 'conv2dTranspose':
       needImage();
       return [input[0]! * layer.stride, input[1]! * layer.stride, layer.filters];
+    case 'upsample':
+      needImage();
+      return [input[0]! * layer.factor, input[1]! * layer.factor, input[2]!];
     case 'reshape': {
       const size = layer.shape.reduce((a, b) => a * b, 1);
       if (input.length !== 1 || input[0] !== size) throw new Error(`${where}: reshape to [${layer.shape}] needs a vector of ${size}, got [${input}]`);
@@ -82,10 +89,10 @@ export function layerParams(layer: LayerSpec, i: number, input: number[]): Param
   const c = channels(input);
   switch (layer.kind) {
     case 'dense':
-      return [p('kernel', [c, layer.units], true, [c, layer.units]), p('bias', [layer.units])];
+      return [p('kernel', [c, layer.units], true, [c, layer.units]), p('bias', [layer.units]), ...(layer.spectralNorm ? [p('spectralU', [layer.units], false)] : [])];
     case 'conv2d': {
       const k = layer.kernel;
-      return [p('kernel', [k, k, c, layer.filters], true, [k * k * c, k * k * layer.filters]), p('bias', [layer.filters])];
+      return [p('kernel', [k, k, c, layer.filters], true, [k * k * c, k * k * layer.filters]), p('bias', [layer.filters]), ...(layer.spectralNorm ? [p('spectralU', [layer.filters], false)] : [])];
     }
     case 'conv2dTranspose': {
       const k = layer.kernel;

@@ -30,8 +30,24 @@ function initialValue(p: ParamSpec, init: NetworkSpec['init'], rng: SeededRandom
     for (let i = 0; i < n; i++) v[i] = init === 'dcgan-normal' ? 1 + 0.02 * rng.nextNormal() : 1;
   } else if (p.role === 'movingVariance') {
     v.fill(1);
+  } else if (p.role === 'spectralU') {
+    // A random unit vector: the power iteration's start (Miyato et al. 2018, Algorithm 1).
+    for (let i = 0; i < n; i++) v[i] = rng.nextNormal();
+    const norm = Math.hypot(...v) || 1;
+    for (let i = 0; i < n; i++) v[i]! /= norm;
   }
   return v;
+}
+
+/**
+ * Nearest-neighbour upsampling [n, h, w, c] -> [n, f*h, f*w, c] from stacks and reshapes, whose gradients every
+ * backend has (the wasm backend has no ResizeNearestNeighborGrad). Each output pixel (y, x) is input
+ * (floor(y / f), floor(x / f)): ONNX Resize with nearest mode, asymmetric coordinates and floor rounding.
+ */
+export function upsampleNearest(x: tf.Tensor4D, f: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const wide = tf.reshape(tf.stack(Array<tf.Tensor4D>(f).fill(x), 3), [n, h, w * f, c]);
+  return tf.reshape(tf.stack(Array<tf.Tensor>(f).fill(wide), 2), [n, h * f, w * f, c]) as tf.Tensor4D;
 }
 
 export class Network {
@@ -76,9 +92,11 @@ export class Network {
   private applyLayer(layer: LayerSpec, i: number, x: Tensor, opts: ApplyOptions): Tensor {
     switch (layer.kind) {
       case 'dense':
-        return tf.add(tf.matMul(x as tf.Tensor2D, this.v(i, 'kernel') as tf.Tensor2D), this.v(i, 'bias'));
+        return tf.add(tf.matMul(x as tf.Tensor2D, this.kernel(layer, i) as tf.Tensor2D), this.v(i, 'bias'));
       case 'conv2d':
-        return tf.add(tf.conv2d(x as tf.Tensor4D, this.v(i, 'kernel') as tf.Tensor4D, layer.stride, 'same'), this.v(i, 'bias'));
+        return tf.add(tf.conv2d(x as tf.Tensor4D, this.kernel(layer, i) as tf.Tensor4D, layer.stride, 'same'), this.v(i, 'bias'));
+      case 'upsample':
+        return upsampleNearest(x as tf.Tensor4D, layer.factor);
       case 'conv2dTranspose': {
         const [n, h, w] = x.shape as number[];
         const out: [number, number, number, number] = [n!, h! * layer.stride, w! * layer.stride, layer.filters];
@@ -99,6 +117,36 @@ export class Network {
       case 'flatten':
         return tf.reshape(x, [x.shape[0]!, -1]);
     }
+  }
+
+  /**
+   * Layer `i`'s kernel; spectrally normalised, W / sigma(W) (Miyato et al. 2018), where sigma = ||W u|| with u the
+   * power iteration's current estimate of the top right singular vector of W as a [fan-in, out] matrix. With
+   * v = W u / ||W u||, the paper's sigma = v^T W u is ||W u||, and holding u constant gives its gradient v u^T, as
+   * the paper's treats u and v as constants. u moves in `powerIteration`, once per D step.
+   */
+  private kernel(layer: Extract<LayerSpec, { kind: 'dense' | 'conv2d' }>, i: number): Tensor {
+    const w = this.v(i, 'kernel');
+    if (!layer.spectralNorm) return w;
+    const out = w.shape[w.shape.length - 1]!;
+    const sigma = tf.norm(tf.matMul(tf.reshape(w, [-1, out]), tf.reshape(this.v(i, 'spectralU'), [out, 1])));
+    return tf.div(w, sigma);
+  }
+
+  /** One power-iteration step for every spectrally normalised kernel: u <- W^T W u / ||W^T W u||. */
+  powerIteration(): void {
+    tf.tidy(() => {
+      this.spec.layers.forEach((layer, i) => {
+        if ((layer.kind !== 'dense' && layer.kind !== 'conv2d') || !layer.spectralNorm) return;
+        const w = this.v(i, 'kernel');
+        const u = this.v(i, 'spectralU');
+        const out = w.shape[w.shape.length - 1]!;
+        const mat = tf.reshape(w, [-1, out]) as tf.Tensor2D;
+        const v = tf.matMul(mat, tf.reshape(u, [out, 1]) as tf.Tensor2D);
+        const next = tf.matMul(mat, tf.div(v, tf.add(tf.norm(v), 1e-12)), true, false);
+        u.assign(tf.reshape(tf.div(next, tf.add(tf.norm(next), 1e-12)), [out]));
+      });
+    });
   }
 
   /** Batch normalisation (Ioffe & Szegedy) over every axis but the channels. */

@@ -1,0 +1,142 @@
+/**
+ * The GAN recipe's options: the hinge loss, spectral normalisation in D, two learning rates and nearest-neighbour
+ * upsampling in G. Each computes what its paper says, trains without leaking tensors, and a generator that
+ * upsamples exports to ONNX Resize + Conv with the exporter's parity check passing.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../trainer/backend/select.js';
+import { tf } from '../../trainer/backend/tf.js';
+import { discriminatorLoss, generatorLoss } from '../../trainer/families/adversarial.js';
+import { FAMILIES } from '../../trainer/families/index.js';
+import { Network, upsampleNearest } from '../../trainer/nn/network.js';
+import { SeededRandom } from '../../shared/rng.js';
+import { createApp } from '../../edge/app.js';
+import { createOrtWebRuntime } from '../../edge/inference/ort-web-runtime.js';
+import { makeImageFolder } from '../helpers/image-folder.js';
+import { loadModelDir } from '../helpers/models-on-disk.js';
+import { tempDir } from '../helpers/tmp.js';
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+/** The largest singular value of a [rows, cols] matrix, by 500 power iterations in float64. */
+function topSingularValue(m: Float32Array, rows: number, cols: number): number {
+  let u = Float64Array.from({ length: cols }, (_, i) => 1 + i);
+  let sigma = 0;
+  for (let it = 0; it < 500; it++) {
+    const v = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[r]! += m[r * cols + c]! * u[c]!;
+    const next = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) next[c]! += m[r * cols + c]! * v[r]!;
+    const norm = Math.hypot(...next);
+    sigma = Math.sqrt(norm / Math.hypot(...u));
+    u = next.map((x) => x / norm);
+  }
+  return sigma;
+}
+
+describe('losses', () => {
+  it('hinge: D pays only inside the margin, G the negated mean logit (Lim & Ye 2017)', async () => {
+    const real = tf.tensor1d([2, 0.5]);
+    const fake = tf.tensor1d([-2, 0.3]);
+    // D: mean(max(0, 1 - [2, 0.5])) + mean(max(0, 1 + [-2, 0.3])) = 0.25 + 0.65; G: -mean([-2, 0.3]) = 0.85.
+    expect((await discriminatorLoss('hinge', real, fake).data())[0]).toBeCloseTo(0.9, 6);
+    expect((await generatorLoss('hinge', fake).data())[0]).toBeCloseTo(0.85, 6);
+    // The non-saturating loss on the same logits: softplus(-2) + softplus(-0.5) over 2, plus softplus(-2) + softplus(0.3) over 2.
+    const sp = (x: number) => Math.log1p(Math.exp(x));
+    expect((await discriminatorLoss('non-saturating', real, fake).data())[0]).toBeCloseTo((sp(-2) + sp(-0.5)) / 2 + (sp(-2) + sp(0.3)) / 2, 6);
+    tf.dispose([real, fake]);
+  });
+});
+
+describe('spectral normalisation (Miyato et al. 2018)', () => {
+  it("the power iteration finds the kernel's top singular value, so the normalised kernel's is 1", async () => {
+    const net = new Network({ name: 'd', inputShape: [6, 6, 3], init: 'dcgan-normal', layers: [{ kind: 'conv2d', filters: 5, kernel: 3, stride: 2, spectralNorm: true }] }, new SeededRandom(3));
+    const kernel = net.variables.get('0.kernel')!;
+    const raw = (await kernel.data()) as Float32Array;
+    const sigma = topSingularValue(raw, 27, 5);
+    for (let i = 0; i < 30; i++) net.powerIteration();
+    // The layer's output on a one-pixel impulse reads the normalised kernel back: conv of a delta at the centre.
+    const u = (await net.variables.get('0.spectralU')!.data()) as Float32Array;
+    let estimate = 0;
+    for (let r = 0; r < 27; r++) {
+      let dot = 0;
+      for (let c = 0; c < 5; c++) dot += raw[r * 5 + c]! * u[c]!;
+      estimate += dot * dot;
+    }
+    expect(Math.sqrt(estimate)).toBeCloseTo(sigma, 4);
+    // The kernel the layer computes with has top singular value 1: W / sigma.
+    const effective = raw.map((w) => w / Math.sqrt(estimate));
+    expect(topSingularValue(effective, 27, 5)).toBeCloseTo(1, 4);
+    net.dispose();
+  });
+
+  it('its gradient goes through sigma too, and stays finite', async () => {
+    // d/dW of sum(x W / ||W u||) differs from the unnormalised one by the sigma term.
+    const net = new Network({ name: 'd', inputShape: [4], init: 'dcgan-normal', layers: [{ kind: 'dense', units: 3, spectralNorm: true }] }, new SeededRandom(5));
+    const x = tf.ones([2, 4]);
+    const { grads } = tf.variableGrads(() => tf.sum(net.apply(x, { training: true })) as tf.Scalar, net.trainableVariables());
+    const g = (await grads[Object.keys(grads)[0]!]!.data()) as Float32Array;
+    expect(g.every(Number.isFinite)).toBe(true);
+    // Without normalisation every entry of the kernel's gradient would be 2 (the batch size).
+    expect(g.some((v) => Math.abs(v - 2) > 0.1)).toBe(true);
+    tf.dispose([x, ...Object.values(grads)]);
+    net.dispose();
+  });
+});
+
+describe('nearest-neighbour upsampling (Odena et al. 2016)', () => {
+  it('copies each value into an f x f block, and sums the gradient back', async () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
+    const y = upsampleNearest(x, 2);
+    expect(y.shape).toEqual([1, 4, 4, 2]);
+    const v = await y.data();
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) for (let ch = 0; ch < 2; ch++) expect(v[(r * 4 + c) * 2 + ch]).toBe(1 + ((r >> 1) * 2 + (c >> 1)) * 2 + ch);
+    const grad = tf.grad((t: tf.Tensor) => tf.sum(upsampleNearest(t as tf.Tensor4D, 3)))(x);
+    expect(Array.from(await grad.data())).toEqual(new Array(8).fill(9));
+    tf.dispose([x, y, grad]);
+  });
+});
+
+describe('the recipe trains and exports', () => {
+  it('hinge + spectral D + TTUR + nearest G: steps leak no tensors, and the generator exports as Resize + Conv with parity', async () => {
+    const family = FAMILIES['cgan']!;
+    const recipe = { loss: 'hinge', discriminatorNorm: 'spectral', upsample: 'nearest', discriminatorLearningRate: 4e-4, learningRate: 1e-4, beta1: 0, beta2: 0.9 };
+    const rng = new SeededRandom(1);
+    const image = { width: 16, height: 16, channels: 3 as const };
+    const model = family.create({ ...family.defaults, latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], ...recipe }, { image, classCount: 2 }, rng);
+    const batch = () => ({ images: tf.randomUniform([4, 16, 16, 3], -1, 1) as tf.Tensor4D, labels: Uint8Array.of(0, 1, 0, 1) });
+    await model.step(batch, rng);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const losses = await model.step(batch, rng);
+      expect(Number.isFinite(losses['d']!) && Number.isFinite(losses['g']!)).toBe(true);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(model.optimizers['discriminator']!.getConfig()['learningRate']).toBe(4e-4);
+    expect(model.optimizers['generator']!.getConfig()['learningRate']).toBe(1e-4);
+    for (const net of Object.values(model.networks)) net.dispose();
+    for (const opt of Object.values(model.optimizers)) opt.dispose();
+
+    const { train } = await import('../../trainer/train.js');
+    const { exportRun } = await import('../../trainer/export.js');
+    const folder = await makeImageFolder({ classes: ['a', 'b'], perClass: 6, broken: false });
+    const run = join(tempDir('recipe'), 'run');
+    await train({ model: 'cgan', data: folder.dir, out: run, resume: false, batchSize: 4, seed: 1, backend: 'wasm', checkpointEvery: 100, evalN: 0, steps: 2,
+      folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], ...recipe } }, () => {});
+    const out = join(tempDir('recipe-out'), 'm');
+    // exportRun compares onnxruntime's output with tfjs's on 64 inputs and throws past its tolerance.
+    await exportRun({ run, out, id: 'recipe' }, () => {});
+    const graph = readFileSync(join(out, 'generator.onnx')).toString('latin1');
+    expect(graph).toContain('Resize');
+    expect(graph).not.toContain('ConvTranspose');
+    // The worker's runtime (onnxruntime-web) serves it: the registry's smoke test passes and a seeded image comes out.
+    const app = createApp({ models: [loadModelDir(out)], runtime: createOrtWebRuntime() });
+    const res = await app.request('http://edge.test/v1/models/recipe/sample.png?seed=7&class=1');
+    expect(res.status).toBe(200);
+    expect(Array.from(new Uint8Array(await res.arrayBuffer()).subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]);
+  });
+});
