@@ -20,7 +20,7 @@ import { rateLimit, type RateLimitOptions } from './http/rate-limit.js';
 import { responseCache, type ResponseCache } from './http/response-cache.js';
 import { imageRoutes } from './routes/images.js';
 import { latentRoutes } from './routes/latents.js';
-import { adminRoutes } from './routes/admin.js';
+import { ADMIN_ROUTES, adminRoutes } from './routes/admin.js';
 import { modelRoutes } from './routes/models.js';
 import { vaeRoutes } from './routes/vae.js';
 
@@ -91,19 +91,19 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
   // nosniff, Referrer-Policy, X-Frame-Options and friends on every response (Hono's secure-headers). Images must
   // stay embeddable by any site: Cross-Origin-Resource-Policy cross-origin, not the middleware's same-origin.
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin', crossOriginOpenerPolicy: false, originAgentCluster: false }));
+  // A version this request may be using is not released before it finishes (edge/registry/holds.ts).
+  app.use('*', async (_c, next) => {
+    const done = registry.begin();
+    try {
+      await next();
+    } finally {
+      done();
+    }
+  });
   if (sync) {
     app.use('*', async (c, next) => {
       await sync.beforeRequest(waitUntilOf(c));
       await next();
-    });
-  }
-  if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
-    console.error(`admin API disabled: ADMIN_TOKEN has ${adminToken.length} characters, at least ${MIN_ADMIN_TOKEN_LENGTH} are required (e.g. openssl rand -hex 32)`);
-  }
-  if (store && sync && adminToken && adminToken.length >= MIN_ADMIN_TOKEN_LENGTH) app.route('/v1/admin', adminRoutes({ token: adminToken, store, registry, sync, runtime }));
-  else {
-    app.all('/v1/admin/*', () => {
-      throw new HttpError(404, 'not_found', `the admin API is disabled: it needs the MODELS R2 bucket binding and an ADMIN_TOKEN secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters (see README)`);
     });
   }
   // CORS first, so that preflights and errors (429 included) carry the headers a browser needs to read them.
@@ -115,13 +115,23 @@ export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigi
     maxAgeSeconds: 86400,
   }));
   if (limits) app.use('/v1/*', rateLimit(limits));
+  // The admin API after CORS and the rate limiter (Hono runs middleware in registration order): it gets both.
+  if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    console.error(`admin API disabled: ADMIN_TOKEN has ${adminToken.length} characters, at least ${MIN_ADMIN_TOKEN_LENGTH} are required (e.g. openssl rand -hex 32)`);
+  }
+  if (store && sync && adminToken && adminToken.length >= MIN_ADMIN_TOKEN_LENGTH) app.route('/v1/admin', adminRoutes({ token: adminToken, store, registry, sync, runtime }));
+  else {
+    app.all('/v1/admin/*', () => {
+      throw new HttpError(404, 'not_found', `the admin API is disabled: it needs the MODELS R2 bucket binding and an ADMIN_TOKEN secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters (see README)`);
+    });
+  }
   if (cache) app.use('/v1/models/*', responseCache(cache, (ref) => {
     const { id, version } = parseModelRef(ref);
     return version ?? registry.versionOf(id);
   }));
   const api = publicApi(registry);
   app.route('/', api);
-  app.get('/v1/openapi.json', noQuery, (c) => c.json(openApiDocument(api, new URL(c.req.url).origin)));
+  app.get('/v1/openapi.json', noQuery, (c) => c.json(openApiDocument(api, ADMIN_ROUTES, new URL(c.req.url).origin)));
   app.get('/', (c) => {
     if (!playground) throw new HttpError(404, 'not_found', 'no playground in this deployment; see GET /v1/models and /v1/docs');
     return htmlPage(c, playground.html);

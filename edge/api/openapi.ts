@@ -3,8 +3,7 @@
  * definitions and the zod schemas the routes validate with (schemas.ts, routes/admin.ts), so the description and
  * the validation cannot drift. `GET /v1/docs` renders it as a page.
  */
-import { OpenAPIHono } from '@hono/zod-openapi';
-import { ADMIN_ROUTES } from '../routes/admin.js';
+import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import { MAX_UPLOAD_BYTES } from './limits.js';
 
 type Schema = Record<string, unknown>;
@@ -12,13 +11,16 @@ type Schema = Record<string, unknown>;
 const INFO = { title: 'edge-generative', version: '1', description: 'Seeded sampling, class-conditional sampling, interpolation, generation from latents and VAE encoding with generative models trained by this project.' };
 const documents = new Map<string, Schema>();
 
-/** The document of the public API `api` and the admin API (described even where it is off), for `serverUrl`. */
-export function openApiDocument(api: OpenAPIHono, serverUrl: string): Schema {
+/**
+ * The document of the public API `api` and the admin API's routes `admin` (described even where it is off), for
+ * `serverUrl`. The app passes both: this module is below the routes and imports none.
+ */
+export function openApiDocument(api: OpenAPIHono, admin: Record<string, RouteConfig>, serverUrl: string): Schema {
   let doc = documents.get(serverUrl);
   if (doc) return doc;
   const described = new OpenAPIHono().route('/', api);
   described.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN secret of the deployment.' });
-  for (const route of Object.values(ADMIN_ROUTES)) described.openAPIRegistry.registerPath({ ...route, path: `/v1/admin${route.path}` });
+  for (const route of Object.values(admin)) described.openAPIRegistry.registerPath({ ...route, path: `/v1/admin${route.path}` });
   doc = described.getOpenAPI31Document({ openapi: '3.1.0', info: INFO, servers: [{ url: serverUrl }] }) as unknown as Schema;
   // The upload streams its multipart body under its own cap (MAX_UPLOAD_BYTES) rather than letting Hono's form
   // validator buffer it, so its body is described here rather than declared on the route.
