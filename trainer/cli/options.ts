@@ -126,8 +126,9 @@ function typedLike(flag: string, example: unknown, value: string, choices?: read
   if (typeof example === 'number') {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
-    if (Number.isInteger(example) && (!Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
-    if (!Number.isInteger(example) && (n < 0 || n >= 1)) throw new UsageError(`--${flag} must be in [0, 1), got "${value}"`);
+    const rate = !Number.isInteger(example) || example === 0;
+    if (!rate && (!Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+    if (rate && (n < 0 || n >= 1)) throw new UsageError(`--${flag} must be in [0, 1), got "${value}"`);
     return n;
   }
   if (choices && !choices.includes(value)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
