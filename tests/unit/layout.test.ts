@@ -28,7 +28,10 @@ function roomOf(file: string): string {
 function importsOf(file: string, text: string): Import[] {
   const out: Import[] = [];
   const add = (spec: string, typeOnly: boolean) => {
-    if (spec.startsWith('.')) out.push({ from: file, to: normalize(join(dirname(file), spec)), typeOnly });
+    if (!spec.startsWith('.')) return;
+    const to = normalize(join(dirname(file), spec));
+    // A relative path into node_modules (a package file it does not export) is a package, not a room.
+    if (!to.startsWith('node_modules/')) out.push({ from: file, to, typeOnly });
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
