@@ -3,10 +3,13 @@
  * trainer's folder loader (trainer/data/folder.ts, for the files this can decode) call this, so an image sent to
  * the API becomes exactly the pixels the model was trained on. JPEG decoders differ: libjpeg-turbo (sharp) and
  * jpeg-js upsample chroma differently: 10 levels apart at worst on the sharp-edged pictures of
- * tests/helpers/image-folder.ts, after resizing to 16x16. Hence one decoder for both. PNG uses shared/png.ts's.
+ * tests/helpers/image-folder.ts, after resizing to 16x16. Hence one decoder for both: jpeg-js (baseline,
+ * progressive, gray, CMYK and Adobe-transformed JPEGs) and shared/png-decode.ts (every PNG colour type, bit depth and
+ * interlacing). The trainer takes exactly the PNG and JPEG files this takes (trainer/data/folder.ts has no fallback).
  */
 import { decode as decodeJpegBytes } from 'jpeg-js';
-import { decodePng, type RasterImage } from './png.js';
+import type { RasterImage } from './png.js';
+import { decodePng, pixelLimitMessage } from './png-decode.js';
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
@@ -42,7 +45,7 @@ export function jpegScans(b: Uint8Array, limit = Infinity): [number, number][] {
       continue;
     }
     const length = (b[pos + 2]! << 8) | b[pos + 3]!;
-    if (length < 2 || pos + 2 + length > b.length) throw new RangeError('not a usable JPEG: a segment runs past the end');
+    if (length < 2 || pos + 2 + length > b.length) throw new RangeError('not a usable JPEG: a segment runs past the end (truncated)');
     const start = pos;
     pos += 2 + length;
     if (marker !== 0xda) continue;
@@ -53,22 +56,55 @@ export function jpegScans(b: Uint8Array, limit = Infinity): [number, number][] {
   return scans;
 }
 
+/** Start-of-frame markers (SOF0-SOF15 less DHT, JPG and DAC): the segment that holds the image's size. */
+const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+
+/** A JPEG's [width, height] from its frame header, walking the segments before the first scan; throws if none. */
+export function jpegSize(b: Uint8Array): [number, number] {
+  let pos = 2;
+  while (pos + 4 <= b.length && b[pos] === 0xff) {
+    const marker = b[pos + 1]!;
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
+    if (isSof(marker) && pos + 9 <= b.length) return [(b[pos + 7]! << 8) | b[pos + 8]!, (b[pos + 5]! << 8) | b[pos + 6]!];
+    if (marker === 0xda || marker === 0xd9) break;
+    const length = (b[pos + 2]! << 8) | b[pos + 3]!;
+    if (length < 2 || pos + 2 + length > b.length) throw new RangeError('not a usable JPEG: a segment runs past the end (truncated)');
+    pos += 2 + length;
+  }
+  throw new RangeError('not a usable JPEG: no frame header before the image data (truncated or corrupt)');
+}
+
 /**
  * Decodes a PNG or JPEG of the given type into gray, RGB or RGBA bytes; throws a RangeError saying why not. At most
- * `maxPixels` pixels, checked from the header before any pixel is decoded.
+ * `maxPixels` pixels, checked from the header before any pixel is decoded, and said the same way for both formats.
  */
 export function decodeImage(bytes: Uint8Array, type: ImageType, maxPixels: number): RasterImage {
   if (sniffImageType(bytes) !== type) throw new RangeError(type === 'image/png' ? 'not a PNG (bad signature)' : 'not a JPEG (no SOI marker)');
   if (type === 'image/png') return decodePng(bytes, maxPixels);
+  const [width, height] = jpegSize(bytes);
+  if (width * height > maxPixels) throw new RangeError(pixelLimitMessage('JPEG', width, height, maxPixels));
+  if (width === 0 || height === 0) throw new RangeError(`not a usable JPEG: its frame header says ${width} x ${height} pixels`);
   if (jpegScans(bytes, MAX_JPEG_SCANS).length > MAX_JPEG_SCANS) throw new RangeError(`not a usable JPEG: more than ${MAX_JPEG_SCANS} scans`);
   try {
-    // maxResolutionInMP is checked from the frame header; maxMemoryUsageInMB bounds the decoder's own buffers;
+    // maxResolutionInMP backs up the check above; maxMemoryUsageInMB bounds the decoder's own buffers;
     // tolerantDecoding off: a truncated or corrupt file is refused, not half-decoded.
-    const img = decodeJpegBytes(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 64 + (maxPixels * 8) / 2 ** 20 });
+    const img = decodeJpegBytes(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: maxPixels / 1e6 + 1, maxMemoryUsageInMB: 64 + (maxPixels * 8) / 2 ** 20 });
     const channels = img.data.length / (img.width * img.height);
     if (channels !== 1 && channels !== 3) throw new Error(`unsupported JPEG layout (${channels} channels)`);
     return { width: img.width, height: img.height, channels, data: img.data };
   } catch (err) {
-    throw new RangeError(`not a usable JPEG: ${(err as Error).message.slice(0, 200)}`);
+    const message = (err as Error).message;
+    // jpeg-js reads past the end of a cut file as "marker was not found" or an index error: say what happened.
+    const truncated = jpegScans(bytes).length === 0 || !hasEoi(bytes) ? ' (the file is truncated: no end-of-image marker)' : '';
+    throw new RangeError(`not a usable JPEG: ${message.slice(0, 200)}${truncated}`);
   }
+}
+
+/** Whether the JPEG ends with its EOI marker (some writers pad after it: allow a little). */
+function hasEoi(b: Uint8Array): boolean {
+  for (let i = b.length - 2; i >= Math.max(0, b.length - 64); i--) if (b[i] === 0xff && b[i + 1] === 0xd9) return true;
+  return false;
 }

@@ -1,5 +1,5 @@
 /**
- * Uploaded images (POST encode / reconstruct) to a model's input: PNG or JPEG, any size up to MAX_UPLOAD_PIXELS,
+ * Uploaded images (POST encode / reconstruct) to a model's input: PNG or JPEG of at most MAX_UPLOAD_PIXELS pixels,
  * decoded (shared/decode-image.ts) and preprocessed (shared/preprocess.ts, with the fit and background the model's
  * manifest records) exactly as the trainer's folder loader does: an upload becomes what the model saw in training.
  */
@@ -21,7 +21,10 @@ export function decodeUpload(body: Uint8Array, type: UploadType): RasterImage {
     return decodeImage(body, type, MAX_UPLOAD_PIXELS);
   } catch (err) {
     const message = (err as Error).message;
-    throw new HttpError(400, 'invalid_body', /^not a /.test(message) ? `body is ${message}` : `body is not a usable ${type === 'image/png' ? 'PNG' : 'JPEG'}: ${message}`, { types: UPLOAD_TYPES, maxPixels: MAX_UPLOAD_PIXELS });
+    // "not a PNG ..." reads on from "body is"; the pixel limit ("JPEG is 3000 x 2000 = ...") is said as it is, the
+    // same for both formats; anything else is why the file could not be used.
+    const said = /^not a /.test(message) ? `body is ${message}` : /^(PNG|JPEG) is \d+ x \d+ = /.test(message) ? `body: ${message}` : `body is not a usable ${type === 'image/png' ? 'PNG' : 'JPEG'}: ${message}`;
+    throw new HttpError(400, 'invalid_body', said, { types: UPLOAD_TYPES, maxPixels: MAX_UPLOAD_PIXELS });
   }
 }
 

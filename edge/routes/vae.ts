@@ -1,5 +1,5 @@
 /**
- * POST encode and reconstruct, for VAEs: a PNG or JPEG of any size up to MAX_UPLOAD_PIXELS goes in, preprocessed as
+ * POST encode and reconstruct, for VAEs: a PNG or JPEG of at most MAX_UPLOAD_PIXELS pixels goes in, preprocessed as
  * the model's training images were (upload.ts), and the posterior q(z|x) = N(mean, exp(logvar)) or the decoded
  * posterior mean comes out.
  */
@@ -27,7 +27,7 @@ async function encode(registry: ModelRegistry, entry: ServedModel, input: Float3
 
 const upload = {
   required: true,
-  description: "A PNG or JPEG of any size up to 2048 x 2048, preprocessed as the model's training images (manifest image.preprocess).",
+  description: "A PNG or JPEG of at most 2048 x 2048 pixels and 1 MiB (every PNG colour type, bit depth and interlacing), preprocessed as the model's training images (manifest image.preprocess).",
   content: Object.fromEntries(UPLOAD_TYPES.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }])),
 };
 const encodeRoute = createRoute({

@@ -1,6 +1,6 @@
 /**
  * A folder of the user's own images as a data set: PNG, JPEG, WebP and the first frame of a GIF, found
- * recursively, decoded by sharp (libvips) and turned into model inputs by shared/preprocess.ts, the function the
+ * recursively, decoded by shared/decode-image.ts (PNG, JPEG: the edge's decoder) or sharp (WebP, GIF) and turned into model inputs by shared/preprocess.ts, the function the
  * edge's encode route calls too. Labels are the first-level subfolder names, sorted (a folder with no subfolders is
  * unlabelled), or come from a CSV of `path,label` lines.
  *
@@ -24,9 +24,9 @@ export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif'];
 /** Side used when the images do not all share one. */
 export const DEFAULT_IMAGE_SIZE = 64;
 export const IMAGE_SIZE_RANGE = [16, 128] as const;
-/** sharp refuses sources over this many pixels (libvips' default guard against decompression bombs is 268 MP). */
+/** Largest source image, in pixels (a 100 MP camera's): both decoders refuse a larger one from its header. */
 const MAX_SOURCE_PIXELS = 100_000_000;
-const CACHE_FORMAT = 2; // 2: PNG and JPEG decoded by shared/decode-image.ts
+const CACHE_FORMAT = 3; // 2: PNG and JPEG decoded by shared/decode-image.ts; 3: every PNG variant too
 
 export interface FolderOptions {
   /** Output side; default: the images' side when all are square and share one, else 64. */
@@ -110,20 +110,16 @@ async function pool<T, R>(items: T[], limit: number, work: (item: T, i: number) 
 }
 
 /**
- * A file's pixels at its own size. PNG and JPEG files the edge could take go through the edge's decoder
- * (shared/decode-image.ts), so training and serving see the same pixels; everything else (WebP, GIF's first frame,
- * 16-bit, palette or interlaced PNG) through sharp.
+ * A file's pixels at its own size. PNG and JPEG files go through the edge's decoder (shared/decode-image.ts) and only
+ * through it: training and serving see the same pixels, and the trainer takes exactly the PNG and JPEG files the
+ * encode route takes (a file it refuses is skipped with the route's reason). WebP and GIF's first frame go through
+ * sharp (the edge takes neither).
  */
 async function decodeFile(path: string): Promise<RasterImage> {
   const bytes = new Uint8Array(await readFile(path));
   const type = sniffImageType(bytes);
-  if (type) {
-    try {
-      return decodeImage(bytes, type, MAX_SOURCE_PIXELS);
-    } catch {
-      // fall through to sharp, which reads more PNG variants and reports corrupt files in its own words
-    }
-  }
+  if (type) return decodeImage(bytes, type, MAX_SOURCE_PIXELS);
+  if (bytes.length === 0) throw new DataError('empty file (0 bytes)');
   const { data, info } = await sharp(bytes, { limitInputPixels: MAX_SOURCE_PIXELS, pages: 1, failOn: 'error' })
     .toColourspace('srgb')
     .ensureAlpha()
