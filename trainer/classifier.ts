@@ -214,6 +214,12 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   return card;
 }
 
+export const CLASSIFIER_USAGE = [
+  'usage: npm run classifier -- [--data DIR (Fashion-MNIST)] [--epochs 6] [--batch-size 128] [--validation N] [--seed 1]',
+  '       [--out runs/classifier] [--export DIR (default: rulers/DATASET)] [--limit N] [--resume] [--backend auto|cuda|tensorflow|webgpu|wasm|cpu]',
+  '       [--image-size N] [--channels 1|3] [--fit crop|pad|stretch] [--background white|black|#rrggbb] [--labels FILE.csv]',
+].join('\n');
+
 export function parseClassifierArgs(argv: string[]): ClassifierOptions {
   const v = parseFlags({
     args: argv,
@@ -235,6 +241,7 @@ export function parseClassifierArgs(argv: string[]): ClassifierOptions {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
+    if (process.argv.includes('--help')) return void console.log(CLASSIFIER_USAGE);
     await trainClassifier(parseClassifierArgs(process.argv.slice(2)));
   });
 }
