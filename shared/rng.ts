@@ -26,6 +26,12 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/**
+ * This generator's own version: bump it with any change to the numbers a seed gives (the generator, its seeding,
+ * the Box-Muller deviates, the string-seed hash). The edge's RENDER_VERSION includes it.
+ */
+export const RNG_VERSION = 1;
+
 export class SeededRandom {
   private s: Uint32Array;
   private spare: number | null = null;

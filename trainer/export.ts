@@ -19,6 +19,7 @@ import { checkParity, ExportError } from './export/verify.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
 import { MANIFEST_SCHEMA_VERSION, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
 import { SeededRandom } from '../shared/rng.js';
+import { contentVersion } from '../shared/content-version.js';
 import { formatBackground } from '../shared/preprocess.js';
 import { rulerDir } from './eval/classifier-card.js';
 
@@ -70,8 +71,9 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     id,
     family: family.name,
-    // Content-addressed: the same weights always get the same version, new weights a new one.
-    version: sha256(new TextEncoder().encode(Object.values(graphs).map((g) => g.sha256).join(''))).slice(0, 12),
+    // Content-addressed (shared/content-version.ts, which the upload route checks): the same weights always get the
+    // same version, new weights a new one.
+    version: await contentVersion(graphs),
     createdAt: new Date().toISOString(),
     description: opts.description ?? `${family.description}, trained on ${meta.dataset}`,
     latent,

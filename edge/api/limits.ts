@@ -29,6 +29,14 @@ export const MAX_LATENT_SIZE = 1024;
 export const PINNED_MAX_VERSIONS = 4;
 export const PINNED_MAX_GRAPH_BYTES = 32 * 2 ** 20;
 
+/**
+ * A `{id}@{version}` the store does not have is answered 404 from memory for this long, at most this many remembered
+ * (oldest forgotten first): a crawler or a typo does not cost an R2 read per request. An upload through this
+ * isolate forgets it at once; other isolates see a new version after at most this long.
+ */
+export const PINNED_MISS_TTL_MS = 10_000;
+export const PINNED_MAX_MISSES = 1000;
+
 /** Rollback history kept per model. */
 export const MAX_HISTORY = 20;
 

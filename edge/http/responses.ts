@@ -6,9 +6,22 @@
  * Unseeded responses say their seed and are not stored.
  */
 import type { Context } from 'hono';
+// onnxruntime-web does not export its package.json; the relative path reads the one installed (and bundled).
+import { version as ORT_WEB_VERSION } from '../../node_modules/onnxruntime-web/package.json';
+import { version as FFLATE_VERSION } from 'fflate/package.json';
+import { PNG_ENCODER_VERSION } from '../../shared/png.js';
+import { RNG_VERSION } from '../../shared/rng.js';
 
-/** Bumped whenever the bytes for the same model version and parameters could change (PNG encoding, tiling). */
-export const RENDER_VERSION = 1;
+/** Bump it whenever this project's own drawing changes the bytes for the same version and parameters (pixel scaling, tiling, latents). */
+const RENDER_REVISION = 1;
+
+/**
+ * Everything that shapes an image's bytes besides the model version and the parameters: the project's drawing, the
+ * runtime that runs the graph, the deflate library and PNG encoder, the RNG. Upgrading any of them changes the
+ * ETags and the response cache's keys, so a pinned URL's strong ETag never names other bytes. The golden images
+ * test (tests/worker/golden-images.test.ts) fails when the bytes change and this does not.
+ */
+export const RENDER_VERSION = `${RENDER_REVISION}.ort${ORT_WEB_VERSION}.fflate${FFLATE_VERSION}.png${PNG_ENCODER_VERSION}.rng${RNG_VERSION}`;
 
 export const FLOATING_MAX_AGE = 60;
 export const PINNED_CACHE_CONTROL = 'public, max-age=31536000, immutable';

@@ -1,6 +1,6 @@
 /**
- * What an uploaded version must pass before it is stored: the manifest schema, the id and version of the URL,
- * exactly the files the manifest names with their sha256, and, for each graph, a session that opens in the
+ * What an uploaded version must pass before it is stored: the manifest schema, the id and version of the URL, a
+ * version that is the content hash of its graphs (shared/content-version.ts), exactly the files the manifest names with their sha256, and, for each graph, a session that opens in the
  * serving runtime and a smoke inference whose outputs have the declared shapes and finite values. Every failure
  * is a 422 saying which check failed; nothing is written before all of them pass.
  */
@@ -9,6 +9,7 @@ import { ManifestError, imageGraphRole, validateManifest, type GraphRole, type M
 import { SeededRandom } from '../../shared/rng.js';
 import { HttpError } from '../api/errors.js';
 import { sha256Hex } from '../../shared/hash.js';
+import { contentVersion } from '../../shared/content-version.js';
 import type { InferenceRuntime, InferenceSession, RuntimeTensor } from '../../shared/runtime.js';
 import { maxImages } from '../api/limits.js';
 import { MAX_IMAGE_VALUES, MAX_LATENT_SIZE } from '../api/limits.js';
@@ -128,6 +129,9 @@ export async function checkUpload(id: string, version: string, manifest: unknown
     const digest = await sha256Hex(bytes);
     if (digest !== spec.sha256) throw invalid(`${spec.file} has sha256 ${digest}, the manifest says ${spec.sha256}`);
   }
+  // Versions are content (shared/content-version.ts): a name the exporter would give other graphs is refused.
+  const content = await contentVersion(m.graphs);
+  if (m.version !== content) throw invalid(`version "${m.version}" is not the content of its graphs: these graphs are version "${content}" (shared/content-version.ts; npm run export names versions so)`);
   const results: SmokeResult[] = [];
   for (const role of Object.keys(m.graphs) as GraphRole[]) results.push(await smoke(m, role, files.get(m.graphs[role]!.file)!, runtime));
   return { manifest: m, smoke: results };

@@ -1,8 +1,9 @@
 /**
  * The models an isolate serves. Bundled models are validated once at start; a version from the R2 registry
- * (sync.ts) is loaded and warmed beside the one serving, then takes over its id in one step, so a request
- * is served wholly by the version it started with. Sessions are per (id, version) and created once. A model whose
- * manifest or graph is bad is unavailable (503) on its own; the others keep serving.
+ * (sync.ts) is loaded and warmed beside the one serving, then takes over its id in one step, so a request is
+ * served wholly by the version it started with. Sessions are per (id, version) and created once; a registry
+ * version's sessions are released exactly once, when nothing holds it any more (holds.ts). A model whose manifest
+ * or graph is bad is unavailable (503) on its own; the others keep serving.
  */
 import { validateManifest, imageGraphRole, VERSION_PATTERN, type GraphRole, type Manifest } from '../../shared/manifest.js';
 import { HttpError } from '../api/errors.js';
@@ -10,7 +11,8 @@ import { sha256Hex } from '../../shared/hash.js';
 import { waitWithOwnTimer } from './timers.js';
 import type { ModelSource } from './source.js';
 import type { InferenceRuntime, InferenceSession } from '../../shared/runtime.js';
-import { PINNED_MAX_GRAPH_BYTES, PINNED_MAX_VERSIONS } from '../api/limits.js';
+import { guardSession, VersionHolds, type Holder } from './holds.js';
+import { PinnedVersions } from './pinned.js';
 
 export interface ModelEntry {
   id: string;
@@ -23,14 +25,21 @@ export interface ModelEntry {
   sessions: Map<GraphRole, Promise<InferenceSession>>;
   /** Graphs whose session failed to open: retried after a backoff, each role on its own. */
   failures?: Map<GraphRole, { attempts: number; until: number }>;
+  /** Who holds a registry version (holds.ts); a bundled model is never released. */
+  holders: Set<Holder>;
+  /** Its sessions are released: it can serve no more requests. */
+  released: boolean;
+  /** Graph bytes read for it (the pinned cache's byte budget). */
+  bytes: number;
 }
 
 /** A model that passed validation: what routes work with. */
 export type ServedModel = ModelEntry & { manifest: Manifest };
 
-/** Registry versions kept warm per id after they stop serving (a rollback to them is instant). */
-const KEEP_WARM = 1;
-/** A retired version's sessions are released only this long after it stopped serving: requests still using it finish first. */
+/**
+ * A version nothing holds is released once the requests in flight when it was dropped have finished, or after this
+ * long whatever they do (holds.ts): a request that outlives it gets a 503, never another version's bytes.
+ */
 const RELEASE_GRACE_MS = 60_000;
 
 /**
@@ -53,7 +62,6 @@ const RETRY_MAX_MS = 60_000;
 /** How long a request waits for a session another request is loading before it gives up with a 503. */
 const LOAD_WAIT_MS = 30_000;
 
-
 /** Where versions that do not serve now come from (the R2 registry), or null for an unknown version. */
 export type VersionLoader = (id: string, version: string) => Promise<ModelSource | null>;
 
@@ -63,24 +71,18 @@ export function parseModelRef(ref: string): { id: string; version: string | null
   return at < 0 ? { id: ref, version: null } : { id: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
-interface PinnedSlot {
-  entry: Promise<ServedModel>;
-  /** The loaded entry, once it is (then requests use it without awaiting). */
-  done: ServedModel | null;
-  /** Graph bytes read for it. */
-  bytes: number;
-}
+const graphDigests = (m: Manifest) => JSON.stringify(Object.entries(m.graphs).map(([role, g]) => [role, g.sha256]).sort());
 
 export class ModelRegistry {
   /** Session promises that have resolved: awaited directly, without a timer. */
   private readonly ready = new WeakSet<Promise<InferenceSession>>();
   private readonly bundled = new Map<string, ModelEntry>();
   /** Registry versions serving now, overriding a bundled model of the same id. */
-  private readonly live = new Map<string, ModelEntry>();
-  /** Registry versions that served before, newest last, with when they stopped. */
-  private retired: { entry: ServedModel; at: number }[] = [];
-  /** Versions loaded for pinned URLs, least recently used first. */
-  private readonly pinned = new Map<string, PinnedSlot>();
+  private readonly live = new Map<string, ServedModel>();
+  /** Per id, the registry version that served before the live one: a rollback to it is instant. */
+  private readonly warm = new Map<string, ServedModel>();
+  private readonly holds: VersionHolds;
+  private readonly pinned: PinnedVersions;
   /** Loads versions that are not in this isolate (set by the app when an R2 registry is bound). */
   loadVersion: VersionLoader | null = null;
 
@@ -89,22 +91,30 @@ export class ModelRegistry {
     private readonly runtime: InferenceRuntime,
     private readonly now: () => number = Date.now,
   ) {
+    this.holds = new VersionHolds(now, RELEASE_GRACE_MS);
+    this.pinned = new PinnedVersions(this.holds, now);
     for (const m of models) {
       const raw = m.manifest as { id?: unknown } | null;
       const id = typeof raw?.id === 'string' ? raw.id : null;
+      const entry = (id: string, manifest: Manifest | null, problem: string | null): ModelEntry => ({ id, manifest, problem, origin: 'bundled', source: m, sessions: new Map(), holders: new Set(), released: false, bytes: 0 });
       try {
         const manifest = validateManifest(m.manifest);
         if (this.bundled.has(manifest.id)) throw new Error(`duplicate model id "${manifest.id}"`);
-        this.bundled.set(manifest.id, { id: manifest.id, manifest, problem: null, origin: 'bundled', source: m, sessions: new Map() });
+        this.bundled.set(manifest.id, entry(manifest.id, manifest, null));
       } catch (err) {
         console.error(`model ${id ?? '(no id)'} rejected: ${(err as Error).message}`);
-        if (id && !this.bundled.has(id)) this.bundled.set(id, { id, manifest: null, problem: (err as Error).message, origin: 'bundled', source: m, sessions: new Map() });
+        if (id && !this.bundled.has(id)) this.bundled.set(id, entry(id, null, (err as Error).message));
       }
     }
   }
 
   private entry(id: string): ModelEntry | undefined {
     return this.live.get(id) ?? this.bundled.get(id);
+  }
+
+  /** Marks a request in flight (app.ts): no version it may be using is released before the returned function is called. */
+  begin(): () => void {
+    return this.holds.begin();
   }
 
   /** Models that can serve, in id order. */
@@ -137,81 +147,65 @@ export class ModelRegistry {
     return e as ServedModel;
   }
 
+  /** Version `version` of `id` if this isolate holds it: the bundled one first, so no registry version shadows it. */
+  private held(id: string, version: string): ServedModel | undefined {
+    const e = [this.bundled.get(id), this.live.get(id), this.warm.get(id)].find((e) => e?.manifest?.version === version && !e.problem);
+    return e as ServedModel | undefined;
+  }
+
   /**
    * A model by its path segment: `id` is what serves now (get); `id@version` is exactly that version, which may be
-   * the one serving, a bundled or retired one, or one loaded from the registry on demand into a bounded LRU. An
-   * unknown version is a 404 naming the version serving now.
+   * the bundled one, the one serving, the warm one, or one loaded from the registry on demand into the pinned
+   * cache. An unknown version is a 404 naming the version serving now.
    */
   async resolve(ref: string): Promise<ServedModel> {
     const { id, version } = parseModelRef(ref);
     if (version === null) return this.get(id);
-    const known = [this.live.get(id), this.bundled.get(id), ...this.retired.map((r) => r.entry)].find((e) => e?.id === id && e.manifest?.version === version && !e.problem);
-    if (known) return known as ServedModel;
+    const known = this.held(id, version);
+    if (known) return known;
     if (!this.entry(id) && !this.loadVersion) throw new HttpError(404, 'not_found', `unknown model "${id.slice(0, 100)}"`, this.ids());
     const key = `${id}@${version}`;
-    const hit = this.pinned.get(key);
-    if (hit) {
-      this.pinned.delete(key); // most recently used last
-      this.pinned.set(key, hit);
-      if (hit.done) return hit.done;
-      const entry = await waitWithOwnTimer(hit.entry, LOAD_WAIT_MS);
-      if (!entry) throw new HttpError(503, 'model_unavailable', `model "${key}" is still loading; retry`);
-      return entry;
-    }
     const unknown = () => new HttpError(404, 'not_found', `model "${id}" has no version "${version.slice(0, 70)}"; it serves version ${this.versionOf(id) ?? '(none)'}`);
     if (!VERSION_PATTERN.test(version) || !this.loadVersion) throw unknown();
-    const slot: PinnedSlot = { entry: this.loadPinned(id, version, unknown), done: null, bytes: 0 };
-    this.pinned.set(key, slot);
+    let entry: ServedModel | null | undefined;
     try {
-      slot.done = await slot.entry;
-      this.evictPinned();
-      return slot.done;
+      entry = await this.pinned.get(key, () => this.loadPinned(id, version), LOAD_WAIT_MS);
     } catch (err) {
-      this.pinned.delete(key); // a failure is not remembered: the next request tries again
       if (err instanceof HttpError) throw err;
       throw unavailable(key, (err as Error).message);
     }
+    if (entry === undefined) throw new HttpError(503, 'model_unavailable', `model "${key}" is still loading; retry`);
+    if (entry === null) throw unknown();
+    return entry;
   }
 
-  private async loadPinned(id: string, version: string, unknown: () => HttpError): Promise<ServedModel> {
+  /** A registry version's entry, validated (the bundled version's name with other graphs is refused), not yet loaded. */
+  private registryEntry(id: string, version: string, source: ModelSource): ServedModel {
+    const manifest = validateManifest(source.manifest);
+    if (manifest.id !== id || manifest.version !== version) throw new Error(`stored manifest says ${manifest.id}@${manifest.version}, expected ${id}@${version}`);
+    const bundled = this.bundled.get(id)?.manifest;
+    if (bundled?.version === version && graphDigests(bundled) !== graphDigests(manifest)) throw new Error(`version ${version} is the bundled model's name, with other graphs`);
+    const entry: ServedModel = { id, manifest, problem: null, origin: 'registry', source, sessions: new Map(), holders: new Set(), released: false, bytes: 0 };
+    // Counts the graph bytes read, for the pinned cache's byte budget.
+    entry.source = { manifest: source.manifest, readFile: async (file) => {
+      const bytes = await source.readFile(file);
+      entry.bytes += bytes.length;
+      return bytes;
+    } };
+    return entry;
+  }
+
+  private async loadPinned(id: string, version: string): Promise<ServedModel | null> {
     const stored = await this.loadVersion!(id, version);
-    if (!stored) throw unknown();
-    const manifest = validateManifest(stored.manifest);
-    if (manifest.id !== id || manifest.version !== version) throw new Error(`stored manifest says ${manifest.id}@${manifest.version}`);
-    const slot = () => this.pinned.get(`${id}@${version}`);
-    // Counts the graph bytes read, for the LRU's byte budget.
-    const source: ModelSource = {
-      manifest: stored.manifest,
-      readFile: async (file) => {
-        const bytes = await stored.readFile(file);
-        const s = slot();
-        if (s) s.bytes += bytes.length;
-        return bytes;
-      },
-    };
-    const entry: ServedModel = { id, manifest, problem: null, origin: 'registry', source, sessions: new Map() };
+    if (!stored) return null;
+    const entry = this.registryEntry(id, version, stored);
     await this.session(entry);
     return entry;
   }
 
-  /** Drops least recently used pinned versions beyond the count and byte budgets, releasing their sessions. */
-  private evictPinned(): void {
-    let total = [...this.pinned.values()].reduce((s, p) => s + p.bytes, 0);
-    for (const [key, p] of this.pinned) {
-      if (this.pinned.size <= PINNED_MAX_VERSIONS && total <= PINNED_MAX_GRAPH_BYTES) break;
-      if (this.pinned.size === 1) break; // the one just loaded stays, whatever its size
-      this.pinned.delete(key);
-      total -= p.bytes;
-      // Retired like a version that stopped serving: its sessions are released by sweep() only after the grace
-      // period, so a request still drawing with it finishes first.
-      if (p.done) this.retired.push({ entry: p.done, at: this.now() });
-    }
-    this.sweep();
-  }
-
-  /** Pinned versions loaded in this isolate (tests and the models listing). */
+  /** Pinned versions loaded in this isolate, least recently used first (tests and the models listing). */
   pinnedVersions(): string[] {
-    return [...this.pinned.keys()];
+    return this.pinned.keys();
   }
 
   /**
@@ -219,6 +213,8 @@ export class ModelRegistry {
    * with Retry-After until its backoff has passed; then the next request tries again.
    */
   session(entry: ServedModel, role: GraphRole = imageGraphRole(entry.manifest.family)): Promise<InferenceSession> {
+    // A released version opens nothing new: nothing would ever release it.
+    if (entry.released) return Promise.reject(new HttpError(503, 'model_unavailable', `model "${entry.id}@${entry.manifest.version}" was unloaded; retry`));
     let s = entry.sessions.get(role);
     if (!s) {
       const failed = entry.failures?.get(role);
@@ -256,7 +252,7 @@ export class ModelRegistry {
   }
 
   private async open(entry: ServedModel, role: GraphRole): Promise<InferenceSession> {
-    return this.runtime.createSession(await this.readGraph(entry, role));
+    return guardSession(await this.runtime.createSession(await this.readGraph(entry, role)), `${entry.id}@${entry.manifest.version}`);
   }
 
   /** The bytes of a model's graph, checked against the manifest's sha256 (browsers run them too). */
@@ -278,7 +274,7 @@ export class ModelRegistry {
 
   /** The registry version serving `id`, or null when the bundled model (or nothing) serves it. */
   liveVersion(id: string): string | null {
-    return this.live.get(id)?.manifest?.version ?? null;
+    return this.live.get(id)?.manifest.version ?? null;
   }
 
   hasBundled(id: string): boolean {
@@ -291,49 +287,74 @@ export class ModelRegistry {
 
   /**
    * Loads registry version `version` of `id` without serving it: validates the manifest, reads and checks the
-   * image graph and opens its session. Reuses a warm retired entry. Throws if the version cannot serve.
+   * image graph and opens its session. Reuses the warm or pinned entry of that version. Throws if it cannot serve.
    */
   async prepare(id: string, version: string, source: ModelSource): Promise<ServedModel> {
-    const warm = this.retired.find((r) => r.entry.id === id && r.entry.manifest.version === version && !r.entry.problem)?.entry ?? this.pinned.get(`${id}@${version}`)?.done;
-    if (warm) return warm;
-    const manifest = validateManifest(source.manifest);
-    if (manifest.id !== id || manifest.version !== version) throw new Error(`stored manifest says ${manifest.id}@${manifest.version}, expected ${id}@${version}`);
-    const entry: ServedModel = { id, manifest, problem: null, origin: 'registry', source, sessions: new Map() };
+    const warm = this.warm.get(id);
+    if (warm?.manifest.version === version) return warm;
+    const pinned = await this.pinned.peek(`${id}@${version}`);
+    if (pinned) return pinned;
+    const entry = this.registryEntry(id, version, source);
     await this.session(entry);
     return entry;
   }
 
+  /** prepare() then promote(), loading again if what prepare() found was released meanwhile. */
+  async serve(id: string, version: string, source: ModelSource): Promise<ServedModel> {
+    for (;;) {
+      const entry = await this.prepare(id, version, source);
+      if (!entry.released) {
+        this.promote(entry);
+        return entry;
+      }
+    }
+  }
+
   /** Serves `entry` for its id from the next request on (one Map write: a request sees the old or the new). */
   promote(entry: ServedModel): void {
-    this.retire(entry.id);
-    this.retired = this.retired.filter((r) => r.entry !== entry);
+    const old = this.live.get(entry.id);
+    if (old === entry) return;
+    this.holds.hold(entry, 'live'); // throws for a released entry
     this.live.set(entry.id, entry);
+    if (this.warm.get(entry.id) === entry) {
+      this.warm.delete(entry.id);
+      this.holds.drop(entry, 'warm');
+    }
+    if (old) this.retire(old);
   }
 
   /** Back to the bundled model of `id` (or to no model if none is bundled). */
   demote(id: string): void {
-    this.retire(id);
-  }
-
-  private retire(id: string): void {
     const old = this.live.get(id);
-    if (old?.manifest) {
-      this.live.delete(id);
-      this.retired.push({ entry: old as ServedModel, at: this.now() });
-    }
-    this.sweep();
+    if (!old) return;
+    this.live.delete(id);
+    this.retire(old);
   }
 
-  /** Releases retired versions beyond KEEP_WARM per id, once nothing can still be using them. */
-  sweep(): void {
-    const keep: typeof this.retired = [];
-    const seen = new Map<string, number>();
-    for (const r of [...this.retired].reverse()) {
-      const n = (seen.get(r.entry.id) ?? 0) + 1;
-      seen.set(r.entry.id, n);
-      if (n <= KEEP_WARM || this.now() - r.at < RELEASE_GRACE_MS) keep.unshift(r);
-      else for (const s of r.entry.sessions.values()) void s.then((x) => x.release?.()).catch(() => {});
+  /** The version that stopped serving takes the warm slot of its id; the one there before is let go. */
+  private retire(old: ServedModel): void {
+    const before = this.warm.get(old.id);
+    this.holds.hold(old, 'warm');
+    this.warm.set(old.id, old);
+    this.holds.drop(old, 'live');
+    if (before && before !== old) this.holds.drop(before, 'warm');
+  }
+
+  /**
+   * Version `version` of `id` was deleted from the store (it is neither live nor a rollback target any more): this
+   * isolate lets go of it; or it was stored: a pinned URL asking for it loads it at once.
+   */
+  forget(id: string, version: string): void {
+    const warm = this.warm.get(id);
+    if (warm?.manifest.version === version) {
+      this.warm.delete(id);
+      this.holds.drop(warm, 'warm');
     }
-    this.retired = keep;
+    this.pinned.forget(`${id}@${version}`);
+  }
+
+  /** Releases versions nothing holds once no request in flight can be using them (the sync calls it after each check). */
+  sweep(): void {
+    this.holds.collect();
   }
 }

@@ -137,10 +137,12 @@ export class ModelStore {
 
   /**
    * Writes a checked version, under its upload lock: graphs first (R2 verifies each sha256 on write), the manifest
-   * last and only if absent. False if a manifest was there already (nothing of it is overwritten).
+   * last and only if absent. False if a manifest was there already: then nothing is written, not even a graph (a
+   * stored version's graphs are never overwritten, so its files cannot mix with another upload's).
    */
   async putVersion(manifest: Manifest, files: Map<string, Uint8Array>): Promise<boolean> {
     const { id, version } = manifest;
+    if (await this.bucket.head(ModelStore.fileKey(id, version, 'manifest.json'))) return false;
     for (const spec of Object.values(manifest.graphs)) {
       await this.bucket.put(ModelStore.fileKey(id, version, spec.file), files.get(spec.file)!, {
         sha256: spec.sha256,

@@ -7,6 +7,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
+import { LRUCache } from 'lru-cache';
 import { MODEL_ID_PATTERN, VERSION_PATTERN, type Manifest } from '../../shared/manifest.js';
 import { jsonBody, readBody } from '../http/body.js';
 import { HttpError } from '../api/errors.js';
@@ -40,8 +41,8 @@ const AUTH_CLIENTS = 10_000;
  * 32-character token is nothing; the point is that one client cannot hammer it.
  */
 function adminAuth(token: string): MiddlewareHandler[] {
-  const failures = new Map<string, { count: number; since: number }>();
   const window = AUTH_FAILURES.windowSeconds * 1000;
+  const failures = new LRUCache<string, { count: number; since: number }>({ max: AUTH_CLIENTS, ttl: window, ttlResolution: 0, perf: Date });
   const clientOf = (c: Context) => clientKey(c.req.header('CF-Connecting-IP') ?? 'local');
   const limit: MiddlewareHandler = async (c, next) => {
     const seen = failures.get(clientOf(c));
@@ -58,9 +59,7 @@ function adminAuth(token: string): MiddlewareHandler[] {
     const now = Date.now();
     const seen = failures.get(client);
     const fresh = !seen || now - seen.since >= window;
-    failures.delete(client);
-    failures.set(client, { count: fresh ? 1 : seen.count + 1, since: fresh ? now : seen.since });
-    if (failures.size > AUTH_CLIENTS) failures.delete(failures.keys().next().value!);
+    failures.set(client, { count: fresh ? 1 : seen.count + 1, since: fresh ? now : seen.since }, { noUpdateTTL: !fresh });
     c.header('WWW-Authenticate', 'Bearer realm="admin"');
     throw new HttpError(401, 'unauthorized', message);
   };
@@ -184,24 +183,28 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
     const contentType = c.req.header('Content-Type') ?? '';
     const body = await readBody(c, 'multipart/form-data', MAX_UPLOAD_BYTES);
     const upload = await readUpload(body, contentType);
+    // The version must be the name of its graphs (checkUpload), so a pinned URL can only ever mean these bytes.
     const { manifest, smoke } = await checkUpload(id, version, upload.manifest, upload.files, runtime);
-    if ((await store.pointer(id)).pointer.deleted.includes(version)) {
-      throw new HttpError(409, 'conflict', `version "${version}" of "${id}" was deleted, and version names are never reused; upload under another name (the exporter names versions by their content)`);
-    }
-    const existing = (await store.manifest(id, version)) as Manifest | null;
-    if (existing !== null) {
-      // Versions are immutable. The same graphs again (a re-export: only createdAt or the card differ) is a no-op.
-      if (JSON.stringify(existing.graphs) === JSON.stringify(manifest.graphs)) {
-        return c.json({ id, version, stored: false, unchanged: true, manifestDiffers: JSON.stringify(existing) !== JSON.stringify(manifest), smoke }, 200);
-      }
-      throw new HttpError(409, 'conflict', `version "${version}" of "${id}" is already stored with other graphs; versions are immutable (delete it first if it is not active)`);
-    }
+    // Under the version's lock from here: what is stored is read and written by one upload at a time, so two
+    // uploads cannot both find the version absent and then mix their files.
     if (!(await store.lockVersion(id, version))) throw new HttpError(409, 'conflict', `another upload of version "${version}" of "${id}" is in progress; retry`);
     try {
+      if ((await store.pointer(id)).pointer.deleted.includes(version)) {
+        throw new HttpError(409, 'conflict', `version "${version}" of "${id}" was deleted, and version names are never reused; upload under another name (the exporter names versions by their content)`);
+      }
+      const existing = (await store.manifest(id, version)) as Manifest | null;
+      if (existing !== null) {
+        // Versions are immutable. The same graphs again (a re-export: only createdAt or the card differ) is a no-op.
+        if (JSON.stringify(existing.graphs) === JSON.stringify(manifest.graphs)) {
+          return c.json({ id, version, stored: false, unchanged: true, manifestDiffers: JSON.stringify(existing) !== JSON.stringify(manifest), smoke }, 200);
+        }
+        throw new HttpError(409, 'conflict', `version "${version}" of "${id}" is already stored with other graphs; versions are immutable (delete it first if it is not active)`);
+      }
       if (!(await store.putVersion(manifest, upload.files))) throw new HttpError(409, 'conflict', `version "${version}" of "${id}" was stored meanwhile; versions are immutable`);
     } finally {
       await store.unlockVersion(id, version);
     }
+    registry.forget(id, version); // a pinned URL that found it missing a moment ago finds it now
     return c.json({ id, version, stored: true, files: [...upload.files.keys()], bytes: body.length, smoke }, 201);
   }, hook);
 
@@ -250,6 +253,7 @@ export function adminRoutes({ token, store, registry, sync, runtime }: AdminOpti
       return { ...p, history: p.history.filter((v) => v !== version), deleted: [...new Set([...p.deleted, version])], updatedAt: new Date().toISOString() };
     });
     await store.deleteVersion(id, version);
+    registry.forget(id, version); // this isolate lets go of it at once; others when their caches evict it
     return c.json({ id, version, deleted: true }, 200);
   }, hook);
 

@@ -1,0 +1,80 @@
+/**
+ * Versions loaded for pinned URLs (`{id}@{version}`) that the isolate does not serve or keep warm: an LRU
+ * (lru-cache) bounded in count and in graph bytes, whose dispose hook is where the cache lets go of an entry
+ * (holds.ts releases it once nothing else holds it). A version still loading is not in the LRU, so it can never be
+ * evicted half-loaded; concurrent requests for it share one load. A version the store does not have is remembered
+ * for a short while, so unknown `{id}@{version}` URLs do not read R2 on every request.
+ */
+import { LRUCache } from 'lru-cache';
+import { PINNED_MAX_GRAPH_BYTES, PINNED_MAX_MISSES, PINNED_MAX_VERSIONS, PINNED_MISS_TTL_MS } from '../api/limits.js';
+import type { VersionHolds } from './holds.js';
+import type { ServedModel } from './registry.js';
+import { waitWithOwnTimer } from './timers.js';
+
+/** What a load found: the loaded entry, or null when the store has no such version. */
+export type PinnedLoad = () => Promise<ServedModel | null>;
+
+export class PinnedVersions {
+  private readonly cache: LRUCache<string, ServedModel>;
+  private readonly loading = new Map<string, Promise<ServedModel | null>>();
+  private readonly missing: LRUCache<string, true>;
+
+  constructor(
+    private readonly holds: VersionHolds,
+    now: () => number,
+  ) {
+    this.cache = new LRUCache<string, ServedModel>({
+      max: PINNED_MAX_VERSIONS,
+      maxSize: PINNED_MAX_GRAPH_BYTES,
+      // A version larger than the whole budget still stays (alone) once loaded: it counts as the whole budget.
+      sizeCalculation: (e) => Math.max(1, Math.min(e.bytes, PINNED_MAX_GRAPH_BYTES)),
+      dispose: (entry) => this.holds.drop(entry, 'pinned'),
+    });
+    // The registry's clock (tests move it). lru-cache reads a start time of 0 as "no TTL": a clock that starts at 0
+    // is shifted by one.
+    this.missing = new LRUCache<string, true>({ max: PINNED_MAX_MISSES, ttl: PINNED_MISS_TTL_MS, ttlResolution: 0, perf: { now: () => now() + 1 } });
+  }
+
+  /**
+   * The loaded version `key`, loading it with `load` if no request is already; null if the store has no such version
+   * (now, or when last asked within PINNED_MISS_TTL_MS). Undefined if another request's load takes over `waitMs`.
+   */
+  async get(key: string, load: PinnedLoad, waitMs: number): Promise<ServedModel | null | undefined> {
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    if (this.missing.has(key)) return null;
+    const pending = this.loading.get(key);
+    // Another request's load: its I/O is that request's, so this one waits with a timer of its own (timers.ts).
+    if (pending) return waitWithOwnTimer(pending, waitMs);
+    const started = load().then((entry) => {
+      if (entry === null) this.missing.set(key, true);
+      else {
+        this.holds.hold(entry, 'pinned');
+        this.cache.set(key, entry); // may evict others (never this one): their dispose lets go of them
+      }
+      return entry;
+    });
+    this.loading.set(key, started);
+    try {
+      return await started;
+    } finally {
+      this.loading.delete(key); // a failure is not remembered: the next request tries again
+    }
+  }
+
+  /** The loaded (or loading) version `key` without counting as a use, or undefined. */
+  async peek(key: string): Promise<ServedModel | undefined> {
+    return this.cache.peek(key) ?? (await this.loading.get(key)?.catch(() => null)) ?? undefined;
+  }
+
+  /** Lets go of `key` (its version was deleted) and forgets that it was missing (it was uploaded). */
+  forget(key: string): void {
+    this.cache.delete(key);
+    this.missing.delete(key);
+  }
+
+  /** Loaded keys, least recently used first. */
+  keys(): string[] {
+    return [...this.cache.rkeys()];
+  }
+}
