@@ -74,10 +74,16 @@ const query = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape);
 
 const seedDescription =
   'Seed of the latents: an integer in [0, 4294967295], or any string of 1 to 256 UTF-8 bytes (a user id, an e-mail address), which becomes the first 4 bytes of its SHA-256 (shared/rng.ts). X-Seed says the number used. Without it a random seed is used and the response is not cacheable.';
-const classDescription = "Class index of a conditional model (0 .. classes.count - 1, see the model's classes.labels). Rejected by unconditional models.";
+const classDescription = "Class of a conditional model: its index (0 .. classes.count - 1) or its label (one of the model's classes.labels). Rejected by unconditional models.";
 const seed = seedParam('seed', seedDescription);
 const scale = intParamOr('scale', 1, { min: 1, max: 8, description: 'Nearest-neighbour upscaling factor of the PNG (crisp pixels in an <img> tag); fewer when the output would pass 2048 x 2048 pixels.' });
-const cls = (extra: string) => intParam('class', { min: 0, max: 999, description: `${classDescription} ${extra}` });
+/** A class: its index or its label (params.ts's parseClass checks it against the model: the range depends on it). */
+const cls = (extra: string) =>
+  z
+    .string({ error: presence('class', "a class index or one of the model's classes.labels") })
+    .max(256, '"class" must be a class index or label of at most 256 characters')
+    .optional()
+    .openapi({ oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }], description: `${classDescription} ${extra}` });
 
 export const SampleQuery = query({ seed, scale, class: cls('Required by conditional models.') });
 export const GridQuery = query({

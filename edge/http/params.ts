@@ -26,19 +26,25 @@ export async function seedOf(value: string | undefined): Promise<{ seed: number;
 
 /**
  * The `class` parameter against the model: rejected for unconditional models; for a conditional one an index in
- * [0, classes - 1], required unless `optional`.
+ * [0, classes - 1] or one of its labels, required unless `optional`. The error names the model's range and labels.
  */
-export function parseClass(manifest: Manifest, value: number | undefined, optional = false): number | undefined {
+export function parseClass(manifest: Manifest, value: string | undefined, optional = false): number | undefined {
   const k = manifest.classes.count;
   if (k === 0) {
     if (value !== undefined) throw new HttpError(400, 'invalid_parameter', `model "${manifest.id}" is unconditional: "class" is not accepted`);
     return undefined;
   }
+  const labels = manifest.classes.labels;
+  const shown = labels.length > 12 ? `${labels.slice(0, 12).join(', ')}, ...` : labels.join(', ');
+  const rule = `an integer in [0, ${k - 1}] or a label (${shown})`;
+  const allowed = { min: 0, max: k - 1, labels };
   if (value === undefined) {
     if (optional) return undefined;
-    throw new HttpError(400, 'invalid_parameter', `query parameter "class" is required: an integer in [0, ${k - 1}]`, { min: 0, max: k - 1 });
+    throw new HttpError(400, 'invalid_parameter', `query parameter "class" is required: ${rule}`, allowed);
   }
-  return within('class', value, 0, k - 1);
+  const index = /^\d{1,16}$/.test(value) ? Number(value) : labels.indexOf(value);
+  if (index < 0 || index > k - 1) throw new HttpError(400, 'invalid_parameter', `"class" must be ${rule}, got "${value.slice(0, 40)}"`, allowed);
+  return index;
 }
 
 /** Class indices for `n` images: one class for all, or (none given) class i mod k for image i. */
