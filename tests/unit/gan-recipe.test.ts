@@ -1,6 +1,6 @@
 /**
- * The GAN recipe's options: the hinge loss, spectral normalisation in D, two learning rates and nearest-neighbour
- * upsampling in G. Each computes what its paper says, trains without leaking tensors, and a generator that
+ * The GAN recipe's options: the hinge loss, spectral normalisation in D, two learning rates, nearest-neighbour
+ * upsampling in G, and for the cGAN class batch norm in G with a projection discriminator. Each computes what its paper says, trains without leaking tensors, and a generator that
  * upsamples exports to ONNX Resize + Conv with the exporter's parity check passing.
  */
 import { readFileSync } from 'node:fs';
@@ -88,6 +88,25 @@ describe('spectral normalisation (Miyato et al. 2018)', () => {
   });
 });
 
+describe('projection conditioning (Miyato & Koyama 2018)', () => {
+  it("the projection head adds the inner product of the features with the class's embedding", async () => {
+    const net = new Network({ name: 'd', inputShape: [3], init: 'dcgan-normal', layers: [{ kind: 'projection', classes: 2 }] }, new SeededRandom(2));
+    const h = tf.tensor2d([[1, 2, 3], [-1, 0, 2]]);
+    const y = tf.tensor2d([[0, 1], [1, 0]]);
+    const got = await net.apply(h, { training: false, labels: y }).data();
+    const [w, b, e] = await Promise.all(['0.kernel', '0.bias', '0.embedding'].map((n) => net.variables.get(n)!.data()));
+    const want = [[1, 2, 3, 1], [-1, 0, 2, 0]].map(([h0, h1, h2, cls]) => {
+      const hs = [h0!, h1!, h2!];
+      return hs.reduce((sum, v, j) => sum + v * w![j]! + v * e![cls! * 3 + j]!, b![0]!);
+    });
+    expect(Array.from(got)[0]).toBeCloseTo(want[0]!, 5);
+    expect(Array.from(got)[1]).toBeCloseTo(want[1]!, 5);
+    expect(() => net.apply(h, { training: false })).toThrow(/needs the batch's labels/);
+    tf.dispose([h, y]);
+    net.dispose();
+  });
+});
+
 describe('nearest-neighbour upsampling (Odena et al. 2016)', () => {
   it('copies each value into an f x f block, and sums the gradient back', async () => {
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
@@ -102,9 +121,9 @@ describe('nearest-neighbour upsampling (Odena et al. 2016)', () => {
 });
 
 describe('the recipe trains and exports', () => {
-  it('hinge + spectral D + TTUR + nearest G: steps leak no tensors, and the generator exports as Resize + Conv with parity', async () => {
+  it('hinge + spectral projection D + TTUR + nearest G with class batch norm: steps leak no tensors, and the generator exports as Resize + Conv with parity', async () => {
     const family = FAMILIES['cgan']!;
-    const recipe = { loss: 'hinge', discriminatorNorm: 'spectral', upsample: 'nearest', discriminatorLearningRate: 4e-4, learningRate: 1e-4, beta1: 0, beta2: 0.9 };
+    const recipe = { loss: 'hinge', discriminatorNorm: 'spectral', upsample: 'nearest', conditioning: 'projection', discriminatorLearningRate: 4e-4, learningRate: 1e-4, beta1: 0, beta2: 0.9 };
     const rng = new SeededRandom(1);
     const image = { width: 16, height: 16, channels: 3 as const };
     const model = family.create({ ...family.defaults, latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], ...recipe }, { image, classCount: 2 }, rng);
@@ -135,8 +154,14 @@ describe('the recipe trains and exports', () => {
     expect(graph).not.toContain('ConvTranspose');
     // The worker's runtime (onnxruntime-web) serves it: the registry's smoke test passes and a seeded image comes out.
     const app = createApp({ models: [loadModelDir(out)], runtime: createOrtWebRuntime() });
-    const res = await app.request('http://edge.test/v1/models/recipe/sample.png?seed=7&class=1');
-    expect(res.status).toBe(200);
-    expect(Array.from(new Uint8Array(await res.arrayBuffer()).subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]);
+    const png = async (k: number) => {
+      const res = await app.request(`http://edge.test/v1/models/recipe/sample.png?seed=7&class=${k}`);
+      expect(res.status).toBe(200);
+      return new Uint8Array(await res.arrayBuffer());
+    };
+    const [a, b] = [await png(0), await png(1)];
+    expect(Array.from(a.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]);
+    // The class reaches the image through the class batch norms alone (G's input is z).
+    expect(a).not.toEqual(b);
   });
 });

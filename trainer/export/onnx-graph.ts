@@ -36,18 +36,19 @@ function permute(data: Float32Array, shape: number[], perm: number[]): { data: F
   return { data: out, shape: outShape };
 }
 
-/** Per-output-channel scale and shift equal to batch norm with running statistics. */
-function foldedBatchNorm(bn: BatchNorm, i: number, values: ParamValues): { scale: Float32Array; shift: Float32Array } {
+/**
+ * Per-output-channel scale and shift equal to batch norm with running statistics; without `affine`, the
+ * normalisation alone (a classBatchNorm's, whose per-class gamma and beta come after).
+ */
+function foldedBatchNorm(bn: BatchNorm, i: number, values: ParamValues, affine = true): { scale: Float32Array; shift: Float32Array } {
   const get = (role: string) => values.get(`${i}.${role}`)!.data;
-  const gamma = get('gamma');
-  const beta = get('beta');
   const mean = get('movingMean');
   const variance = get('movingVariance');
-  const scale = new Float32Array(gamma.length);
-  const shift = new Float32Array(gamma.length);
-  for (let c = 0; c < gamma.length; c++) {
-    scale[c] = gamma[c]! / Math.sqrt(variance[c]! + bn.epsilon);
-    shift[c] = beta[c]! - mean[c]! * scale[c]!;
+  const scale = new Float32Array(mean.length);
+  const shift = new Float32Array(mean.length);
+  for (let c = 0; c < mean.length; c++) {
+    scale[c] = (affine ? get('gamma')[c]! : 1) / Math.sqrt(variance[c]! + bn.epsilon);
+    shift[c] = (affine ? get('beta')[c]! : 0) - mean[c]! * scale[c]!;
   }
   return { scale, shift };
 }
@@ -89,7 +90,7 @@ function reshapeAfterDense(layers: LayerSpec[], i: number): Extract<LayerSpec, {
  * Emits `spec` reading tensor `input` (a vector [N, units] or an NCHW image) and writing `output`.
  * Initialisers are prefixed with `prefix` so that several networks can share one graph.
  */
-export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: string, output: string, prefix = spec.name): GraphPart {
+export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: string, output: string, prefix = spec.name, labels?: string): GraphPart {
   const nodes: OnnxNode[] = [];
   const initializers: Initializer[] = [];
   const { inputs: shapes } = traceShapes(spec);
@@ -112,7 +113,7 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
     const layer = spec.layers[i]!;
     const inShape = shapes[i]!;
     const next = spec.layers[i + 1];
-    const fold = next?.kind === 'batchNorm' ? foldedBatchNorm(next, i + 1, values) : null;
+    const fold = next?.kind === 'batchNorm' ? foldedBatchNorm(next, i + 1, values) : next?.kind === 'classBatchNorm' ? foldedBatchNorm({ kind: 'batchNorm', momentum: next.momentum, epsilon: next.epsilon }, i + 1, values, false) : null;
     const kernel = spectrallyNormalised(layer, i, values) ?? values.get(`${i}.kernel`);
     const bias = values.get(`${i}.bias`);
     switch (layer.kind) {
@@ -184,6 +185,25 @@ export function networkToOnnx(spec: NetworkSpec, values: ParamValues, input: str
         emit('BatchNormalization', [get('gamma'), get('beta'), get('movingMean'), get('movingVariance')], { epsilon: { f: layer.epsilon } });
         break;
       }
+      case 'classBatchNorm': {
+        // The normalisation is folded into the convolution before (its running statistics); then each image's
+        // class picks its gamma and beta: one-hot [N, k] x [k, C], shaped [N, C, 1, 1] to broadcast over NCHW.
+        const prev = spec.layers[i - 1]?.kind;
+        if (prev !== 'conv2d' && prev !== 'conv2dTranspose') throw new Error(`${spec.name} layer ${i}: classBatchNorm exports only after a convolution`);
+        if (!labels) throw new Error(`${spec.name} layer ${i}: classBatchNorm needs the graph's one-hot labels`);
+        const c = inShape[inShape.length - 1]!;
+        const shape = constant(`${i}.perClassShape`, [4], BigInt64Array.from([-1n, BigInt(c), 1n, 1n]));
+        for (const [role, op] of [['gamma', 'Mul'], ['beta', 'Add']] as const) {
+          const rows = `${prefix}/${i}.${role}.rows`;
+          const per = `${prefix}/${i}.${role}.nchw`;
+          nodes.push({ op: 'MatMul', inputs: [labels, constant(`${i}.${role}`, [layer.classes, c], values.get(`${i}.${role}`)!.data)], outputs: [rows] });
+          nodes.push({ op: 'Reshape', inputs: [rows, shape], outputs: [per] });
+          emit(op, [per]);
+        }
+        break;
+      }
+      case 'projection':
+        throw new Error(`${spec.name} layer ${i}: a projection head is a discriminator's, which is not exported`);
       case 'upsample':
         // Nearest neighbour, output (y, x) <- input (floor(y / f), floor(x / f)), as network.ts upsamples.
         emit('Resize', ['', constant(`${i}.scales`, [4], Float32Array.of(1, 1, layer.factor, layer.factor))], {

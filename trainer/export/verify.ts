@@ -21,18 +21,26 @@ export interface Feed {
   dims: number[];
 }
 
+/** The parity inputs as the tfjs network sees them, and the one-hot labels of a network that reads them in its layers. */
+export interface TfInput {
+  data: Float32Array;
+  shape: number[];
+  labels?: { data: Float32Array; shape: number[] };
+}
+
 /**
  * Runs `graph` on `feeds` and compares every output with the tfjs network in inference mode on `tfInput` (the
  * same inputs as the network sees them: NHWC images, or [z | one-hot] for a conditional generator). Image outputs
  * are compared in NCHW, the graph's layout.
  */
-export async function checkParity(graph: Uint8Array, network: Network, feeds: Record<string, Feed>, tfInput: { data: Float32Array; shape: number[] }, outputNames: string[], tolerance: number): Promise<ParityResult> {
+export async function checkParity(graph: Uint8Array, network: Network, feeds: Record<string, Feed>, tfInput: TfInput, outputNames: string[], tolerance: number): Promise<ParityResult> {
   const session = await openSession(graph);
   const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new OrtTensor(f.dtype, f.data, f.dims)]));
   const result = await session.run(ortFeeds);
   await session.release();
   const expected = tf.tidy(() => {
-    const y = network.apply(tf.tensor(tfInput.data, tfInput.shape), { training: false });
+    const labels = tfInput.labels ? { labels: tf.tensor(tfInput.labels.data, tfInput.labels.shape) } : {};
+    const y = network.apply(tf.tensor(tfInput.data, tfInput.shape), { training: false, ...labels });
     return y.rank === 4 ? tf.transpose(y, [0, 3, 1, 2]) : y;
   });
   const want = (await expected.data()) as Float32Array;

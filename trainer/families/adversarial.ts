@@ -8,7 +8,7 @@ import { Network } from '../nn/network.js';
 import type { NetworkSpec } from '../nn/layers.js';
 import type { Batch, Family, FamilyContext, TrainingModel } from './family.js';
 import type { ModelFamily } from '../../shared/manifest.js';
-import { withClassCode, withLabelMaps } from './one-hot.js';
+import { oneHot, withClassCode, withLabelMaps } from './one-hot.js';
 import { TENSOR_NAMES } from '../../shared/manifest.js';
 import { diffAugment, type DiffAugmentPolicy } from './diff-augment.js';
 import { fillLatent, LATENT_DISTRIBUTIONS, type LatentDistribution } from '../../shared/latent.js';
@@ -27,6 +27,8 @@ export interface AdversarialSetup {
   generatorInput?: (z: tf.Tensor2D, labels: Uint8Array) => tf.Tensor;
   /** Discriminator input from images (and labels, for a conditional model). */
   discriminatorInput?: (images: tf.Tensor4D, labels: Uint8Array) => tf.Tensor;
+  /** A conditional model's one-hot labels, for networks that read them in their layers (class batch norm, projection). */
+  labelCode?: (labels: Uint8Array) => tf.Tensor2D;
   /** DiffAugment transforms applied to every image D sees, real or generated (diff-augment.ts). */
   diffAugment?: readonly DiffAugmentPolicy[];
   loss: AdversarialLoss;
@@ -65,6 +67,7 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
   const policies = s.diffAugment ?? [];
   const augment = (x: tf.Tensor4D) => (policies.length > 0 ? diffAugment(x, policies, rng) : x);
   const dIn = (x: tf.Tensor4D, labels: Uint8Array) => (s.discriminatorInput ?? ((y) => y))(augment(x), labels);
+  const withLabels = (labels: Uint8Array) => (s.labelCode ? { labels: s.labelCode(labels) } : {});
   const dCosts: tf.Scalar[] = [];
   let batchSize = 0;
   let labels: Uint8Array = new Uint8Array(0);
@@ -77,10 +80,10 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
     const cost = tf.tidy((): tf.Scalar => {
       const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
       // G's forward pass stays off the gradient tape: only D learns here.
-      const fake = s.generator.apply(gIn(z, batch.labels), { training: true }) as tf.Tensor4D;
+      const fake = s.generator.apply(gIn(z, batch.labels), { training: true, ...withLabels(batch.labels) }) as tf.Tensor4D;
       return s.optD.minimize((): tf.Scalar => {
-        const realLogits = s.discriminator.apply(dIn(batch.images, batch.labels), { training: true });
-        const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true });
+        const realLogits = s.discriminator.apply(dIn(batch.images, batch.labels), { training: true, ...withLabels(batch.labels) });
+        const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true, ...withLabels(batch.labels) });
         return discriminatorLoss(s.loss, realLogits, fakeLogits);
       }, true, s.discriminator.trainableVariables())!;
     });
@@ -90,8 +93,8 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
   const gCost = tf.tidy((): tf.Scalar => {
     const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
     return s.optG.minimize((): tf.Scalar => {
-      const fake = s.generator.apply(gIn(z, labels), { training: true, updateStats: true }) as tf.Tensor4D;
-      return generatorLoss(s.loss, s.discriminator.apply(dIn(fake, labels), { training: true }));
+      const fake = s.generator.apply(gIn(z, labels), { training: true, updateStats: true, ...withLabels(labels) }) as tf.Tensor4D;
+      return generatorLoss(s.loss, s.discriminator.apply(dIn(fake, labels), { training: true, ...withLabels(labels) }));
     }, true, s.generator.trainableVariables())!;
   });
   // One read per step, after every kernel of the step was queued.
@@ -120,7 +123,9 @@ export interface AdversarialConfig {
 /**
  * A GAN-family model from its two network specs: Adam for both players, the adversarial step above, the
  * generator exported. With `classCount` > 0 it is conditional (Mirza & Osindero 2014): G sees [z | one-hot(y)],
- * D sees the image with one constant plane per class, and the sample grid has one row per class. From the run's
+ * D sees the image with one constant plane per class, and the sample grid has one row per class; a network with
+ * class batch norms (G) or a projection head (D) reads the labels in those layers instead (Miyato & Koyama 2018).
+ * From the run's
  * context come DiffAugment for D's inputs and the decay of an exponential moving average of G's weights
  * (Yazici et al. 2019; Karras et al. 2018), which then stands in for G in samples, evaluation and export.
  */
@@ -137,10 +142,12 @@ export function createAdversarialModel(
   const optG = tf.train.adam(c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
   const optD = tf.train.adam(c.discriminatorLearningRate || c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
   const k = classCount;
+  const inLayers = (spec: NetworkSpec) => spec.layers.some((l) => l.kind === 'classBatchNorm' || l.kind === 'projection');
   const conditional = k > 0
     ? {
-        generatorInput: (z: tf.Tensor2D, labels: Uint8Array) => withClassCode(z, labels, k),
-        discriminatorInput: (x: tf.Tensor4D, labels: Uint8Array) => withLabelMaps(x, labels, k),
+        ...(inLayers(gSpec) ? {} : { generatorInput: (z: tf.Tensor2D, labels: Uint8Array) => withClassCode(z, labels, k) }),
+        ...(inLayers(dSpec) ? {} : { discriminatorInput: (x: tf.Tensor4D, labels: Uint8Array) => withLabelMaps(x, labels, k) }),
+        labelCode: (labels: Uint8Array) => tf.tensor2d(oneHot(labels, k), [labels.length, k]),
       }
     : {};
   const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, loss: c.loss ?? 'non-saturating', ...conditional, ...(ctx.diffAugment?.length ? { diffAugment: ctx.diffAugment } : {}) };
@@ -162,7 +169,11 @@ export function createAdversarialModel(
       return losses;
     },
     sample: (latents, n, labels) =>
-      tf.tidy(() => shown.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1))), { training: false }) as tf.Tensor4D),
+      tf.tidy(() => {
+        const classes = labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1));
+        const code = setup.labelCode ? { labels: setup.labelCode(classes) } : {};
+        return shown.apply(gIn(tf.tensor2d(latents, [n, c.latentSize]), classes), { training: false, ...code }) as tf.Tensor4D;
+      }),
     ...(k > 0 ? { gridLabels: (n: number, cols: number) => new Uint8Array(n).map((_, i) => Math.floor(i / cols) % k), sampleGrid: { n: 8 * k, cols: 8 } } : {}),
     exports: [{ role: 'generator', network: shown, input: 'latent', outputs: [TENSOR_NAMES.image], ...(k > 0 ? { classCount: k } : {}) }],
   };

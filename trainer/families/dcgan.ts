@@ -105,16 +105,28 @@ function doubling(c: DcganConfig, filters: number): LayerSpec[] {
 }
 
 /**
+ * How a conditional model takes its class (cgan.ts): 'concat', one-hot after z and as constant planes beside D's
+ * image (Mirza & Osindero 2014); or 'projection', class batch norms in G's upsampling stages (de Vries et al.
+ * 2017) and a projection head on D (Miyato & Koyama 2018).
+ */
+export interface Conditioning {
+  classes: number;
+  mode: 'concat' | 'projection';
+}
+
+/**
  * G: z -> Dense(h0 * w0 * C0) + BN + ReLU -> [double to C_i+1 + BN + ReLU] ... -> double to `channels` + tanh, where
  * each doubling is a stride-2 transposed convolution or nearest upsampling and a convolution (`upsample`).
- * `extraInputs` widens the input for a condition vector (cgan.ts).
  */
-export function buildGenerator(c: DcganConfig, image: ImageShape, extraInputs = 0): NetworkSpec {
+export function buildGenerator(c: DcganConfig, image: ImageShape, cond?: Conditioning): NetworkSpec {
   const { height: h, width: w, stages } = dcganStages(image);
   const channels = dcganChannels(c, image).generator;
+  const byClass = cond?.mode === 'projection';
+  const stageNorm = (): LayerSpec => (byClass ? { kind: 'classBatchNorm', classes: cond!.classes, momentum: c.batchNormMomentum, epsilon: 1e-5 } : bn(c));
   const layers: LayerSpec[] = [{ kind: 'dense', units: h * w * channels[0]! }, bn(c), { kind: 'relu' }, { kind: 'reshape', shape: [h, w, channels[0]!] }];
-  for (let i = 1; i < stages; i++) layers.push(...doubling(c, channels[i]!), bn(c), { kind: 'relu' });
+  for (let i = 1; i < stages; i++) layers.push(...doubling(c, channels[i]!), stageNorm(), { kind: 'relu' });
   layers.push(...doubling(c, image.channels), { kind: 'tanh' });
+  const extraInputs = cond && !byClass ? cond.classes : 0;
   return { name: 'generator', inputShape: [c.latentSize + extraInputs], init: 'dcgan-normal', layers };
 }
 
@@ -122,7 +134,7 @@ export function buildGenerator(c: DcganConfig, image: ImageShape, extraInputs = 
  * D: image -> Conv(D0, stride 2) + LeakyReLU -> [Conv(D_i, stride 2) + BN + LeakyReLU] ... -> flatten -> Dense(1)
  * logit; with spectral normalisation, every weight is normalised and there is no batch norm.
  */
-export function buildDiscriminator(c: DcganConfig, image: ImageShape, extraInputChannels = 0): NetworkSpec {
+export function buildDiscriminator(c: DcganConfig, image: ImageShape, cond?: Conditioning): NetworkSpec {
   const channels = dcganChannels(c, image).discriminator;
   const spectral = (c.discriminatorNorm ?? 'batch') === 'spectral';
   const sn = spectral ? { spectralNorm: true } : {};
@@ -131,7 +143,9 @@ export function buildDiscriminator(c: DcganConfig, image: ImageShape, extraInput
     ...(i > 0 && !spectral ? [bn(c)] : []),
     { kind: 'leakyRelu', alpha: c.leakyAlpha } as const,
   ]);
-  layers.push({ kind: 'flatten' }, { kind: 'dense', units: 1, ...sn });
+  const projection = cond?.mode === 'projection';
+  layers.push({ kind: 'flatten' }, projection ? { kind: 'projection', classes: cond!.classes, ...sn } : { kind: 'dense', units: 1, ...sn });
+  const extraInputChannels = cond && !projection ? cond.classes : 0;
   return { name: 'discriminator', inputShape: [image.height, image.width, image.channels + extraInputChannels], init: 'dcgan-normal', layers };
 }
 

@@ -13,6 +13,16 @@ export type LayerSpec =
   | { kind: 'conv2d'; filters: number; kernel: number; stride: number; spectralNorm?: boolean }
   | { kind: 'conv2dTranspose'; filters: number; kernel: number; stride: number }
   | { kind: 'batchNorm'; momentum: number; epsilon: number }
+  /**
+   * Conditional batch norm (de Vries et al. 2017; Miyato & Koyama 2018): an image's channels normalised as by
+   * batch norm, then scaled and shifted by its class's own gamma and beta. Needs the labels (ApplyOptions).
+   */
+  | { kind: 'classBatchNorm'; classes: number; momentum: number; epsilon: number }
+  /**
+   * A projection discriminator's head (Miyato & Koyama 2018, eq. 3): features h [F] to one logit
+   * w^T h + b + embed(y)^T h. Needs the labels (ApplyOptions).
+   */
+  | { kind: 'projection'; classes: number; spectralNorm?: boolean }
   /** Nearest-neighbour upsampling by an integer factor: each value becomes a factor x factor block. */
   | { kind: 'upsample'; factor: number }
   | { kind: 'relu' }
@@ -40,7 +50,7 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   /** `spectralU`: the power iteration's estimate of a spectrally normalised kernel's top singular vector. */
-  role: 'kernel' | 'bias' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance' | 'spectralU';
+  role: 'kernel' | 'bias' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance' | 'spectralU' | 'embedding';
   /** Trained by the optimiser (false for batch-norm running statistics). */
   trainable: boolean;
   /** Kernel fan-in and fan-out, for initialisation. */
@@ -67,6 +77,12 @@ export function outputShape(layer: LayerSpec, input: number[], where: string): n
     case 'conv2dTranspose':
       needImage();
       return [input[0]! * layer.stride, input[1]! * layer.stride, layer.filters];
+    case 'classBatchNorm':
+      needImage();
+      return input;
+    case 'projection':
+      if (input.length !== 1) throw new Error(`${where}: projection needs a vector input, got [${input}]`);
+      return [1];
     case 'upsample':
       needImage();
       return [input[0]! * layer.factor, input[1]! * layer.factor, input[2]!];
@@ -100,6 +116,10 @@ export function layerParams(layer: LayerSpec, i: number, input: number[]): Param
     }
     case 'batchNorm':
       return [p('gamma', [c]), p('beta', [c]), p('movingMean', [c], false), p('movingVariance', [c], false)];
+    case 'classBatchNorm':
+      return [p('gamma', [layer.classes, c]), p('beta', [layer.classes, c]), p('movingMean', [c], false), p('movingVariance', [c], false)];
+    case 'projection':
+      return [p('kernel', [c, 1], true, [c, 1]), p('bias', [1]), p('embedding', [layer.classes, c]), ...(layer.spectralNorm ? [p('spectralU', [1], false)] : [])];
     default:
       return [];
   }

@@ -12,13 +12,17 @@ export interface ApplyOptions {
   updateStats?: boolean;
   /** Stop before a final sigmoid and return its logits (for a numerically stable cross-entropy). */
   logits?: boolean;
+  /** The batch's classes, one-hot [N, classes]: for classBatchNorm and projection layers. */
+  labels?: Tensor;
 }
 
 /** Initial values drawn from the run's seeded stream, so a run is reproducible from its seed alone. */
 function initialValue(p: ParamSpec, init: NetworkSpec['init'], rng: SeededRandom): Float32Array {
   const n = p.shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
-  if (p.role === 'kernel') {
+  if (p.role === 'embedding') {
+    for (let i = 0; i < n; i++) v[i] = 0.02 * rng.nextNormal();
+  } else if (p.role === 'kernel') {
     if (init === 'dcgan-normal') {
       for (let i = 0; i < n; i++) v[i] = 0.02 * rng.nextNormal();
     } else {
@@ -47,10 +51,9 @@ function initialValue(p: ParamSpec, init: NetworkSpec['init'], rng: SeededRandom
  * wasm backend (a [64, 16, 16, 64] upsample's backward pass: 3.6 s).
  */
 export function upsampleNearest(x: tf.Tensor4D, f: number): tf.Tensor4D {
-  const up = tf.customGrad((input, save) => {
+  const up = tf.customGrad((input) => {
     const t = input as tf.Tensor4D;
     const [n, h, w, c] = t.shape;
-    save([]);
     const wide = tf.reshape(tf.stack(Array<tf.Tensor4D>(f).fill(t), 3), [n, h, w * f, c]);
     const value = tf.reshape(tf.stack(Array<tf.Tensor>(f).fill(wide), 2), [n, h * f, w * f, c]) as tf.Tensor4D;
     return { value, gradFunc: (dy: tf.Tensor) => tf.sum(tf.reshape(dy, [n, h, f, w, f, c]), [2, 4]) };
@@ -112,6 +115,19 @@ export class Network {
       }
       case 'batchNorm':
         return this.batchNorm(layer, i, x, opts);
+      case 'classBatchNorm': {
+        const code = this.labels(layer, opts);
+        const c = x.shape[x.rank - 1]!;
+        const perClass = (role: 'gamma' | 'beta') => tf.reshape(tf.matMul(code as tf.Tensor2D, this.v(i, role) as tf.Tensor2D), [-1, 1, 1, c]);
+        const xhat = this.batchNorm({ kind: 'batchNorm', momentum: layer.momentum, epsilon: layer.epsilon }, i, x, opts, tf.ones([c]), tf.zeros([c]));
+        return tf.add(tf.mul(xhat, perClass('gamma')), perClass('beta'));
+      }
+      case 'projection': {
+        // w^T h + b, plus the inner product of h with its class's embedding.
+        const code = this.labels(layer, opts);
+        const plain = tf.add(tf.matMul(x as tf.Tensor2D, this.kernel(layer, i) as tf.Tensor2D), this.v(i, 'bias'));
+        return tf.add(plain, tf.sum(tf.mul(x, tf.matMul(code as tf.Tensor2D, this.v(i, 'embedding') as tf.Tensor2D)), 1, true));
+      }
       case 'relu':
         return tf.relu(x);
       case 'leakyRelu':
@@ -133,7 +149,7 @@ export class Network {
    * v = W u / ||W u||, the paper's sigma = v^T W u is ||W u||, and holding u constant gives its gradient v u^T, as
    * the paper's treats u and v as constants. u moves in `powerIteration`, once per D step.
    */
-  private kernel(layer: Extract<LayerSpec, { kind: 'dense' | 'conv2d' }>, i: number): Tensor {
+  private kernel(layer: Extract<LayerSpec, { kind: 'dense' | 'conv2d' | 'projection' }>, i: number): Tensor {
     const w = this.v(i, 'kernel');
     if (!layer.spectralNorm) return w;
     const out = w.shape[w.shape.length - 1]!;
@@ -145,7 +161,7 @@ export class Network {
   powerIteration(): void {
     tf.tidy(() => {
       this.spec.layers.forEach((layer, i) => {
-        if ((layer.kind !== 'dense' && layer.kind !== 'conv2d') || !layer.spectralNorm) return;
+        if ((layer.kind !== 'dense' && layer.kind !== 'conv2d' && layer.kind !== 'projection') || !layer.spectralNorm) return;
         const w = this.v(i, 'kernel');
         const u = this.v(i, 'spectralU');
         const out = w.shape[w.shape.length - 1]!;
@@ -157,10 +173,16 @@ export class Network {
     });
   }
 
-  /** Batch normalisation (Ioffe & Szegedy) over every axis but the channels. */
-  private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions): Tensor {
-    const gamma = this.v(i, 'gamma');
-    const beta = this.v(i, 'beta');
+  private labels(layer: LayerSpec, opts: ApplyOptions): Tensor {
+    if (!opts.labels) throw new Error(`${this.spec.name}: a ${layer.kind} layer needs the batch's labels`);
+    return opts.labels;
+  }
+
+  /**
+   * Batch normalisation (Ioffe & Szegedy) over every axis but the channels; with `gamma` and `beta` given (1 and 0
+   * for a classBatchNorm), they replace the layer's own.
+   */
+  private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions, gamma: Tensor = this.v(i, 'gamma'), beta: Tensor = this.v(i, 'beta')): Tensor {
     const mm = this.v(i, 'movingMean');
     const mv = this.v(i, 'movingVariance');
     if (!opts.training) return tf.batchNorm(x, mm, mv, beta, gamma, layer.epsilon);
