@@ -3,12 +3,21 @@ trained on the same images for the same number of epochs, in the plain recipe of
 (Radford et al. 2016: Adam 2e-4 / beta1 0.5, batch 64, N(0, 0.02) weights, non-saturating BCE loss; no flips,
 DiffAugment or EMA).
 
-Same size as trainer/families/dcgan.ts with --image-size 64 --base-channels 256:
+The same network as trainer/families/dcgan.ts from the same flags (--image-size, --base-channels,
+--generator-channels, --discriminator-channels, --kernel; dcganStages and dcganChannels there): z is projected to
+the first feature map (the image side halved while it stays even and above 4: 4x4 for 32 and 64, 7x7 for 28),
+then one stride-2 transposed convolution per stage. The defaults (64, base 256, kernel 4) are emoji-dcgan's size:
   G: z(100) -> Linear(4*4*256) + BN + ReLU -> ConvT 128, 64, 32 (k4 s2 p1) + BN + ReLU -> ConvT 3 + tanh
   D: Conv 32 + LReLU(0.2) -> Conv 64, 128, 256 + BN + LReLU -> Linear(1)
+At 32 px with base 256: G 256-128-64 from 4x4, D 64-128-256. PyTorch pads symmetrically where TensorFlow's 'same'
+pads one more at the end (odd kernels): the same shapes and arithmetic, the taps aligned one pixel apart.
 Same images: the trainer's decoded data-set cache (gzip -c ~/.cache/edge-generative/datasets/KEY.bin, KEY from the
-trainer's "data: ... cached in" line),
-64x64x3 over white, 59 batches of 64 per epoch.
+trainer's "data: ... cached in" line), e.g. 64x64x3 over white, 59 batches of 64 per epoch.
+
+--steps N is a timing run instead (tests/bench/trainer-bench.ts): --warmup-steps steps, then N timed steps (with
+--blocks B: B blocks of N, each started by a line on stdin, so a caller can alternate with its own blocks), one
+JSON line per block {"block", "steps", "seconds"}; no files written. Threads: torch.set_num_threads(--threads),
+also set OMP_NUM_THREADS (Debian's torch otherwise starts on one).
 
 Writes, under --out: a model folder pytorch-eNNN/ at each --export-epochs, generator.onnx (input "z" [batch, 100]
 (and "label" [batch] for --conditional), output "image" [batch, 3, 64, 64] in -1..1) with a manifest.json of the
@@ -17,9 +26,11 @@ the edge can serve it; grid-eNNN.png (64 samples from fixed z) every --grid-ever
 wall time per epoch).
 
   python3 scripts/pytorch-dcgan-reference.py --data emoji-64.bin.gz --epochs 200 --export-epochs 60,100 --out out/
+  OMP_NUM_THREADS=2 python3 scripts/pytorch-dcgan-reference.py --data emoji-32.bin --image-size 32 --fresh-z --steps 20
 """
 import argparse
 import copy
+import sys
 import gzip
 import json
 import os
@@ -32,15 +43,49 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def load_cache(path):
+def load_cache(path, side=None):
+    """The trainer's cache (trainer/data/folder.ts): 4-byte header length, a JSON header, the labels, the pixels."""
     raw = gzip.open(path).read() if path.endswith('.gz') else open(path, 'rb').read()
     (n,) = struct.unpack('>I', raw[:4])
     header = json.loads(raw[4:4 + n])
     count = header['count']
     labels = np.frombuffer(raw, dtype=np.uint8, count=count, offset=4 + n)
     images = np.frombuffer(raw, dtype=np.uint8, offset=4 + n + count)
-    side = int(round((images.size / count / 3) ** 0.5))
-    return images.reshape(count, side, side, 3), labels
+    per = images.size // count
+    if side is None:  # the cache does not say its size: RGB assumed
+        side = int(round((per / 3) ** 0.5))
+    channels = per // (side * side)
+    if channels not in (1, 3) or channels * side * side != per:
+        sys.exit(f'--data {path}: {per} bytes per image is not {side}x{side} grey or RGB (is --image-size right?)')
+    return images.reshape(count, side, side, channels), labels
+
+
+def dcgan_stages(side):
+    """trainer/families/dcgan.ts's dcganStages: halve while even and above 4."""
+    h, stages = side, 0
+    while h % 2 == 0 and h > 4:
+        h //= 2
+        stages += 1
+    if stages == 0:
+        sys.exit(f'--image-size {side}: a DCGAN needs an even side above 4')
+    return h, stages
+
+
+def dcgan_channels(a, stages):
+    """trainer/families/dcgan.ts's dcganChannels: explicit lists, or halving from --base-channels."""
+    parse = lambda v: [int(x) for x in v.split(',') if x]
+    g = parse(a.generator_channels) or [max(1, round(a.base_channels / 2 ** i)) for i in range(stages)]
+    d = parse(a.discriminator_channels) or list(reversed(g))
+    for name, ch in (('--generator-channels', g), ('--discriminator-channels', d)):
+        if len(ch) != stages:
+            sys.exit(f'{name} has {len(ch)} entries, but a {a.image_size}x{a.image_size} image needs {stages} stages')
+    return g, d
+
+
+def same_padding(k):
+    """PyTorch padding and output_padding that make a stride-2 (transposed) convolution halve (double) the side, as 'same'."""
+    p = (k - 1) // 2
+    return p, 2 + 2 * p - k
 
 
 def diff_augment(x, policies):
@@ -76,35 +121,38 @@ def diff_augment(x, policies):
 
 
 class Generator(nn.Module):
-    def __init__(self, nz=100, ch=(256, 128, 64, 32), out=3, classes=0):
+    def __init__(self, nz=100, ch=(256, 128, 64, 32), out=3, classes=0, kernel=4, side0=4):
         super().__init__()
         self.classes = classes
-        self.c0 = ch[0]
-        self.fc = nn.Linear(nz + classes, 4 * 4 * ch[0])
-        self.bn0 = nn.BatchNorm1d(4 * 4 * ch[0], eps=1e-5, momentum=0.1)
+        self.c0, self.side0 = ch[0], side0
+        self.fc = nn.Linear(nz + classes, side0 * side0 * ch[0])
+        self.bn0 = nn.BatchNorm1d(side0 * side0 * ch[0], eps=1e-5, momentum=0.1)
+        p, op = same_padding(kernel)
         layers = []
         for a, b in zip(ch, ch[1:]):
-            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(ch[-1], out, 4, 2, 1), nn.Tanh()]
+            layers += [nn.ConvTranspose2d(a, b, kernel, 2, p, op), nn.BatchNorm2d(b), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(ch[-1], out, kernel, 2, p, op), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, z, label=None):
         if self.classes:  # Mirza & Osindero: y, one-hot, beside z
             z = torch.cat([z, F.one_hot(label, self.classes).float()], 1)
         x = F.relu(self.bn0(self.fc(z)))
-        return self.body(x.view(-1, self.c0, 4, 4))
+        return self.body(x.view(-1, self.c0, self.side0, self.side0))
 
 
 class Discriminator(nn.Module):
-    def __init__(self, ch=(32, 64, 128, 256), inp=3, classes=0):
+    def __init__(self, ch=(32, 64, 128, 256), inp=3, classes=0, kernel=4, side=64):
         super().__init__()
         self.classes = classes
+        p, _ = same_padding(kernel)
         layers, prev = [], inp + classes
         for i, c in enumerate(ch):
-            layers += [nn.Conv2d(prev, c, 4, 2, 1)] + ([nn.BatchNorm2d(c)] if i > 0 else []) + [nn.LeakyReLU(0.2, True)]
+            layers += [nn.Conv2d(prev, c, kernel, 2, p)] + ([nn.BatchNorm2d(c)] if i > 0 else []) + [nn.LeakyReLU(0.2, True)]
             prev = c
+            side //= 2
         self.body = nn.Sequential(*layers)
-        self.fc = nn.Linear(prev * 4 * 4, 1)
+        self.fc = nn.Linear(prev * side * side, 1)
 
     def forward(self, x, label=None):
         if self.classes:  # y as constant planes beside the image channels
@@ -146,7 +194,7 @@ def export_onnx(g, path, device):
     g.train()
 
 
-def write_manifest(folder, a, row, classes, batches, side):
+def write_manifest(folder, a, row, classes, batches, side, channels):
     """A manifest of the project's schema (shared/manifest.ts) for the exported generator."""
     import datetime
     import hashlib
@@ -164,8 +212,8 @@ def write_manifest(folder, a, row, classes, batches, side):
         'description': f'PyTorch reference {family.upper()} (scripts/pytorch-dcgan-reference.py, {recipe}, seed {a.seed}), the size of emoji-{family}',
         'latent': {'size': 100, 'distribution': 'normal'},
         'classes': {'count': classes, 'labels': labels},
-        'image': {'width': side, 'height': side, 'channels': 3, 'pixelRange': '-1..1', 'preprocess': {'fit': 'crop', 'background': '#ffffff'}},
-        'graphs': {'generator': {'file': 'generator.onnx', 'sha256': sha, 'inputs': inputs, 'outputs': [{'name': 'image', 'dtype': 'float32', 'shape': ['batch', 3, side, side]}]}},
+        'image': {'width': side, 'height': side, 'channels': channels, 'pixelRange': '-1..1', 'preprocess': {'fit': 'crop', 'background': '#ffffff'}},
+        'graphs': {'generator': {'file': 'generator.onnx', 'sha256': sha, 'inputs': inputs, 'outputs': [{'name': 'image', 'dtype': 'float32', 'shape': ['batch', channels, side, side]}]}},
         'training': {'dataset': 'emoji', 'steps': row['step'], 'epochs': row['epoch'], 'batchSize': 64, 'wallTimeSeconds': row['wall'], 'backend': f'PyTorch {torch.__version__}',
                      'finalLosses': {'d': row['d'], 'g': row['g']}, 'seed': a.seed, 'config': {'flip': a.flip, 'diffAugment': a.diff_augment, 'ema': a.ema, 'batchesPerEpoch': batches}},
     }
@@ -173,12 +221,54 @@ def write_manifest(folder, a, row, classes, batches, side):
         json.dump(manifest, f, indent=2)
 
 
+def loaded_blas():
+    """The BLAS library this process mapped (Debian picks it by update-alternatives: reference BLAS is ~8x slower here)."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '/' in line}
+        return ', '.join(sorted(os.path.basename(os.path.dirname(x)) + '/' + os.path.basename(x) for x in libs)) or 'none'
+    except OSError:
+        return 'unknown'
+
+
+def timing_run(a, train_step, count, bs, device, g_ch, d_ch):
+    """--steps: warm-up, then --blocks blocks of --steps steps on random batches; one JSON line per block."""
+    t = 0
+
+    def run(n):
+        nonlocal t
+        for _ in range(n):
+            train_step(torch.randint(0, count, (bs,), device=device), t)
+            t += 1
+        if device == 'cuda':
+            torch.cuda.synchronize()
+
+    run(a.warmup_steps)
+    print(json.dumps({'ready': True, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': loaded_blas(), 'imageSize': a.image_size, 'generator': g_ch, 'discriminator': d_ch, 'batch': bs}), flush=True)
+    for block in range(a.blocks):
+        if a.blocks > 1 and not sys.stdin.readline():
+            return  # the caller went away
+        started = time.perf_counter()
+        run(a.steps)
+        print(json.dumps({'block': block, 'steps': a.steps, 'seconds': round(time.perf_counter() - started, 4)}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--data', required=True)
     p.add_argument('--epochs', type=int, default=200)
     p.add_argument('--export-epochs', default='')
-    p.add_argument('--out', required=True)
+    p.add_argument('--out', help='where models, grids and log.jsonl go (not with --steps)')
+    p.add_argument('--image-size', type=int, help="the cache's image side (default: from its size, RGB assumed)")
+    p.add_argument('--base-channels', type=int, default=256, help="G's width at its first feature map, halved per stage (trainer's baseChannels; 256: emoji-dcgan)")
+    p.add_argument('--generator-channels', default='', help="G's channels per stage, e.g. 256,128,64 (trainer's generatorChannels)")
+    p.add_argument('--discriminator-channels', default='', help="D's channels per stage (default: G's reversed)")
+    p.add_argument('--kernel', type=int, default=4, help='convolution kernel size (trainer default 4)')
+    p.add_argument('--batch', type=int, default=64)
+    p.add_argument('--steps', type=int, default=0, help='a timing run: this many timed steps per block, JSON lines on stdout, no files')
+    p.add_argument('--warmup-steps', type=int, default=2, help='untimed steps before a timing run')
+    p.add_argument('--blocks', type=int, default=1, help='timing blocks; with more than 1, each waits for a line on stdin')
+    p.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (default: OMP_NUM_THREADS or torch\'s own)')
     p.add_argument('--labels', default='Activities,Animals & Nature,Flags,Food & Drink,Objects,People & Body,Smileys & Emotion,Symbols,Travel & Places', help="the data set's class names, in label order")
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--conditional', action='store_true', help='a conditional DCGAN on the data set labels')
@@ -190,22 +280,33 @@ def main():
     p.add_argument('--bn-scale-one', action='store_true', help="batch-norm scales start at 1 (tfjs's default initialiser), not N(1, 0.02) as pytorch/examples and this project's trainer")
     p.add_argument('--ema', type=float, default=0.0, help='exponential moving average of G, e.g. 0.999')
     a = p.parse_args()
-    os.makedirs(a.out, exist_ok=True)
+    if not a.steps and not a.out:
+        p.error('--out is required (or --steps N for a timing run)')
+    if a.threads:
+        torch.set_num_threads(a.threads)
     exports = {int(e) for e in a.export_epochs.split(',') if e}
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    images, labels = load_cache(a.data)
+    images, labels = load_cache(a.data, a.image_size)
+    a.image_size = images.shape[1]
+    side0, stages = dcgan_stages(a.image_size)
+    g_ch, d_ch = dcgan_channels(a, stages)
     if a.limit:
         images, labels = images[:a.limit], labels[:a.limit]
     data = torch.from_numpy(images.copy()).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+    channels = data.shape[1]
     ys = torch.from_numpy(labels.astype(np.int64)).to(device)
     classes = 9 if a.conditional else 0  # the emoji categories
     policies = [p for p in a.diff_augment.split(',') if p]
     aug = (lambda x: diff_augment(x, policies)) if policies else (lambda x: x)
     count = data.shape[0]
-    batches = count // 64  # drop_last, as the trainer: 59 batches of 64 per epoch for 3,781 images
-    g, d = Generator(classes=classes).to(device), Discriminator(classes=classes).to(device)
+    bs = a.batch
+    batches = count // bs  # drop_last, as the trainer: 59 batches of 64 per epoch for 3,781 images
+    if batches == 0:
+        sys.exit(f'--data {a.data}: {count} images, fewer than one batch of {bs}')
+    g = Generator(ch=g_ch, out=channels, classes=classes, kernel=a.kernel, side0=side0).to(device)
+    d = Discriminator(ch=d_ch, inp=channels, classes=classes, kernel=a.kernel, side=a.image_size).to(device)
     g.apply(init_weights)
     d.apply(init_weights)
     if a.bn_scale_one:
@@ -215,6 +316,40 @@ def main():
     shown = copy.deepcopy(g) if a.ema else g
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    def train_step(idx, t):
+        """One D step and one G step on the images idx; t counts steps from 0 (EMA warm-up)."""
+        real, y = data[idx], (ys[idx] if classes else None)
+        if a.flip:
+            real = torch.where(torch.rand(len(idx), 1, 1, 1, device=device) < 0.5, real.flip(3), real)
+        fake = g(torch.randn(len(idx), 100, device=device), y)
+        # D: log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014).
+        lr_, lf = d(aug(real), y), d(aug(fake.detach()), y)
+        loss_d = F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_)) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        # G: the non-saturating loss, -log D(G(z)).
+        if a.fresh_z:
+            fake = g(torch.randn(len(idx), 100, device=device), y)
+        lg = d(aug(fake), y)
+        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        if a.ema:  # with TensorFlow's warm-up, as the trainer
+            k = min(a.ema, (1 + t) / (10 + t))
+            with torch.no_grad():
+                for ps, pg in zip(shown.parameters(), g.parameters()):
+                    ps.lerp_(pg, 1 - k)
+                for bs_, bg in zip(shown.buffers(), g.buffers()):
+                    bs_.copy_(bg)
+        return loss_d, loss_g
+
+    if a.steps:
+        timing_run(a, train_step, count, bs, device, g_ch, d_ch)
+        return
+    os.makedirs(a.out, exist_ok=True)
     fixed = torch.randn(64, 100, device=device)
     fixed_y = (torch.arange(64, device=device) // 8) % max(classes, 1)
     log = open(os.path.join(a.out, 'log.jsonl'), 'w')
@@ -223,33 +358,7 @@ def main():
     for epoch in range(1, a.epochs + 1):
         order = torch.randperm(count, device=device)
         for b in range(batches):
-            idx = order[b * 64:(b + 1) * 64]
-            real, y = data[idx], (ys[idx] if classes else None)
-            if a.flip:
-                real = torch.where(torch.rand(64, 1, 1, 1, device=device) < 0.5, real.flip(3), real)
-            fake = g(torch.randn(64, 100, device=device), y)
-            # D: log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014).
-            lr_, lf = d(aug(real), y), d(aug(fake.detach()), y)
-            loss_d = F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_)) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            # G: the non-saturating loss, -log D(G(z)).
-            if a.fresh_z:
-                fake = g(torch.randn(64, 100, device=device), y)
-            lg = d(aug(fake), y)
-            loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            if a.ema:  # with TensorFlow's warm-up, as the trainer
-                t = (epoch - 1) * batches + b
-                k = min(a.ema, (1 + t) / (10 + t))
-                with torch.no_grad():
-                    for ps, pg in zip(shown.parameters(), g.parameters()):
-                        ps.lerp_(pg, 1 - k)
-                    for bs, bg in zip(shown.buffers(), g.buffers()):
-                        bs.copy_(bg)
+            loss_d, loss_g = train_step(order[b * bs:(b + 1) * bs], (epoch - 1) * batches + b)
         row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'wall': round(time.time() - started, 2)}
         log.write(json.dumps(row) + '\n')
         if epoch % a.grid_every == 0 or epoch in exports:
@@ -262,7 +371,7 @@ def main():
             folder = os.path.join(a.out, f'pytorch-e{epoch:03d}')
             os.makedirs(folder, exist_ok=True)
             export_onnx(shown, os.path.join(folder, 'generator.onnx'), device)
-            write_manifest(folder, a, row, classes, batches, data.shape[2])
+            write_manifest(folder, a, row, classes, batches, data.shape[2], data.shape[1])
     log.close()
 
 

@@ -1,5 +1,10 @@
-/** Trainer throughput per family with its default config on the selected backend: optimisation steps and images per second. */
+/**
+ * Trainer throughput per family with its default config on the selected backend: optimisation steps and images per
+ * second. The colour DCGANs (32x32 and 64x64) run beside PyTorch on the same architecture, batch, images and thread
+ * count, in alternating blocks (pytorch-reference.ts); the ratio is printed only when both were measured in this run.
+ */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { tf } from '../../trainer/backend/tf.js';
 import { selectBackend } from '../../trainer/backend/select.js';
 import { DEFAULT_DATA_DIR, loadImageDataset, type ImageDataset } from '../../trainer/data/idx.js';
@@ -8,6 +13,8 @@ import type { Batch, Family } from '../../trainer/families/family.js';
 import { loadFolderDataset } from '../../trainer/data/folder.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import { SeededRandom } from '../../shared/rng.js';
+import { dcganChannels, type DcganConfig } from '../../trainer/families/dcgan.js';
+import { startReference, type Reference } from './pytorch-reference.js';
 
 export interface TrainerResult {
   family: string;
@@ -18,6 +25,12 @@ export interface TrainerResult {
   imagesPerSecond: number;
   /** Steps timed in all (three runs). */
   steps: number;
+  /** The backend's thread count. */
+  threads: number;
+  /** PyTorch on the same network, batch, images and threads, measured in the same blocks (colour DCGANs only). */
+  pytorch?: { torch: string; threads: number; blas: string; stepsPerSecond: number; ratio: number };
+  /** Why there is no PyTorch figure, when there should have been one. */
+  pytorchAbsent?: string;
 }
 
 const STEPS: Record<string, number> = { dcgan: 15, cgan: 12, gan: 60, vae: 80 };
@@ -29,29 +42,44 @@ interface Case {
   config: object;
   data: ImageDataset;
   steps: number;
+  /** Time PyTorch on the same network beside it. */
+  reference?: boolean;
 }
 
 /**
- * Every family's default config on Fashion-MNIST, and a 32x32 RGB DCGAN (G 256-128-64 from 4x4, D 64-128-256, the
- * PyTorch reference architecture of docs/benchmarks.md) on the Noto Emoji folder (npm run data:emoji).
+ * Every family's default config on Fashion-MNIST, and the colour DCGAN with base width 256 on the Noto Emoji folder
+ * (npm run data:emoji) at 32x32 (G 256-128-64 from 4x4, D 64-128-256) and at 64x64 (G 256-128-64-32, D 32-64-128-256,
+ * emoji-dcgan's size), each beside PyTorch.
  */
-async function cases(): Promise<Case[]> {
+async function allCases(): Promise<Case[]> {
   if (!existsSync(DEFAULT_DATA_DIR)) throw new Error(`trainer benchmark needs Fashion-MNIST in ${DEFAULT_DATA_DIR} (apt-get install dataset-fashion-mnist)`);
   if (!existsSync(EMOJI_DIR)) throw new Error(`trainer benchmark needs the emoji folder in ${EMOJI_DIR} (npm run data:emoji)`);
   const fashion = loadImageDataset(DEFAULT_DATA_DIR, 'train', 4096);
-  const emoji = await loadFolderDataset(EMOJI_DIR, { imageSize: 32, fit: 'crop', background: [255, 255, 255] });
+  const colour = async (side: number, steps: number): Promise<Case> => ({
+    name: `dcgan ${side}x${side} RGB`,
+    family: FAMILIES['dcgan'] as Family<object>,
+    config: { ...FAMILIES['dcgan']!.defaults, baseChannels: 256 },
+    data: await loadFolderDataset(EMOJI_DIR, { imageSize: side, fit: 'crop', background: [255, 255, 255] }),
+    steps,
+    reference: true,
+  });
   return [
     ...Object.entries(FAMILIES).map(([name, family]) => ({ name, family: family as Family<object>, config: family.defaults, data: fashion, steps: STEPS[name]! })),
-    { name: 'dcgan 32x32 RGB', family: FAMILIES['dcgan'] as Family<object>, config: { ...FAMILIES['dcgan']!.defaults, baseChannels: 256 }, data: emoji, steps: 9 },
+    await colour(32, 12),
+    await colour(64, 9),
   ];
 }
 
 const EMOJI_DIR = 'data/emoji';
 
-export async function benchTrainer(quick: boolean, log: (line: string) => void): Promise<TrainerResult[]> {
-  const backend = await selectBackend('auto');
+/** `cases`: run only the cases whose name contains one of these (e.g. ['RGB']); all when empty. */
+export async function benchTrainer(quick: boolean, log: (line: string) => void, cases: string[] = []): Promise<TrainerResult[]> {
+  const threads = availableParallelism();
+  const backend = await selectBackend('auto', threads);
   const results: TrainerResult[] = [];
-  for (const { name, family, config, data, steps: planned } of await cases()) {
+  const chosen = (await allCases()).filter((c) => cases.length === 0 || cases.some((part) => c.name.includes(part)));
+  if (chosen.length === 0) throw new Error(`--cases ${cases.join(',')}: no trainer case matches`);
+  for (const { name, family, config, data, steps: planned, reference } of chosen) {
     const { width, height, channels } = data.shape;
     const px = width * height * channels;
     const model = family.create(config, { image: data.shape, classCount: data.classNames.length }, new SeededRandom(1));
@@ -72,17 +100,38 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void):
     for (let i = 0; i < 2; i++) await model.step(nextBatch, rng); // warm-up: kernel compilation, first allocations
     // Three timed runs of `per` steps each; the figures are those of the median run.
     const per = Math.max(1, Math.round((planned * (quick ? 0.3 : 1)) / 3));
+    let pytorch: Reference | undefined;
+    let pytorchAbsent: string | undefined;
+    if (reference) {
+      const channels = dcganChannels(config as DcganConfig, data.shape);
+      const { kernel } = config as DcganConfig;
+      const opts = { images: data.images, labels: data.labels, count: data.count, imageSize: width, generatorChannels: channels.generator, discriminatorChannels: channels.discriminator, kernel, batch: BATCH, threads, stepsPerBlock: per, blocks: 3 };
+      pytorch = await startReference(opts).catch((err: Error) => ((pytorchAbsent = err.message), undefined));
+      if (!pytorch) log(`trainer ${name}: PyTorch absent, no ratio (${pytorchAbsent})`);
+    }
     const runs: { seconds: number; images: number }[] = [];
-    for (let run = 0; run < 3; run++) {
-      images = 0;
-      const t = performance.now();
-      for (let i = 0; i < per; i++) await model.step(nextBatch, rng);
-      runs.push({ seconds: (performance.now() - t) / 1000, images });
+    const refSeconds: number[] = [];
+    try {
+      for (let run = 0; run < 3; run++) {
+        images = 0;
+        const t = performance.now();
+        for (let i = 0; i < per; i++) await model.step(nextBatch, rng);
+        runs.push({ seconds: (performance.now() - t) / 1000, images });
+        if (pytorch) refSeconds.push(await pytorch.block());
+      }
+    } finally {
+      await pytorch?.close();
     }
     const mid = runs.sort((a, b) => a.seconds - b.seconds)[1]!;
     const steps = per * 3;
-    const r = { family: name, backend: backend.name, batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps };
-    log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.name})`);
+    const r: TrainerResult = { family: name, backend: backend.name, batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps, threads };
+    log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.name}, ${threads} threads)`);
+    if (pytorch) {
+      const refMid = refSeconds.sort((a, b) => a - b)[1]!;
+      const stepsPerSecond = round(per / refMid);
+      r.pytorch = { ...pytorch.ready, stepsPerSecond, ratio: round(per / mid.seconds / (per / refMid)) };
+      log(`trainer ${name}: PyTorch ${pytorch.ready.torch} CPU (${pytorch.ready.blas}), ${pytorch.ready.threads} threads, same blocks: ${stepsPerSecond} steps/s; trainer / PyTorch ${r.pytorch.ratio}x`);
+    } else if (pytorchAbsent) r.pytorchAbsent = pytorchAbsent;
     results.push(r);
     for (const net of Object.values(model.networks)) net.dispose();
     for (const opt of Object.values(model.optimizers)) opt.dispose();
