@@ -119,16 +119,19 @@ function fraction(flag: string, value: string): number {
 
 /**
  * Parses `value` with the type of `example`: a count (integer default) must be a positive integer, a rate or
- * coefficient (fractional default: learning rates, betas, slopes, momenta) must lie in [0, 1); a number[] is a
+ * coefficient (fractional default: learning rates, betas, slopes, momenta) must lie in [0, 1), a weight that is off
+ * by default (0) must be >= 0; a number[] is a
  * comma list of positive integers; a string must be one of `choices` when the family lists them.
  */
 function typedLike(flag: string, example: unknown, value: string, choices?: readonly string[]): unknown {
   if (typeof example === 'number') {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
-    const rate = !Number.isInteger(example) || example === 0;
-    if (!rate && (!Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
-    if (rate && (n < 0 || n >= 1)) throw new UsageError(`--${flag} must be in [0, 1), got "${value}"`);
+    // A default of 0 means "off" or "as another option" (--r1-gamma, --discriminator-learning-rate): any n >= 0.
+    if (example === 0 && n < 0) throw new UsageError(`--${flag} must be a number >= 0, got "${value}"`);
+    if (example === 0) return n;
+    if (Number.isInteger(example) && (!Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+    if (!Number.isInteger(example) && (n < 0 || n >= 1)) throw new UsageError(`--${flag} must be in [0, 1), got "${value}"`);
     return n;
   }
   if (choices && !choices.includes(value)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
@@ -149,7 +152,8 @@ function typedLike(flag: string, example: unknown, value: string, choices?: read
 export function usage(): string {
   const lines = [
     'usage: npm run train -- [--model NAME] [--data DIR] [--epochs N | --steps N] [--out runs/NAME] [--resume]',
-    '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|wasm|cpu] [--threads N (wasm; default: every core)]',
+    '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|webgpu|wasm|cpu] [--threads N (wasm; default: every core)]',
+    '       [--gpu-adapter NAME (webgpu: the adapter whose name contains NAME)]',
     '       [--limit N] [--checkpoint-every 200]',
     '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
     '       [--plateau-patience 1 (epochs per window: the best FCD of the last N epochs against the N before)]',
