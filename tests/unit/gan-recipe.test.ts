@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend/select.js';
 import { tf } from '../../trainer/backend/tf.js';
-import { discriminatorLoss, generatorLoss } from '../../trainer/families/adversarial.js';
+import { discriminatorLoss, generatorLoss, r1Penalty } from '../../trainer/families/adversarial.js';
+import type { NetworkSpec } from '../../trainer/nn/layers.js';
 import { FAMILIES } from '../../trainer/families/index.js';
 import { Network, upsampleNearest } from '../../trainer/nn/network.js';
 import { SeededRandom } from '../../shared/rng.js';
@@ -88,6 +89,43 @@ describe('spectral normalisation (Miyato et al. 2018)', () => {
   });
 });
 
+describe('the R1 penalty (Mescheder et al. 2018)', () => {
+  // D's weights move the penalty through a second-order gradient: checked against central finite differences.
+  const dSpecs: Record<string, NetworkSpec> = {
+    'spectral conv': { name: 'd', inputShape: [4, 4, 2], init: 'dcgan-normal', layers: [{ kind: 'conv2d', filters: 3, kernel: 3, stride: 2, spectralNorm: true }, { kind: 'leakyRelu', alpha: 0.2 }, { kind: 'flatten' }, { kind: 'dense', units: 1, spectralNorm: true }] },
+  };
+  it.each(Object.keys(dSpecs))('%s: its gradient with respect to the weights matches finite differences', async (name) => {
+    const net = new Network(dSpecs[name]!, new SeededRandom(4));
+    const rng = new SeededRandom(9);
+    for (const v of net.trainableVariables()) v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => 0.7 * rng.nextNormal()), v.shape));
+    const x = tf.tensor4d(Float32Array.from({ length: 3 * 32 }, () => rng.nextNormal()), [3, 4, 4, 2]);
+    const penalty = () => r1Penalty((t) => net.apply(t, { training: true }), x, 2, 1);
+    const kernel = net.variables.get('0.kernel')!;
+    const { value, grads } = tf.variableGrads(penalty, [kernel]);
+    const g = (await grads[Object.keys(grads)[0]!]!.data()) as Float32Array;
+    expect((await value.data())[0]).toBeGreaterThan(0);
+    const base = (await kernel.data()) as Float32Array;
+    const at = async (i: number, delta: number) => {
+      kernel.assign(tf.tensor(base.map((w, j) => (j === i ? w + delta : w)), kernel.shape));
+      const p = penalty();
+      const out = (await p.data())[0]!;
+      p.dispose();
+      return out;
+    };
+    for (const i of [0, 7, 20, 40]) {
+      const numeric = ((await at(i, 1e-2)) - (await at(i, -1e-2))) / 2e-2;
+      expect(g[i]!).toBeCloseTo(numeric, 1);
+    }
+    tf.dispose([x, value, ...Object.values(grads)]);
+    net.dispose();
+  });
+
+  it('is refused beside batch norm in D, whose closed-form gradient has no second derivative', () => {
+    const family = FAMILIES['dcgan']!;
+    expect(() => family.create({ ...family.defaults, latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], r1Gamma: 1 }, { image: { width: 16, height: 16, channels: 3 }, classCount: 0 }, new SeededRandom(1))).toThrow(/--r1-gamma needs a discriminator without batch norm: add --discriminator-norm spectral/);
+  });
+});
+
 describe('projection conditioning (Miyato & Koyama 2018)', () => {
   it("the projection head adds the inner product of the features with the class's embedding", async () => {
     const net = new Network({ name: 'd', inputShape: [3], init: 'dcgan-normal', layers: [{ kind: 'projection', classes: 2 }] }, new SeededRandom(2));
@@ -121,9 +159,9 @@ describe('nearest-neighbour upsampling (Odena et al. 2016)', () => {
 });
 
 describe('the recipe trains and exports', () => {
-  it('hinge + spectral projection D + TTUR + nearest G with class batch norm: steps leak no tensors, and the generator exports as Resize + Conv with parity', async () => {
+  it('hinge + lazy R1 + spectral projection D + TTUR + nearest G with class batch norm: steps leak no tensors, and the generator exports as Resize + Conv with parity', async () => {
     const family = FAMILIES['cgan']!;
-    const recipe = { loss: 'hinge', discriminatorNorm: 'spectral', upsample: 'nearest', conditioning: 'projection', discriminatorLearningRate: 4e-4, learningRate: 1e-4, beta1: 0, beta2: 0.9 };
+    const recipe = { loss: 'hinge', discriminatorNorm: 'spectral', upsample: 'nearest', conditioning: 'projection', r1Gamma: 0.5, r1Every: 2, discriminatorLearningRate: 4e-4, learningRate: 1e-4, beta1: 0, beta2: 0.9 };
     const rng = new SeededRandom(1);
     const image = { width: 16, height: 16, channels: 3 as const };
     const model = family.create({ ...family.defaults, latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], ...recipe }, { image, classCount: 2 }, rng);

@@ -27,6 +27,8 @@ export interface AdversarialSetup {
   generatorInput?: (z: tf.Tensor2D, labels: Uint8Array) => tf.Tensor;
   /** Discriminator input from images (and labels, for a conditional model). */
   discriminatorInput?: (images: tf.Tensor4D, labels: Uint8Array) => tf.Tensor;
+  /** The R1 penalty on real images (Mescheder et al. 2018), applied every `every` D updates; absent: off. */
+  r1?: { gamma: number; every: number };
   /** A conditional model's one-hot labels, for networks that read them in their layers (class batch norm, projection). */
   labelCode?: (labels: Uint8Array) => tf.Tensor2D;
   /** DiffAugment transforms applied to every image D sees, real or generated (diff-augment.ts). */
@@ -57,6 +59,17 @@ export function generatorLoss(loss: AdversarialLoss, fake: tf.Tensor): tf.Scalar
   return (loss === 'hinge' ? tf.neg(tf.mean(fake)) : tf.mean(tf.softplus(tf.neg(fake)))) as tf.Scalar;
 }
 
+/**
+ * The R1 penalty (Mescheder et al. 2018, eq. 9): (gamma / 2) E ||grad_x D(x)||^2 on real images, which keeps D
+ * from growing steep around the data and so steadies the game near its equilibrium. Times `every` for lazy
+ * regularisation. D's gradient with respect to its input is taken inside D's own gradient (a second-order
+ * gradient), so the penalty trains D's weights.
+ */
+export function r1Penalty(d: (x: tf.Tensor4D) => tf.Tensor, real: tf.Tensor4D, gamma: number, every: number): tf.Scalar {
+  const g = tf.grad((x: tf.Tensor) => tf.sum(d(x as tf.Tensor4D)))(real);
+  return tf.mul(gamma / 2 * every, tf.mean(tf.sum(tf.square(g), [1, 2, 3]))) as tf.Scalar;
+}
+
 /** Draws a batch of latents from the run's stream with the shared latent function. */
 export function drawLatents(rng: SeededRandom, n: number, size: number, distribution: LatentDistribution): tf.Tensor2D {
   return tf.tensor2d(fillLatent(rng, distribution, new Float32Array(n * size)), [n, size]);
@@ -77,14 +90,18 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
     const batch = nextBatch();
     batchSize = batch.images.shape[0];
     labels = batch.labels;
+    // Lazy regularisation (Karras et al. 2020, section 3.1): the penalty every `every` updates, `every` times as strong.
+    const lazyR1 = s.r1 && s.optD.iterations % s.r1.every === 0 ? s.r1 : undefined;
     const cost = tf.tidy((): tf.Scalar => {
       const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
       // G's forward pass stays off the gradient tape: only D learns here.
       const fake = s.generator.apply(gIn(z, batch.labels), { training: true, ...withLabels(batch.labels) }) as tf.Tensor4D;
       return s.optD.minimize((): tf.Scalar => {
-        const realLogits = s.discriminator.apply(dIn(batch.images, batch.labels), { training: true, ...withLabels(batch.labels) });
+        const real = augment(batch.images);
+        const dOf = (x: tf.Tensor4D) => s.discriminator.apply((s.discriminatorInput ?? ((y) => y))(x, batch.labels), { training: true, ...withLabels(batch.labels) });
         const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true, ...withLabels(batch.labels) });
-        return discriminatorLoss(s.loss, realLogits, fakeLogits);
+        const cost = discriminatorLoss(s.loss, dOf(real), fakeLogits);
+        return lazyR1 ? tf.add(cost, r1Penalty(dOf, real, lazyR1.gamma, lazyR1.every)) : cost;
       }, true, s.discriminator.trainableVariables())!;
     });
     dCosts.push(cost);
@@ -110,6 +127,10 @@ export interface AdversarialConfig {
   latentDistribution: LatentDistribution;
   /** 'non-saturating' (Goodfellow et al. 2014) or 'hinge' (Lim & Ye 2017). Absent in older runs: non-saturating. */
   loss?: AdversarialLoss;
+  /** R1 penalty weight gamma on real images (Mescheder et al. 2018); 0 or absent: off. */
+  r1Gamma?: number;
+  /** Apply R1 every this many D updates (lazy regularisation, Karras et al. 2020). 16. */
+  r1Every?: number;
   /** Adam's learning rate (G's, and D's unless discriminatorLearningRate is set), beta1 and beta2. */
   learningRate: number;
   /** D's own learning rate, two time-scales (TTUR, Heusel et al. 2017); 0 or absent: learningRate. */
@@ -150,7 +171,7 @@ export function createAdversarialModel(
         labelCode: (labels: Uint8Array) => tf.tensor2d(oneHot(labels, k), [labels.length, k]),
       }
     : {};
-  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, loss: c.loss ?? 'non-saturating', ...conditional, ...(ctx.diffAugment?.length ? { diffAugment: ctx.diffAugment } : {}) };
+  const setup: AdversarialSetup = { generator, discriminator, optG, optD, latentSize: c.latentSize, latentDistribution: c.latentDistribution, dSteps: c.dSteps, loss: c.loss ?? 'non-saturating', ...(c.r1Gamma ? { r1: { gamma: c.r1Gamma, every: c.r1Every || 16 } } : {}), ...conditional, ...(ctx.diffAugment?.length ? { diffAugment: ctx.diffAugment } : {}) };
   const gIn = setup.generatorInput ?? ((z) => z);
   const ema = ctx.ema ?? 0;
   // The averaged copy starts as G (built from a throwaway stream, so the run's own draws are those without EMA).
@@ -202,6 +223,8 @@ export function adversarialFamily<C extends AdversarialConfig>(f: {
       const k = f.conditional ? ctx.classCount : 0;
       if (f.conditional && k < 2) throw new Error(`a conditional GAN needs labelled data with at least 2 classes, got ${k}`);
       const { generator, discriminator } = f.build(c, ctx.image, k);
+      // Batch norm's closed-form gradient (nn/batch-norm.ts) has no second derivative, which R1 needs.
+      if (c.r1Gamma && discriminator.layers.some((l) => l.kind === 'batchNorm')) throw new Error('--r1-gamma needs a discriminator without batch norm: add --discriminator-norm spectral');
       return createAdversarialModel(c, ctx, generator, discriminator, rng, k);
     },
   };

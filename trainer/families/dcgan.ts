@@ -43,6 +43,10 @@ export interface DcganConfig extends AdversarialConfig {
   batchNormMomentum: number;
   /** 'non-saturating' (the paper's) or 'hinge' (Lim & Ye 2017; Miyato et al. 2018). */
   loss: AdversarialLoss;
+  /** R1 penalty weight on real images (Mescheder et al. 2018); 0: off. */
+  r1Gamma: number;
+  /** D updates between R1 penalties, each that many times as strong (lazy regularisation, Karras et al. 2020). 16. */
+  r1Every: number;
   /** Adam learning rate, beta1 and beta2. 2e-4, 0.5 and 0.999 as in the paper. */
   learningRate: number;
   /** D's learning rate when it differs from G's (TTUR, Heusel et al. 2017); 0: the same as learningRate. */
@@ -65,6 +69,8 @@ export const dcganDefaults: DcganConfig = {
   leakyAlpha: 0.2,
   batchNormMomentum: 0.9,
   loss: 'non-saturating',
+  r1Gamma: 0,
+  r1Every: 16,
   learningRate: 2e-4,
   discriminatorLearningRate: 0,
   beta1: 0.5,
