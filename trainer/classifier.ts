@@ -72,12 +72,12 @@ function batchTensor(data: ImageDataset, idx: ArrayLike<number>, flip?: (i: numb
 }
 
 /** Accuracy of the networks (inference mode) on images [from, to) of `data`. */
-export function accuracy(features: Network, head: Network, data: ImageDataset, from: number, to: number): number {
+export async function accuracy(features: Network, head: Network, data: ImageDataset, from: number, to: number): Promise<number> {
   let correct = 0;
   for (let s = from; s < to; s += 500) {
     const idx = Array.from({ length: Math.min(500, to - s) }, (_, i) => s + i);
     const pred = tf.tidy(() => tf.argMax(head.apply(features.apply(batchTensor(data, idx), { training: false }), { training: false }), 1));
-    const p = pred.dataSync();
+    const p = await pred.data();
     pred.dispose();
     idx.forEach((j, i) => (correct += p[i] === data.labels[j] ? 1 : 0));
   }
@@ -153,14 +153,15 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
         const logits = head.apply(features.apply(x, { training: true, updateStats: true }), { training: true });
         return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(y, logits), 1))) as tf.Scalar;
       }, true, vars)!;
-      const loss = cost.dataSync()[0]!;
+      // An asynchronous read: the webgpu backend cannot read synchronously in Node (backend/webgpu.ts).
+      const loss = (await cost.data())[0]!;
       tf.dispose([cost, x, y]);
       if (!Number.isFinite(loss)) throw new UsageError(`classifier loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1}`);
       lossSum += loss;
       const done = epoch * perEpoch + b + 1;
       progress.update(done, { loss }, ((b + 1) * 1000) / (performance.now() - started));
     }
-    const valAccuracy = accuracy(features, head, train, trainCount, train.count);
+    const valAccuracy = await accuracy(features, head, train, trainCount, train.count);
     const seconds = (performance.now() - started) / 1000;
     meta = { ...meta, epoch: epoch + 1, history: [...meta.history, { epoch: epoch + 1, loss: lossSum / perEpoch, valAccuracy, seconds }] };
     if (valAccuracy > meta.best.valAccuracy) {
@@ -183,7 +184,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
 
   // The best epoch's networks, measured once on the test set, exported.
   restoreAll('', nets, best);
-  const testAccuracy = accuracy(features, head, test, 0, test.count);
+  const testAccuracy = await accuracy(features, head, test, 0, test.count);
   log(`best epoch ${meta.best.epoch}: validation ${(100 * meta.best.valAccuracy).toFixed(2)}%, test accuracy ${(100 * testAccuracy).toFixed(2)}%`);
   const graph = await classifierToOnnx(features, head, train.shape);
   const probe = batchTensor(test, Array.from({ length: 64 }, (_, i) => i));
@@ -241,7 +242,6 @@ export function parseClassifierArgs(argv: string[]): ClassifierOptions {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
-    if (process.argv.includes('--help')) return void console.log(CLASSIFIER_USAGE);
     await trainClassifier(parseClassifierArgs(process.argv.slice(2)));
-  });
+  }, CLASSIFIER_USAGE);
 }

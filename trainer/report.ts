@@ -21,7 +21,8 @@ export async function readJsonLines<T>(path: string): Promise<T[]> {
   }
 }
 
-export async function writeReport(runDir: string, log: (line: string) => void = () => {}): Promise<string> {
+/** `backend`: what the run trained on last (train.ts passes it; a standalone report leaves it out). */
+export async function writeReport(runDir: string, log: (line: string) => void = () => {}, backend?: string): Promise<string> {
   let config: { family: string; config: Record<string, unknown>; seed: number; batchSize: number };
   try {
     config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8'));
@@ -60,7 +61,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; } th, td { border-bo
 figure { margin: 0; } figure img { image-rendering: pixelated; width: 224px; border: 1px solid #ddd; } figcaption { font-size: 12px; color: #555; }
 </style></head><body>
 <h1>${escapeMarkup(config.family)}: <code>${escapeMarkup(runDir)}</code></h1>
-<table>${row('steps', last?.['step'] ?? 0)}${row('epochs', last ? Number(last['epoch']!.toFixed(2)) : 0)}${row('wall time (s)', last ? Math.round(last['time']!) : 0)}${row('batch size', config.batchSize)}${row('seed', config.seed)}${row('config', config.config)}</table>
+<table>${row('steps', last?.['step'] ?? 0)}${row('epochs', last ? Number(last['epoch']!.toFixed(2)) : 0)}${row('wall time (s)', last ? Math.round(last['time']!) : 0)}${row('batch size', config.batchSize)}${row('seed', config.seed)}${backend !== undefined ? row('backend', backend) : ''}${row('config', config.config)}</table>
 <h2>Final numbers</h2>
 ${final ? `<table>${row('FCD', final.fcd)}${row('FCD real vs real (floor at this N)', final.fcdRealReference)}${row('classifier score', final.classifierScore)}${final.classAccuracy !== undefined ? row('class accuracy', final.classAccuracy) : ''}${row('samples (N)', final.n)}${row('predicted-class histogram', final.classHistogram)}</table>` : '<p>No evaluation recorded (no ruler for the data set in rulers/, or --eval-n 0).</p>'}
 <h2>Curves</h2>

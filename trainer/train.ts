@@ -96,7 +96,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const config = (previous?.meta.config ?? { ...family.defaults, ...opts.overrides }) as Record<string, unknown>;
   const seed = previous?.meta.seed ?? opts.seed;
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
-  const backend = await selectBackend(opts.backend, opts.threads);
+  const backend = await selectBackend(opts.backend, opts.threads, opts.gpuAdapter);
   log(`backend: ${backend.description}`);
 
   // Data
@@ -196,9 +196,14 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       // Let the event loop run between steps (a step's work is queued synchronously), so a Ctrl-C is seen within one step.
       await new Promise((resolve) => setImmediate(resolve));
       const epochBefore = Math.floor(cursor.batchesSeen / perEpoch);
-      const losses = await model.step(nextBatch, stepRng);
+      const kept = () => (savedStep > 0 ? `the last good checkpoint (step ${savedStep}) is kept in ${runDir}` : 'no checkpoint had been written yet');
+      // A GPU fault (webgpu.ts) voids the step: stop without saving, so the last checkpoint stays the good one.
+      const losses = await backend.guard(() => model.step(nextBatch, stepRng)).catch((err: Error) => {
+        if (err.name === 'GpuFault') err.message = `${err.message} (step ${meta.step + 1}); training stopped; ${kept()}; continue with --resume, on this or another --backend`;
+        throw err;
+      });
       const bad = Object.entries(losses).find(([, v]) => !Number.isFinite(v));
-      if (bad) throw new TrainingDiverged(`loss ${bad[0]} became ${bad[1]} at step ${meta.step + 1}; training stopped; ${savedStep > 0 ? `the last good checkpoint (step ${savedStep}) is kept in ${runDir}` : 'no checkpoint had been written yet'}`);
+      if (bad) throw new TrainingDiverged(`loss ${bad[0]} became ${bad[1]} at step ${meta.step + 1}; training stopped; ${kept()}`);
       meta.step++;
       meta.losses = losses;
       windowSteps++;
@@ -241,7 +246,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   if (!stop) {
     await writeSamples('final');
     if (evaluator && evals.at(-1)?.step !== meta.step) await measure(cursor.batchesSeen / perEpoch);
-    await writeReport(runDir, log);
+    await writeReport(runDir, log, meta.backend);
     log(`done: ${meta.step} steps in ${formatDuration(meta.wallTimeSeconds)} (${runDir}); export with: npm run export -- ${runDir}`);
   }
   await evaluator?.release();

@@ -1,14 +1,15 @@
 /**
  * Backend selection: one function, called once at start, that returns what it chose. No global is reassigned
- * elsewhere. Order for 'auto': CUDA (tfjs-node-gpu), native CPU (tfjs-node), wasm with the trainer's own
- * training kernels, pure-JS cpu.
+ * elsewhere. Order for 'auto': CUDA (tfjs-node-gpu), native CPU (tfjs-node), a real (not software) GPU through
+ * WebGPU (webgpu.ts), wasm with the trainer's own training kernels, pure-JS cpu.
  */
 import { availableParallelism } from 'node:os';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { activateThreadedWasm } from './wasm-threads.js';
+import { activateWebGpu, BackendError, describeAdapter, findAdapter, type GpuAdapterInfo } from './webgpu.js';
 
-export const BACKEND_CHOICES = ['auto', 'cuda', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface SelectedBackend {
@@ -16,7 +17,13 @@ export interface SelectedBackend {
   name: string;
   /** Which package and device: recorded in checkpoints and manifests. */
   description: string;
+  /** The GPU adapter (webgpu only). */
+  adapter?: GpuAdapterInfo;
+  /** Runs one training step, raising GPU faults (webgpu.ts) as a GpuFault; other backends just run it. */
+  guard<T>(work: () => Promise<T>): Promise<T>;
 }
+
+const unguarded = <T>(work: () => Promise<T>): Promise<T> => work();
 
 /** Imports a native package by a name held in a variable, so the type checker does not need it installed. */
 async function importNative(pkg: string): Promise<boolean> {
@@ -54,9 +61,14 @@ async function activate(name: string): Promise<void> {
 
 /**
  * Activates the backend `choice` names ('auto': the fastest that loads). `threads` applies to wasm (default: every
- * core); tfjs-node manages its own threads.
+ * core); tfjs-node manages its own threads. `gpuAdapter` picks a WebGPU adapter by (part of) its name.
  */
-export async function selectBackend(choice: BackendChoice = 'auto', threads = availableParallelism()): Promise<SelectedBackend> {
+export async function selectBackend(choice: BackendChoice = 'auto', threads = availableParallelism(), gpuAdapter?: string): Promise<SelectedBackend> {
+  const chosen = await select(choice, threads, gpuAdapter);
+  return 'guard' in chosen ? chosen : { ...chosen, guard: unguarded };
+}
+
+async function select(choice: BackendChoice, threads: number, gpuAdapter?: string): Promise<SelectedBackend | Omit<SelectedBackend, 'guard'>> {
   // At most one native package is imported: a second one re-registers every kernel (docs/architecture.md).
   if (choice === 'auto' || choice === 'cuda') {
     if (await importNative('@tensorflow/tfjs-node-gpu')) {
@@ -71,6 +83,16 @@ export async function selectBackend(choice: BackendChoice = 'auto', threads = av
       return { name: 'tensorflow', description: 'tfjs-node (native CPU)' };
     }
     if (choice === 'tensorflow') throw new Error('--backend tensorflow: @tensorflow/tfjs-node is not installed or cannot load libtensorflow');
+  }
+  if (choice === 'auto' || choice === 'webgpu') {
+    const found = await findAdapter(gpuAdapter);
+    if ('missing' in found) {
+      if (choice === 'webgpu' || gpuAdapter !== undefined) throw new BackendError(`--backend webgpu: ${found.missing}`);
+    } else if (choice === 'webgpu' || !found.info.fallback) {
+      // 'auto' never trains on a software adapter: wasm is faster than SwiftShader.
+      const gpu = await activateWebGpu(found);
+      return { name: 'webgpu', description: describeAdapter(gpu.info), adapter: gpu.info, guard: gpu.guard };
+    }
   }
   if (choice === 'auto' || choice === 'wasm') {
     try {

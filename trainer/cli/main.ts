@@ -4,7 +4,7 @@ export async function runCli(body: () => Promise<void>): Promise<void> {
     await body();
   } catch (err) {
     const e = err as Error;
-    const known = ['UsageError', 'DataError', 'CheckpointError', 'TrainingDiverged', 'ExportError', 'ManifestError', 'EvaluationError', 'DeployError'];
+    const known = ['UsageError', 'DataError', 'CheckpointError', 'TrainingDiverged', 'ExportError', 'ManifestError', 'EvaluationError', 'DeployError', 'BackendError', 'GpuFault'];
     if (known.includes(e.name)) {
       process.stderr.write(`error: ${e.message}\n`);
       process.exit(e.name === 'UsageError' ? 2 : 1);

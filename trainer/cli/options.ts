@@ -28,6 +28,8 @@ export interface TrainOptions {
   backend: BackendChoice;
   /** Threads for the wasm backend; undefined: every core. */
   threads?: number;
+  /** webgpu: the adapter whose name contains this (Dawn lists the adapters when none matches). */
+  gpuAdapter?: string;
   limit?: number;
   checkpointEvery: number;
   /** Generated images the classifier measures after every epoch and at the end (0: off). */
@@ -64,6 +66,7 @@ const COMMON = {
   seed: { type: 'string', default: '1' },
   backend: { type: 'string', default: 'auto' },
   threads: { type: 'string' },
+  'gpu-adapter': { type: 'string' },
   limit: { type: 'string' },
   'checkpoint-every': { type: 'string', default: '200' },
   'eval-n': { type: 'string', default: '2000' },
@@ -228,6 +231,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     seed,
     backend,
     ...(v['threads'] !== undefined ? { threads: intFlag('threads', v['threads'] as string, 1, 64) } : {}),
+    ...(v['gpu-adapter'] !== undefined ? { gpuAdapter: v['gpu-adapter'] as string } : {}),
     ...(v['limit'] !== undefined ? { limit: positiveInt('limit', v['limit'] as string) } : {}),
     checkpointEvery: positiveInt('checkpoint-every', v['checkpoint-every'] as string)!,
     evalN: v['eval-n'] === '0' ? 0 : positiveInt('eval-n', v['eval-n'] as string, 2)!,
