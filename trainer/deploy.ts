@@ -115,8 +115,8 @@ export async function deploy(opts: DeployOptions, log: (line: string) => void = 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const usage = 'usage: npm run model:push -- models/NAME|runs/NAME (--url https://WORKER | --local) [--activate] [--id ID]';
   await runCli(async () => {
-    const usage = 'usage: npm run model:push -- models/NAME|runs/NAME (--url https://WORKER | --local) [--activate] [--id ID]';
     const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { url: { type: 'string' }, local: { type: 'boolean', default: false }, activate: { type: 'boolean', default: false }, id: { type: 'string' } } });
     const { url, local, activate } = parsed.values;
     if (parsed.positionals.length !== 1) throw new UsageError(usage);
@@ -126,5 +126,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const dir = parsed.positionals[0]!;
     if (!existsSync(dir)) throw new UsageError(`${dir} does not exist`);
     await deploy({ dir, url: url ?? LOCAL_URL, token: await readToken(local), activate, ...(id ? { id } : {}) });
-  });
+  }, usage);
 }

@@ -143,6 +143,8 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
   return evaluation;
 }
 
+export const EVAL_USAGE = 'usage: npm run eval -- MODEL_DIR [--n 10000] [--seed 1] [--iwae-k 500] [--iwae-n 1000] [--data DIR] [--classifier DIR] [--nearest-grid FILE.png] [--dry-run]';
+
 export function parseEvalArgs(argv: string[]): EvalOptions {
   const parsed = parseFlags({
     args: argv,
@@ -152,7 +154,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
       data: { type: 'string' }, classifier: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, 'nearest-grid': { type: 'string' },
     },
   });
-  if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run eval -- MODEL_DIR [--n 10000] [--seed 1] [--iwae-k 500] [--iwae-n 1000] [--data DIR] [--classifier DIR] [--nearest-grid FILE.png] [--dry-run]');
+  if (parsed.positionals.length !== 1) throw new UsageError(EVAL_USAGE);
   const v = parsed.values;
   return {
     modelDir: parsed.positionals[0]!, n: intFlag('n', v.n, 2, 1_000_000), seed: intFlag('seed', v.seed, 0, 0xffffffff), iwaeK: intFlag('iwae-k', v['iwae-k'], 1, 100_000),
@@ -164,5 +166,5 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
     await evaluateModel(parseEvalArgs(process.argv.slice(2)));
-  });
+  }, EVAL_USAGE);
 }

@@ -104,12 +104,14 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
   return { dir: outDir, manifest };
 }
 
+const EXPORT_USAGE = 'usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]';
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
     const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' } } });
-    if (parsed.positionals.length !== 1) throw new UsageError('usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]');
+    if (parsed.positionals.length !== 1) throw new UsageError(EXPORT_USAGE);
     const { out, description } = parsed.values;
     const id = modelIdFlag(parsed.values.id);
     await exportRun({ run: parsed.positionals[0]!, ...(out ? { out } : {}), ...(id ? { id } : {}), ...(description ? { description } : {}) });
-  });
+  }, EXPORT_USAGE);
 }

@@ -77,9 +77,10 @@ ${final ? `<table>${row('FCD', final.fcd)}${row('FCD real vs real (floor at this
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const usage = 'usage: npm run report -- runs/NAME (writes runs/NAME/report.html: loss and FCD curves, every epoch\'s grid)';
   await runCli(async () => {
     const args = process.argv.slice(2);
-    if (args.length !== 1 || args[0]!.startsWith('-')) throw new UsageError('usage: npm run report -- runs/NAME');
+    if (args.length !== 1 || args[0]!.startsWith('-')) throw new UsageError(usage);
     await writeReport(args[0]!, (l) => process.stderr.write(`${l}\n`));
-  });
+  }, usage);
 }

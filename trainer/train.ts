@@ -17,6 +17,7 @@ import { ProgressBar, formatDuration } from './cli/progress.js';
 import { writeGrid, writeReconstructionGrid, type GridSpec } from './run/samples.js';
 import { writeFileAtomic } from './run/atomic.js';
 import { runCli } from './cli/main.js';
+import { preflightTrain } from './cli/preflight.js';
 import { createEpochEvaluator, EVALS_FILE, plateauReached, type EvalRecord } from './eval/epoch-eval.js';
 import { readJsonLines, writeReport } from './report.js';
 import { SeededRandom } from '../shared/rng.js';
@@ -96,6 +97,8 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const config = (previous?.meta.config ?? { ...family.defaults, ...opts.overrides }) as Record<string, unknown>;
   const seed = previous?.meta.seed ?? opts.seed;
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
+  // Data and model checked against each other before the backend loads or a pixel is decoded (cli/preflight.ts).
+  if (!previous) await preflightTrain(familyName, config, opts.data, opts.folder ?? { fit: 'crop', background: [255, 255, 255] });
   const backend = await selectBackend(opts.backend, opts.threads, opts.gpuAdapter);
   log(`backend: ${backend.description}`);
 

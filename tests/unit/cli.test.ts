@@ -1,6 +1,6 @@
 /** The trainer and exporter CLIs: bad flags give one line on stderr and a non-zero exit, never a stack trace. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
 import type { RunMeta } from '../../trainer/run/run-state.js';
@@ -9,6 +9,7 @@ import { writeSyntheticSplit } from '../helpers/idx-files.js';
 import { describe, expect, it } from 'vitest';
 import { parseTrainArgs, UsageError } from '../../trainer/cli/options.js';
 import { tempDir } from '../helpers/tmp.js';
+import { encodePng } from '../../shared/png.js';
 
 function run(script: string, args: string[]) {
   const r = spawnSync('npx', ['tsx', script, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -69,6 +70,44 @@ describe('CLI processes', () => {
     const missing = run('trainer/train.ts', ['--data', `${dir}/absent`, '--out', `${dir}/run`, '--steps', '1']);
     expect(missing.status).toBe(1);
     expect(missing.stderr.at(-1)).toBe(`error: --data ${dir}/absent: no such directory`);
+  });
+
+  it('every command answers --help with its usage on stdout and exit code 0', () => {
+    const commands = { 'trainer/train.ts': 'train', 'trainer/export.ts': 'export', 'trainer/eval.ts': 'eval', 'trainer/classifier.ts': 'classifier', 'trainer/deploy.ts': 'model:push', 'trainer/report.ts': 'report' };
+    for (const [script, name] of Object.entries(commands)) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--help'], { encoding: 'utf8', timeout: 60_000 });
+      expect([script, r.status], r.stderr).toEqual([script, 0]);
+      expect(r.stdout).toMatch(new RegExp(`^usage: npm run ${name} -- `));
+    }
+  });
+
+  /** A folder of eight 33x33 PNGs, in class subfolders (`classes`) or loose. */
+  function folder(classes: string[]): string {
+    const dir = tempDir('preflight');
+    const png = encodePng({ width: 33, height: 33, channels: 3, data: new Uint8Array(33 * 33 * 3).fill(120) });
+    for (let i = 0; i < 8; i++) {
+      const sub = classes.length ? join(dir, classes[i % classes.length]!) : dir;
+      mkdirSync(sub, { recursive: true });
+      writeFileSync(join(sub, `img-${i}.png`), png);
+    }
+    return dir;
+  }
+
+  // issue 29's table: each is one line and a non-zero exit, said before the backend loads (no "backend:" line).
+  it.each([
+    ['--model cgan on a folder without subfolders', () => ['--model', 'cgan', '--data', folder([])], 2, (d: string) => `error: --model cgan needs labelled data with at least 2 classes (one subfolder per class, or --labels FILE.csv); ${d} has no class subfolders`],
+    ['--model cgan on one class', () => ['--model', 'cgan', '--data', folder(['apps'])], 2, (d: string) => `error: --model cgan needs labelled data with at least 2 classes (one subfolder per class, or --labels FILE.csv); ${d} has one class only ("apps")`],
+    ['--data pointing at a file', () => { const f = join(folder([]), 'img-0.png'); return ['--data', f]; }, 1, (f: string) => `error: --data ${f} is a file, not a folder: give the folder that holds the images (or the IDX files)`],
+    ['--image-size 33 --model dcgan', () => ['--model', 'dcgan', '--image-size', '33', '--data', folder(['a', 'b'])], 2, () => 'error: --image-size 33 does not fit --model dcgan: DCGAN needs even image sides, got 33x33; try --image-size 32 or 34'],
+    ['33x33 images by default, --model dcgan', () => ['--model', 'dcgan', '--data', folder(['a', 'b'])], 2, () => "error: the images' own size, 33 (the default --image-size) does not fit --model dcgan: DCGAN needs even image sides, got 33x33; try --image-size 32 or 34"],
+    ['--image-size 30 --model vae --arch conv', () => ['--model', 'vae', '--arch', 'conv', '--image-size', '30', '--data', folder([])], 2, () => 'error: --image-size 30 does not fit --model vae: --arch conv needs image sides divisible by 4, got 30x30; try --image-size 28 or 32'],
+    ['a --data that does not exist', () => ['--data', '/nonexistent/pictures'], 1, () => 'error: --data /nonexistent/pictures: no such directory'],
+  ])('train: %s', (_, args, status, message) => {
+    const argv = args();
+    const data = argv[argv.indexOf('--data') + 1]!;
+    const r = run('trainer/train.ts', [...argv, '--steps', '1', '--out', join(tempDir('preflight-run'), 'run')]);
+    expect(r.stderr).toEqual([message(data)]);
+    expect(r.status).toBe(status);
   });
 
   it('export: a run without a checkpoint is one line, exit code 2', () => {

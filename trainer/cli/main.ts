@@ -1,5 +1,12 @@
-/** Runs a CLI body: known errors become one line on stderr and a non-zero exit, never a stack trace. */
-export async function runCli(body: () => Promise<void>): Promise<void> {
+/**
+ * Runs a CLI body: known errors become one line on stderr and a non-zero exit, never a stack trace. With `usage`,
+ * `--help` (or `-h`) anywhere on the command line prints it on stdout and exits 0 before anything else runs.
+ */
+export async function runCli(body: () => Promise<void>, usage?: string): Promise<void> {
+  if (usage !== undefined && process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
   try {
     await body();
   } catch (err) {

@@ -8,9 +8,11 @@ export class ProgressBar {
     private readonly total: number,
     private readonly label: string,
     private readonly logIntervalMs = 15_000,
+    /** What `done` counts, for the rate: training steps, or images while a folder is decoded. */
+    private readonly unit: 'steps' | 'images' = 'steps',
   ) {}
 
-  update(done: number, fields: Record<string, number>, stepsPerSecond: number, force = false): void {
+  update(done: number, fields: Record<string, number>, perSecond: number, force = false): void {
     const now = Date.now();
     if (!this.tty && !force && now - this.lastPrint < this.logIntervalMs) return;
     this.lastPrint = now;
@@ -19,8 +21,9 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
     const losses = Object.entries(fields).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ');
-    const eta = stepsPerSecond > 0 ? formatDuration((this.total - done) / stepsPerSecond) : '?';
-    const line = `${this.label} [${bar}] ${done}/${this.total} ${losses} ${stepsPerSecond.toFixed(2)} steps/s eta ${eta}`;
+    const eta = perSecond > 0 ? formatDuration((this.total - done) / perSecond) : '?';
+    const rate = this.unit === 'images' ? `${perSecond.toFixed(0)} images/s` : `${perSecond.toFixed(2)} steps/s`;
+    const line = `${this.label} [${bar}] ${done}/${this.total}${losses ? ` ${losses}` : ''} ${rate} eta ${eta}`;
     process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
   }
 

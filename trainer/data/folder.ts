@@ -8,7 +8,7 @@
  * path, size and modification time and by the options, so later epochs, runs and resumes read one file.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
@@ -48,7 +48,7 @@ export interface FolderDataset extends ImageDataset {
   skipped: { file: string; reason: string }[];
 }
 
-interface Source {
+export interface Source {
   path: string;
   rel: string;
   label: string | null;
@@ -132,30 +132,50 @@ function cacheRoot(opts: FolderOptions): string {
   return opts.cacheDir ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'edge-generative', 'datasets');
 }
 
-/** Loads (or reads from the cache) the folder `dir` as a data set. */
-export async function loadFolderDataset(dir: string, opts: FolderOptions, log: (line: string) => void = () => {}): Promise<FolderDataset> {
+/** What a folder holds before any pixel is decoded: its images, their labels and the preprocessing they will get. */
+export interface FolderScan {
+  root: string;
+  sources: Source[];
+  labelOf: (s: Source) => string | null;
+  /** Empty for an unlabelled folder (no class subfolders, no --labels). */
+  classNames: string[];
+  preprocess: PreprocessOptions;
+}
+
+/**
+ * Walks `dir` and reads the images' headers (no pixels): fast, so the trainer checks the data against the model
+ * (trainer/cli/preflight.ts) before it loads a backend or decodes anything. Throws a one-line DataError.
+ */
+export async function scanFolder(dir: string, opts: FolderOptions, log: (line: string) => void = () => {}): Promise<FolderScan> {
   const root = resolve(dir);
   if (!existsSync(root)) throw new DataError(`--data ${dir}: no such directory`);
-  const sources: Source[] = [];
-  await walk(root, root, sources);
-  if (sources.length === 0) throw new DataError(`--data ${dir}: no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder or below`);
-  const csv = opts.labelsFile ? await readLabels(opts.labelsFile, sources) : undefined;
+  if (!statSync(root).isDirectory()) throw new DataError(`--data ${dir} is a file, not a folder: give the folder that holds the images (or the IDX files)`);
+  const all: Source[] = [];
+  await walk(root, root, all);
+  if (all.length === 0) throw new DataError(`--data ${dir}: no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder or below`);
+  const csv = opts.labelsFile ? await readLabels(opts.labelsFile, all) : undefined;
   const labelOf = (s: Source) => (csv ? (csv.get(s.rel) ?? null) : s.label);
-  const labelled = csv !== undefined || sources.some((s) => s.label !== null);
-  const kept = labelled ? sources.filter((s) => labelOf(s) !== null) : sources;
-  const unlabelled = sources.length - kept.length;
+  const labelled = csv !== undefined || all.some((s) => s.label !== null);
+  const sources = labelled ? all.filter((s) => labelOf(s) !== null) : all;
+  const unlabelled = all.length - sources.length;
   if (unlabelled > 0) log(`data: ${unlabelled} image(s) outside the class subfolders (or not in --labels) are left out`);
-  const classNames = labelled ? [...new Set(kept.map((s) => labelOf(s)!))].sort() : [];
+  const classNames = labelled ? [...new Set(sources.map((s) => labelOf(s)!))].sort() : [];
   if (classNames.length > 255) throw new DataError(`--data ${dir}: ${classNames.length} classes; at most 255 are supported`);
 
   // Defaults from the headers alone (sharp reads no pixels for metadata).
-  const metas = await pool(kept, 8, (s) => sharp(s.path, { limitInputPixels: MAX_SOURCE_PIXELS }).metadata().then((m) => m, () => null));
+  const metas = opts.imageSize !== undefined && opts.channels !== undefined ? [] : await pool(sources, 8, (s) => sharp(s.path, { limitInputPixels: MAX_SOURCE_PIXELS }).metadata().then((m) => m, () => null));
   const sides = new Set(metas.filter((m) => m && m.width === m.height).map((m) => m!.width));
   const allSquareSame = sides.size === 1 && metas.every((m) => !m || m.width === m.height);
   const imageSize = opts.imageSize ?? (allSquareSame ? Math.min(IMAGE_SIZE_RANGE[1], Math.max(IMAGE_SIZE_RANGE[0], [...sides][0]!)) : DEFAULT_IMAGE_SIZE);
   const channels = opts.channels ?? (metas.some((m) => m && (m.channels ?? 1) >= 3 && m.space !== 'b-w') ? 3 : 1);
-  const preprocess: PreprocessOptions = { size: imageSize, channels, fit: opts.fit, background: opts.background };
+  return { root, sources, labelOf, classNames, preprocess: { size: imageSize, channels, fit: opts.fit, background: opts.background } };
+}
 
+/** Loads (or reads from the cache) the folder `dir` as a data set. */
+export async function loadFolderDataset(dir: string, opts: FolderOptions, log: (line: string) => void = () => {}): Promise<FolderDataset> {
+  const { root, sources: kept, labelOf, classNames, preprocess } = await scanFolder(dir, opts, log);
+  const labelled = classNames.length > 0;
+  const { size: imageSize, channels } = preprocess;
   const key = createHash('sha256')
     .update(JSON.stringify({ format: CACHE_FORMAT, files: kept.map((s) => [s.rel, s.size, s.mtimeMs, labelOf(s)]), preprocess }))
     .digest('hex')
@@ -173,7 +193,7 @@ export async function loadFolderDataset(dir: string, opts: FolderOptions, log: (
   const labels = new Uint8Array(kept.length);
   const ok = new Uint8Array(kept.length);
   const skipped: FolderDataset['skipped'] = [];
-  const progress = new ProgressBar(kept.length, `decoding ${name}`, 5000);
+  const progress = new ProgressBar(kept.length, `decoding ${name}`, 5000, 'images');
   let done = 0;
   const started = performance.now();
   await pool(kept, 4, async (s, i) => {
