@@ -24,6 +24,7 @@ import { ProgressBar, formatDuration } from './cli/progress.js';
 import { buildFeatures, buildHead, classifierDefaults, type ClassifierConfig } from './eval/classifier-model.js';
 import { classifierParity, classifierToOnnx } from './eval/classifier-graph.js';
 import { rulerDir, type ClassifierCard } from './eval/classifier-card.js';
+import { dataFingerprint } from './data/fingerprint.js';
 import { bytesToPixels } from '../shared/pixels.js';
 import { SeededRandom } from '../shared/rng.js';
 
@@ -196,6 +197,8 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
     sha256: createHash('sha256').update(graph).digest('hex'),
     dataset: train.name.split('/')[0]!,
     ...(preprocess ? { data: { dir: opts.data, preprocess, testFraction: TEST_FRACTION, splitSeed: SPLIT_SEED } } : {}),
+    // What it was trained on: how a run finds this ruler (eval/ruler.ts), whatever its folder is called.
+    trainedOn: await dataFingerprint(opts.data).then(({ sha256, files }) => ({ sha256, files })),
     classNames: train.classNames,
     image: { ...train.shape, pixelRange: '0..1' },
     featureSize: c.featureSize,

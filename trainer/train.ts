@@ -98,7 +98,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const seed = previous?.meta.seed ?? opts.seed;
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
   // Data and model checked against each other before the backend loads or a pixel is decoded (cli/preflight.ts).
-  if (!previous) await preflightTrain(familyName, config, opts.data, opts.folder ?? { fit: 'crop', background: [255, 255, 255] });
+  if (!previous) await preflightTrain(familyName, config, opts.data, opts.folder ?? { fit: 'crop', background: [255, 255, 255] }, { ...(opts.untilPlateau !== undefined ? { untilPlateau: opts.untilPlateau } : {}), evalN: opts.evalN });
   const backend = await selectBackend(opts.backend, opts.threads, opts.gpuAdapter);
   log(`backend: ${backend.description}`);
 
@@ -226,10 +226,10 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       if (epochDone && evaluator) {
         await measure(epoch);
         // Stop once FCD improves by less than the asked fraction over a window of epochs: more steps no longer pay.
-        const improvement = opts.untilPlateau !== undefined ? plateauReached(evals.map((e) => e.fcd), opts.untilPlateau, opts.plateauPatience ?? 1) : null;
+        const improvement = opts.untilPlateau !== undefined ? plateauReached(evals.map((e) => e.fcd), opts.untilPlateau, opts.plateauPatience ?? 5) : null;
         if (improvement !== null) {
           plateau = true;
-          const n = opts.plateauPatience ?? 1;
+          const n = opts.plateauPatience ?? 5;
           const over = n === 1 ? `over epoch ${epoch}` : `in the best of epochs ${epoch - n + 1}-${epoch} on the best of the ${n} before`;
           log(`FCD improved by ${(100 * improvement).toFixed(1)}% (< ${100 * opts.untilPlateau!}%) ${over}: stopping`);
         }

@@ -36,7 +36,7 @@ export interface TrainOptions {
   evalN: number;
   /** Stop at the end of an epoch whose FCD improved by less than this fraction (over the window of plateauPatience). */
   untilPlateau?: number;
-  /** Epochs per plateau window: the best FCD of the last N epochs against the best of the N before. Default 1. */
+  /** Epochs per plateau window: the best FCD of the last N epochs against the best of the N before. Default 5 (epoch-eval.ts). */
   plateauPatience?: number;
   /** How a folder of images becomes the data set (trainer/data/folder.ts); ignored for IDX data. */
   folder?: FolderOptions;
@@ -71,7 +71,7 @@ const COMMON = {
   'checkpoint-every': { type: 'string', default: '200' },
   'eval-n': { type: 'string', default: '2000' },
   'until-plateau': { type: 'string' },
-  'plateau-patience': { type: 'string', default: '1' },
+  'plateau-patience': { type: 'string', default: '5' },
   'image-size': { type: 'string' },
   channels: { type: 'string' },
   fit: { type: 'string', default: 'crop' },
@@ -159,7 +159,7 @@ export function usage(): string {
     '       [--gpu-adapter NAME (webgpu: the adapter whose name contains NAME)]',
     '       [--limit N] [--checkpoint-every 200]',
     '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
-    '       [--plateau-patience 1 (epochs per window: the best FCD of the last N epochs against the N before)]',
+    '       [--plateau-patience 5 (epochs per window: the best FCD of the last N epochs against the N before)]',
     '       [--augment none|flip] [--ema 0.999 (GANs: samples and export from an average of G\'s weights)]',
     `       [--diff-augment ${DIFF_AUGMENT_POLICIES.join(',')} (GANs: DiffAugment, Zhao et al. 2020; any subset)]`,
     '  --data DIR: MNIST-style IDX files, or a folder of PNG/JPEG/WebP/GIF images (labels: first-level subfolders):',

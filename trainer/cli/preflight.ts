@@ -11,6 +11,7 @@ import { DataError, DEFAULT_DATA_DIR } from '../data/idx.js';
 import { isIdxDir } from '../data/load.js';
 import { IMAGE_SIZE_RANGE, scanFolder, type FolderOptions } from '../data/folder.js';
 import { UsageError } from './options.js';
+import { findRuler } from '../eval/ruler.js';
 
 type Shape = ImageShape;
 
@@ -40,13 +41,13 @@ export function nearestSizes(family: string, config: Record<string, unknown>, si
  * Checks `--data` and the model against each other, reading only the folder's listing and image headers. IDX data
  * (Fashion-MNIST) is 28x28 gray with 10 classes, which every family takes; its loader says what is missing.
  */
-export async function preflightTrain(family: string, config: Record<string, unknown>, data: string, folder: FolderOptions): Promise<void> {
+export async function preflightTrain(family: string, config: Record<string, unknown>, data: string, folder: FolderOptions, plateau?: { untilPlateau?: number; evalN: number }): Promise<void> {
   if (!existsSync(data)) {
     if (data === DEFAULT_DATA_DIR) return; // the IDX loader says how to install it
     throw new DataError(`--data ${data}: no such directory`);
   }
   if (!statSync(data).isDirectory()) throw new DataError(`--data ${data} is a file, not a folder: give the folder that holds the images (or the IDX files)`);
-  if (isIdxDir(data)) return;
+  if (isIdxDir(data)) return checkPlateau(data, { width: 28, height: 28, channels: 1 }, plateau);
   const scan = await scanFolder(data, folder);
   if (family === 'cgan' && scan.classNames.length < 2) {
     const has = scan.classNames.length === 0 ? 'has no class subfolders' : `has one class only ("${scan.classNames[0]}")`;
@@ -59,4 +60,13 @@ export async function preflightTrain(family: string, config: Record<string, unkn
     const sizes = nearestSizes(family, config, size, channels);
     throw new UsageError(`${from} does not fit --model ${family}: ${problem}${sizes.length ? `; try --image-size ${sizes.join(' or ')}` : ''}`);
   }
+  await checkPlateau(data, { width: size, height: size, channels }, plateau);
+}
+
+/** `--until-plateau` stops on the per-epoch FCD: without a ruler of this data there is none, so it is an error. */
+async function checkPlateau(data: string, image: ImageShape, plateau?: { untilPlateau?: number; evalN: number }): Promise<void> {
+  if (plateau?.untilPlateau === undefined) return;
+  if (plateau.evalN === 0) throw new UsageError('--until-plateau stops on the per-epoch FCD, which --eval-n 0 turns off');
+  const ruler = await findRuler(data, image);
+  if (!ruler.ok) throw new UsageError(`--until-plateau needs a ruler trained on this data set, to measure FCD every epoch: ${ruler.reason}`);
 }

@@ -22,6 +22,11 @@ export interface ClassifierCard {
    * (trainer/data/splits.ts) that is its test set. Absent for IDX data, which comes split.
    */
   data?: { dir: string; preprocess: { size: number; channels: 1 | 3; fit: FitMode; background: [number, number, number] }; testFraction: number; splitSeed: number };
+  /**
+   * The fingerprint of the data it was trained on (trainer/data/fingerprint.ts): how a run finds its ruler
+   * (trainer/eval/ruler.ts). Absent on a card written before rulers recorded it: such a ruler matches nothing.
+   */
+  trainedOn?: { sha256: string; files: number };
   classNames: string[];
   image: ImageShape & { pixelRange: '0..1' };
   featureSize: number;

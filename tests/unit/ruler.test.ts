@@ -1,0 +1,72 @@
+/**
+ * The right ruler, or none (issue 29): a run is measured only by a ruler trained on its own data, found by the
+ * data's fingerprint, whatever the folder is called; --until-plateau without one is an error before training.
+ */
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dataFingerprint } from '../../trainer/data/fingerprint.js';
+import { DEFAULT_DATA_DIR } from '../../trainer/data/idx.js';
+import { findRuler } from '../../trainer/eval/ruler.js';
+import { preflightTrain } from '../../trainer/cli/preflight.js';
+import { encodePng } from '../../shared/png.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/** Icons in class subfolders: `classes` x 3 PNGs of 32x32 RGB. */
+function icons(classes: string[], root = tempDir('icons')): string {
+  for (const [c, name] of classes.entries()) {
+    mkdirSync(join(root, name), { recursive: true });
+    for (let i = 0; i < 3; i++) writeFileSync(join(root, name, `${i}.png`), encodePng({ width: 32, height: 32, channels: 3, data: new Uint8Array(32 * 32 * 3).fill(40 * c + i) }));
+  }
+  return root;
+}
+
+const emojiCard = JSON.parse(readFileSync('rulers/emoji/classifier.json', 'utf8'));
+const folder = { fit: 'crop' as const, background: [255, 255, 255] as [number, number, number] };
+
+describe('data fingerprints', () => {
+  it('keep through a rename, change with the files', async () => {
+    const dir = icons(['apps', 'actions']);
+    const a = await dataFingerprint(dir);
+    expect(a).toMatchObject({ files: 6, classNames: ['actions', 'apps'] });
+    const moved = join(tempDir('moved'), 'emoji');
+    renameSync(dir, moved);
+    expect((await dataFingerprint(moved)).sha256).toBe(a.sha256);
+    writeFileSync(join(moved, 'apps', 'new.png'), encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4) }));
+    expect((await dataFingerprint(moved)).sha256).not.toBe(a.sha256);
+  });
+
+  it.skipIf(!existsSync(DEFAULT_DATA_DIR))('the committed Fashion-MNIST ruler is keyed to the Debian data set', async () => {
+    const card = JSON.parse(readFileSync('rulers/fashion-mnist/classifier.json', 'utf8'));
+    expect((await dataFingerprint(DEFAULT_DATA_DIR)).sha256).toBe(card.trainedOn.sha256);
+    const found = await findRuler(DEFAULT_DATA_DIR, { width: 28, height: 28, channels: 1 });
+    expect(found.ok && found.dir).toBe(join('rulers', 'fashion-mnist'));
+    const other = await findRuler(DEFAULT_DATA_DIR, { width: 32, height: 32, channels: 1 });
+    expect(other.ok ? '' : other.reason).toBe('rulers/fashion-mnist was trained on this data at 28x28x1, but this run\'s images are 32x32x1');
+  });
+});
+
+describe('a folder called emoji that is not the emoji data', () => {
+  it('finds no ruler, and the emoji ruler given by hand is refused with what each was trained on', async () => {
+    const root = tempDir('linked');
+    const dir = join(root, 'emoji');
+    symlinkSync(icons(['apps', 'actions', 'places', 'devices', 'mimetypes']), dir);
+    const none = await findRuler(dir, { width: 64, height: 64, channels: 3 });
+    expect(none.ok ? '' : none.reason).toBe(`no ruler in rulers/ was trained on ${dir} (15 files, 5 classes (actions, apps, devices, mimetypes, places)); train one: npm run classifier -- --data ${dir} --export rulers/NAME`);
+    const byHand = await findRuler(dir, { width: 64, height: 64, channels: 3 }, 'rulers/emoji');
+    expect(byHand.ok ? '' : byHand.reason).toBe(
+      `rulers/emoji was trained on other data (${emojiCard.trainedOn.files} files, 9 classes (Activities, Animals & Nature, Flags, Food & Drink, Objects, ...)), not on ${dir} (15 files, 5 classes (actions, apps, devices, mimetypes, places)): its FCD would mean nothing; train one: npm run classifier -- --data ${dir} --export rulers/NAME`,
+    );
+  });
+
+  it('--until-plateau is an error before training; without it the run goes on (evaluation off, said in the log)', async () => {
+    const dir = icons(['apps', 'actions']);
+    await expect(preflightTrain('dcgan', {}, dir, folder, { untilPlateau: 0.05, evalN: 2000 })).rejects.toThrow(`--until-plateau needs a ruler trained on this data set, to measure FCD every epoch: no ruler in rulers/ was trained on ${dir}`);
+    await expect(preflightTrain('dcgan', {}, dir, folder, { untilPlateau: 0.05, evalN: 0 })).rejects.toThrow('--until-plateau stops on the per-epoch FCD, which --eval-n 0 turns off');
+    await expect(preflightTrain('dcgan', {}, dir, folder, { evalN: 2000 })).resolves.toBeUndefined();
+    const unlabelled = tempDir('loose');
+    writeFileSync(join(unlabelled, 'a.png'), encodePng({ width: 32, height: 32, channels: 1, data: new Uint8Array(1024) }));
+    await expect(preflightTrain('dcgan', {}, unlabelled, folder, { untilPlateau: 0.05, evalN: 2000 })).rejects.toThrow('a folder without class subfolders has no classifier to train (yet)');
+  });
+});
