@@ -4,7 +4,6 @@
  * parameter is `unknown_parameter` with the route's parameter names; the rest of the query, `invalid_parameter`;
  * a body, `invalid_body`.
  */
-import type { Context } from 'hono';
 import { validator } from 'hono/validator';
 import type { z } from '@hono/zod-openapi';
 import { HttpError } from '../api/errors.js';
@@ -12,9 +11,13 @@ import { NoQuery, pathName } from '../api/schemas.js';
 
 type Result = { success: true } | { success: false; error: z.ZodError; target: string };
 
-/** The hook of a route whose query is `query` (and whose JSON body, if any, is `body`): throws on a failed validation. */
+/**
+ * The hook of a route whose query is `query` (and whose JSON body, if any, is `body`): throws on a failed validation.
+ * It takes no Context parameter on purpose: a `Context` there (whose path type defaults to any) would make
+ * @hono/zod-openapi infer the route's path as any, and the client (client/, Hono's hc) would lose every route.
+ */
 export function rejectInvalid(query: z.ZodObject, body?: z.ZodObject) {
-  return (result: Result, _c: Context): undefined => {
+  return (result: Result): undefined => {
     if (result.success) return undefined;
     throw toHttpError(result.error, result.target, Object.keys((result.target === 'json' ? body : query)?.shape ?? {}));
   };

@@ -14,7 +14,7 @@ import { seedOf } from '../http/params.js';
 import { notModified, seededHeaders, uncachedPng } from '../http/responses.js';
 import { errorResponses, GenerateJsonResponse, GenerateRequest, LatentsQuery, LatentsResponse, ModelParams, PngQuery, pngContent } from '../api/schemas.js';
 import { rejectInvalid } from '../http/validation.js';
-import { renderGrid, scaleWithin } from './render.js';
+import { keyWhat, renderGrid, scaleWithin } from './render.js';
 import { maxImages } from '../api/limits.js';
 import { chargeImages } from '../http/rate-limit.js';
 
@@ -77,7 +77,7 @@ export function latentRoutes(registry: ModelRegistry) {
       const { manifest: m } = await registry.resolve(id);
       const { seed, given } = await seedOf(q.seed);
       const n = q.n;
-      const key = { version: m.version, pinned: id.includes('@'), what: `latents:s=${seed}:n=${n}` };
+      const key = { version: m.version, pinned: id.includes('@'), what: keyWhat('latents', { seed, n }) };
       if (notModified(c, key, given)) return c.body(null, 304, seededHeaders(key, seed, given));
       const flat = latentsForSeed(seed, n, m.latent.size, m.latent.distribution);
       const latents = Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * m.latent.size, (i + 1) * m.latent.size)));

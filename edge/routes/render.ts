@@ -13,8 +13,27 @@ export function scaleWithin(scale: number, width: number, height: number): numbe
   return within('scale', scale, 1, Math.min(8, largest));
 }
 
-/** The cache-key suffix of a scale: none at 1, so unscaled keys (and ETags) stay what they were. */
-export const scaleKey = (scale: number) => (scale === 1 ? '' : `:x=${scale}`);
+/**
+ * The parameters that name a seeded response in its ETag, each part with one name on every route: `seed`, `from`
+ * and `to` (as numbers, so a string seed and its number share one), `n`, `cols`, `steps`, `class`, `scale`.
+ */
+export interface KeyParts {
+  seed?: number;
+  from?: number;
+  to?: number;
+  n?: number;
+  cols?: number;
+  steps?: number;
+  class?: number | undefined;
+  scale?: number;
+}
+
+/** The `what` of an ImageKey: the route, then its parts in a fixed order; an absent class and scale 1 are left out. */
+export function keyWhat(route: string, parts: KeyParts): string {
+  const order = ['seed', 'from', 'to', 'n', 'cols', 'steps', 'class', 'scale'] as const;
+  const named = order.filter((k) => parts[k] !== undefined && !(k === 'scale' && parts[k] === 1)).map((k) => `${k}=${parts[k]}`);
+  return [route, ...named].join(':');
+}
 
 /** `n` images from latents (and labels), tiled into `cols` columns, upscaled `scale` times, as PNG, with where the time went. */
 export async function renderGrid(registry: ModelRegistry, entry: ServedModel, latents: Float32Array, n: number, cols: number, labels?: ArrayLike<number>, scale = 1): Promise<RenderedPng> {

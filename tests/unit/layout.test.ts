@@ -115,7 +115,9 @@ describe('layout', () => {
   it("docs/architecture.md's table draws exactly the imports between rooms", () => {
     const actual = new Set(all.map((i) => `${roomOf(i.from)} -> ${roomOf(i.to)}`).filter((e) => e.split(' -> ')[0] !== e.split(' -> ')[1]));
     const drawn = drawnEdges(readFileSync('docs/architecture.md', 'utf8'));
-    expect([...actual].filter((e) => !drawn.has(e)).sort(), 'imports the table does not draw').toEqual([]);
-    expect([...drawn].filter((e) => !actual.has(e)).sort(), 'drawn but not imported').toEqual([]);
+    // `X -> trainer/*` draws X's imports of any room of trainer/ (scripts are consumers, like the tests).
+    const covers = (d: string, e: string) => d === e || (d.endsWith('/*') && (e === d.slice(0, -2) || e.startsWith(d.slice(0, -1))));
+    expect([...actual].filter((e) => ![...drawn].some((d) => covers(d, e))).sort(), 'imports the table does not draw').toEqual([]);
+    expect([...drawn].filter((d) => ![...actual].some((e) => covers(d, e))).sort(), 'drawn but not imported').toEqual([]);
   });
 });

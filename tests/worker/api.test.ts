@@ -90,6 +90,24 @@ describe('grid.png and sample.png', () => {
     await other.arrayBuffer();
   });
 
+  it('ETags name every parameter with one name on every route, so no two parameters can be confused', async () => {
+    const cgan = bundledManifests.map((b) => validateManifest(b.manifest)).find((m) => m.classes.count > 0)!;
+    const etag = async (path: string) => {
+      const res = await SELF.fetch(`http://edge.test/v1/models/${cgan.id}${path}`);
+      await png(res);
+      return res.headers.get('ETag')!;
+    };
+    const v = cgan.version;
+    expect(await etag('/sample.png?seed=5&class=2&scale=2')).toMatch(new RegExp(`-${v}-sample:seed=5:class=2:scale=2"$`));
+    expect(await etag('/grid.png?seed=5&n=4&cols=2&class=3')).toMatch(new RegExp(`-${v}-grid:seed=5:n=4:cols=2:class=3"$`));
+    expect(await etag('/interpolate.png?from=1&to=2&steps=3&class=1')).toMatch(new RegExp(`-${v}-interp:from=1:to=2:steps=3:class=1"$`));
+    // A grid of 3 columns and a grid of class 3 were once both "c=3" in one route or another: now they cannot meet.
+    expect(await etag('/grid.png?seed=5&n=3&cols=3')).not.toBe(await etag('/grid.png?seed=5&n=3&cols=1&class=3'));
+    const latents = await SELF.fetch(`${base}/latents?seed=5&n=2`);
+    expect(latents.headers.get('ETag')).toMatch(new RegExp(`-${manifest.version}-latents:seed=5:n=2"$`));
+    await latents.arrayBuffer();
+  });
+
   it('without a seed picks one, says which, and is not cached', async () => {
     const res = await get('/grid.png?n=4');
     const bytes = await png(res);
