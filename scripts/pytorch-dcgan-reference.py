@@ -120,52 +120,85 @@ def diff_augment(x, policies):
     return x
 
 
+class ClassBatchNorm2d(nn.Module):
+    """Conditional batch norm (de Vries et al. 2017): normalised channels, scaled and shifted per class (the trainer's classBatchNorm)."""
+
+    def __init__(self, c, classes):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(c, affine=False)
+        self.gamma = nn.Embedding(classes, c)
+        self.beta = nn.Embedding(classes, c)
+        nn.init.normal_(self.gamma.weight, 1.0, 0.02)
+        nn.init.zeros_(self.beta.weight)
+
+    def forward(self, x, label):
+        return self.bn(x) * self.gamma(label)[:, :, None, None] + self.beta(label)[:, :, None, None]
+
+
+def doubling(a, b, kernel, upsample):
+    """G's stride-2 stage: a transposed convolution, or nearest upsampling and a 3x3 convolution (Odena et al. 2016)."""
+    if upsample == 'nearest':
+        return [nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(a, b, 3, 1, 1)]
+    p, op = same_padding(kernel)
+    return [nn.ConvTranspose2d(a, b, kernel, 2, p, op)]
+
+
 class Generator(nn.Module):
-    def __init__(self, nz=100, ch=(256, 128, 64, 32), out=3, classes=0, kernel=4, side0=4):
+    def __init__(self, nz=100, ch=(256, 128, 64, 32), out=3, classes=0, kernel=4, side0=4, upsample='transposed', conditioning='concat'):
         super().__init__()
         self.classes = classes
+        self.by_class = classes and conditioning == 'projection'
         self.c0, self.side0 = ch[0], side0
-        self.fc = nn.Linear(nz + classes, side0 * side0 * ch[0])
+        self.fc = nn.Linear(nz + (0 if self.by_class else classes), side0 * side0 * ch[0])
         self.bn0 = nn.BatchNorm1d(side0 * side0 * ch[0], eps=1e-5, momentum=0.1)
-        p, op = same_padding(kernel)
-        layers = []
-        for a, b in zip(ch, ch[1:]):
-            layers += [nn.ConvTranspose2d(a, b, kernel, 2, p, op), nn.BatchNorm2d(b), nn.ReLU(True)]
-        layers += [nn.ConvTranspose2d(ch[-1], out, kernel, 2, p, op), nn.Tanh()]
-        self.body = nn.Sequential(*layers)
+        self.stages = nn.ModuleList(nn.Sequential(*doubling(a, b, kernel, upsample)) for a, b in zip(ch, ch[1:]))
+        self.norms = nn.ModuleList(ClassBatchNorm2d(b, classes) if self.by_class else nn.BatchNorm2d(b) for b in ch[1:])
+        self.last = nn.Sequential(*doubling(ch[-1], out, kernel, upsample), nn.Tanh())
 
     def forward(self, z, label=None):
-        if self.classes:  # Mirza & Osindero: y, one-hot, beside z
+        if self.classes and not self.by_class:  # Mirza & Osindero: y, one-hot, beside z
             z = torch.cat([z, F.one_hot(label, self.classes).float()], 1)
-        x = F.relu(self.bn0(self.fc(z)))
-        return self.body(x.view(-1, self.c0, self.side0, self.side0))
+        x = F.relu(self.bn0(self.fc(z))).view(-1, self.c0, self.side0, self.side0)
+        for stage, norm in zip(self.stages, self.norms):
+            x = stage(x)
+            x = F.relu(norm(x, label) if self.by_class else norm(x))
+        return self.last(x)
 
 
 class Discriminator(nn.Module):
-    def __init__(self, ch=(32, 64, 128, 256), inp=3, classes=0, kernel=4, side=64):
+    def __init__(self, ch=(32, 64, 128, 256), inp=3, classes=0, kernel=4, side=64, spectral=False, conditioning='concat'):
         super().__init__()
         self.classes = classes
+        self.projection = classes and conditioning == 'projection'
+        sn = nn.utils.spectral_norm if spectral else (lambda m: m)  # Miyato et al. 2018: every weight, no batch norm
         p, _ = same_padding(kernel)
-        layers, prev = [], inp + classes
+        layers, prev = [], inp + (0 if self.projection else classes)
         for i, c in enumerate(ch):
-            layers += [nn.Conv2d(prev, c, kernel, 2, p)] + ([nn.BatchNorm2d(c)] if i > 0 else []) + [nn.LeakyReLU(0.2, True)]
+            layers += [sn(nn.Conv2d(prev, c, kernel, 2, p))] + ([nn.BatchNorm2d(c)] if i > 0 and not spectral else []) + [nn.LeakyReLU(0.2, True)]
             prev = c
             side //= 2
         self.body = nn.Sequential(*layers)
-        self.fc = nn.Linear(prev * side * side, 1)
+        self.fc = sn(nn.Linear(prev * side * side, 1))
+        if self.projection:  # Miyato & Koyama 2018: + <embed(y), features>
+            self.embed = nn.Embedding(classes, prev * side * side)
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)
 
     def forward(self, x, label=None):
-        if self.classes:  # y as constant planes beside the image channels
+        if self.classes and not self.projection:  # y as constant planes beside the image channels
             planes = F.one_hot(label, self.classes).float()[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
             x = torch.cat([x, planes], 1)
-        return self.fc(self.body(x).flatten(1))
+        h = self.body(x).flatten(1)
+        out = self.fc(h)
+        if self.projection:
+            out = out + (self.embed(label) * h).sum(1, keepdim=True)
+        return out
 
 
 def init_weights(m):  # Radford et al.: N(0, 0.02); BN gamma N(1, 0.02), as in pytorch/examples
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
         nn.init.normal_(m.weight, 0.0, 0.02)
         nn.init.zeros_(m.bias)
-    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:  # a class batch norm's scales are its own
         nn.init.normal_(m.weight, 1.0, 0.02)
         nn.init.zeros_(m.bias)
 
@@ -201,7 +234,10 @@ def write_manifest(folder, a, row, classes, batches, side, channels):
     sha = hashlib.sha256(open(os.path.join(folder, 'generator.onnx'), 'rb').read()).hexdigest()
     family = 'cgan' if classes else 'dcgan'
     inputs = [{'name': 'z', 'dtype': 'float32', 'shape': ['batch', 100]}] + ([{'name': 'label', 'dtype': 'int64', 'shape': ['batch']}] if classes else [])
-    recipe = ' '.join(x for x in ['flip' if a.flip else '', f'diff-augment {a.diff_augment}' if a.diff_augment else '', f'ema {a.ema}' if a.ema else ''] if x) or 'plain'
+    recipe = ' '.join(x for x in ['flip' if a.flip else '', f'diff-augment {a.diff_augment}' if a.diff_augment else '', f'ema {a.ema}' if a.ema else '',
+                                  'hinge' if a.loss == 'hinge' else '', 'spectral D' if a.discriminator_norm == 'spectral' else '', 'nearest upsampling' if a.upsample == 'nearest' else '',
+                                  'projection' if a.conditioning == 'projection' and classes else '', f'r1 {a.r1_gamma}' if a.r1_gamma else '',
+                                  f'lr G {a.learning_rate} D {a.discriminator_learning_rate or a.learning_rate}' if a.discriminator_learning_rate else ''] if x) or 'plain'
     labels = a.labels.split(',')[:classes] if classes else []
     manifest = {
         'schemaVersion': 1,
@@ -215,7 +251,9 @@ def write_manifest(folder, a, row, classes, batches, side, channels):
         'image': {'width': side, 'height': side, 'channels': channels, 'pixelRange': '-1..1', 'preprocess': {'fit': 'crop', 'background': '#ffffff'}},
         'graphs': {'generator': {'file': 'generator.onnx', 'sha256': sha, 'inputs': inputs, 'outputs': [{'name': 'image', 'dtype': 'float32', 'shape': ['batch', channels, side, side]}]}},
         'training': {'dataset': 'emoji', 'steps': row['step'], 'epochs': row['epoch'], 'batchSize': 64, 'wallTimeSeconds': row['wall'], 'backend': f'PyTorch {torch.__version__}',
-                     'finalLosses': {'d': row['d'], 'g': row['g']}, 'seed': a.seed, 'config': {'flip': a.flip, 'diffAugment': a.diff_augment, 'ema': a.ema, 'batchesPerEpoch': batches}},
+                     'finalLosses': {'d': row['d'], 'g': row['g']}, 'seed': a.seed, 'config': {'flip': a.flip, 'diffAugment': a.diff_augment, 'ema': a.ema, 'batchesPerEpoch': batches, 'loss': a.loss,
+                                                                          'discriminatorNorm': a.discriminator_norm, 'upsample': a.upsample, 'conditioning': a.conditioning, 'learningRate': a.learning_rate,
+                                                                          'discriminatorLearningRate': a.discriminator_learning_rate, 'beta1': a.beta1, 'beta2': a.beta2, 'r1Gamma': a.r1_gamma, 'r1Every': a.r1_every}},
     }
     with open(os.path.join(folder, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
@@ -279,6 +317,17 @@ def main():
     p.add_argument('--fresh-z', action='store_true', help="draw a new z for G's step, as trainer/families/adversarial.ts does")
     p.add_argument('--bn-scale-one', action='store_true', help="batch-norm scales start at 1 (tfjs's default initialiser), not N(1, 0.02) as pytorch/examples and this project's trainer")
     p.add_argument('--ema', type=float, default=0.0, help='exponential moving average of G, e.g. 0.999')
+    # The GAN recipe, as the trainer's options of the same names (docs/training.md).
+    p.add_argument('--loss', choices=['non-saturating', 'hinge'], default='non-saturating')
+    p.add_argument('--discriminator-norm', choices=['batch', 'spectral'], default='batch')
+    p.add_argument('--upsample', choices=['transposed', 'nearest'], default='transposed')
+    p.add_argument('--conditioning', choices=['concat', 'projection'], default='concat')
+    p.add_argument('--learning-rate', type=float, default=2e-4)
+    p.add_argument('--discriminator-learning-rate', type=float, default=0.0, help='0: --learning-rate (TTUR otherwise)')
+    p.add_argument('--beta1', type=float, default=0.5)
+    p.add_argument('--beta2', type=float, default=0.999)
+    p.add_argument('--r1-gamma', type=float, default=0.0, help='R1 penalty on real images (Mescheder et al. 2018); 0: off')
+    p.add_argument('--r1-every', type=int, default=16, help='lazy R1: every N D steps, N times as strong')
     a = p.parse_args()
     if not a.steps and not a.out:
         p.error('--out is required (or --steps N for a timing run)')
@@ -305,27 +354,41 @@ def main():
     batches = count // bs  # drop_last, as the trainer: 59 batches of 64 per epoch for 3,781 images
     if batches == 0:
         sys.exit(f'--data {a.data}: {count} images, fewer than one batch of {bs}')
-    g = Generator(ch=g_ch, out=channels, classes=classes, kernel=a.kernel, side0=side0).to(device)
-    d = Discriminator(ch=d_ch, inp=channels, classes=classes, kernel=a.kernel, side=a.image_size).to(device)
+    if a.r1_gamma and a.discriminator_norm != 'spectral':
+        p.error('--r1-gamma needs --discriminator-norm spectral (as the trainer)')
+    g = Generator(ch=g_ch, out=channels, classes=classes, kernel=a.kernel, side0=side0, upsample=a.upsample, conditioning=a.conditioning).to(device)
+    d = Discriminator(ch=d_ch, inp=channels, classes=classes, kernel=a.kernel, side=a.image_size, spectral=a.discriminator_norm == 'spectral', conditioning=a.conditioning).to(device)
     g.apply(init_weights)
     d.apply(init_weights)
     if a.bn_scale_one:
         for m in [*g.modules(), *d.modules()]:
-            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
                 nn.init.ones_(m.weight)
     shown = copy.deepcopy(g) if a.ema else g
-    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(g.parameters(), lr=a.learning_rate, betas=(a.beta1, a.beta2))
+    opt_d = torch.optim.Adam(d.parameters(), lr=a.discriminator_learning_rate or a.learning_rate, betas=(a.beta1, a.beta2))
+    d_updates = 0
 
     def train_step(idx, t):
         """One D step and one G step on the images idx; t counts steps from 0 (EMA warm-up)."""
+        nonlocal d_updates
         real, y = data[idx], (ys[idx] if classes else None)
         if a.flip:
             real = torch.where(torch.rand(len(idx), 1, 1, 1, device=device) < 0.5, real.flip(3), real)
         fake = g(torch.randn(len(idx), 100, device=device), y)
-        # D: log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014).
-        lr_, lf = d(aug(real), y), d(aug(fake.detach()), y)
-        loss_d = F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_)) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+        real_in = aug(real)
+        lazy_r1 = a.r1_gamma and d_updates % a.r1_every == 0
+        if lazy_r1:
+            real_in = real_in.detach().requires_grad_(True)
+        lr_, lf = d(real_in, y), d(aug(fake.detach()), y)
+        if a.loss == 'hinge':  # Lim & Ye 2017; Miyato et al. 2018
+            loss_d = F.relu(1 - lr_).mean() + F.relu(1 + lf).mean()
+        else:  # D: log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014).
+            loss_d = F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_)) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+        if lazy_r1:  # Mescheder et al. 2018, lazy as Karras et al. 2020
+            grad, = torch.autograd.grad(lr_.sum(), real_in, create_graph=True)
+            loss_d = loss_d + a.r1_gamma / 2 * a.r1_every * grad.pow(2).sum([1, 2, 3]).mean()
+        d_updates += 1
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
@@ -333,7 +396,7 @@ def main():
         if a.fresh_z:
             fake = g(torch.randn(len(idx), 100, device=device), y)
         lg = d(aug(fake), y)
-        loss_g = F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
+        loss_g = -lg.mean() if a.loss == 'hinge' else F.binary_cross_entropy_with_logits(lg, torch.ones_like(lg))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
