@@ -50,6 +50,21 @@ describe('EdgeClient', () => {
     expect(decodePng((await client.reconstruct('vae-fashion', png)).png).width).toBe(28);
   });
 
+  it('exposes every public route typed from the server (Hono hc): URLs, queries and JSON answers', async () => {
+    const routes = client.api.v1.models[':id'];
+    expect(routes['grid.png'].$url({ param: { id: 'dcgan-fashion' }, query: { seed: '1', n: '4' } }).href).toBe('http://edge.test/v1/models/dcgan-fashion/grid.png?seed=1&n=4');
+    const res = await routes.latents.$get({ param: { id: 'dcgan-fashion' }, query: { seed: '3', n: '2' } });
+    expect(res.status).toBe(200);
+    // Narrowed by status, the body is the route's LatentsResponse (a type error here if the schema changes).
+    if (res.status === 200) expect((await res.json()).latents).toHaveLength(2);
+    // tsc fails on these lines if the client stops knowing the routes (they would no longer be errors).
+    // hc builds any path at run time: only the types know the routes.
+    // @ts-expect-error: no such route
+    expect(routes['nope.png'].$url({ param: { id: 'x' } }).pathname).toBe('/v1/models/x/nope.png');
+    // @ts-expect-error: grid.png has no query parameter "colour"
+    routes['grid.png'].$url({ param: { id: 'x' }, query: { colour: 'red' } });
+  });
+
   it('turns API errors into EdgeApiError with the code, and network failures into code "network"', async () => {
     const err = await client.grid('dcgan-fashion', { seed: 1, n: 500 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EdgeApiError);
