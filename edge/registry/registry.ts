@@ -299,15 +299,16 @@ export class ModelRegistry {
     return entry;
   }
 
-  /** prepare() then promote(), loading again if what prepare() found was released meanwhile. */
+  /** prepare() then promote(), loading again if what prepare() found was released meanwhile (it is not found again). */
   async serve(id: string, version: string, source: ModelSource): Promise<ServedModel> {
-    for (;;) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const entry = await this.prepare(id, version, source);
       if (!entry.released) {
         this.promote(entry);
         return entry;
       }
     }
+    throw new Error(`${id}@${version} was released each time it was loaded`);
   }
 
   /** Serves `entry` for its id from the next request on (one Map write: a request sees the old or the new). */
