@@ -92,6 +92,8 @@ export async function findAdapter(name?: string): Promise<FoundAdapter | { missi
     return { missing: `the optional package 'webgpu' (Dawn) is not installed or does not load (${(err as Error).message.split('\n')[0]}): npm install --save-optional webgpu@0.6.2` };
   }
   Object.assign(globalThis, dawn.globals);
+  // Mesa's device-select layer otherwise prints "XDG_RUNTIME_DIR is invalid" twice on a headless machine.
+  process.env['NODEVICE_SELECT'] ??= '1';
   // Vulkan on Linux (Dawn would otherwise also try OpenGL ES); Metal and D3D12 are the defaults elsewhere.
   const flags = [...(process.platform === 'linux' ? ['backend=vulkan'] : []), ...(name ? [`adapter=${name}`] : [])];
   let adapter: GpuAdapterLike | null;
@@ -100,7 +102,8 @@ export async function findAdapter(name?: string): Promise<FoundAdapter | { missi
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (err) {
     // A --gpu-adapter name that matches nothing: Dawn lists the adapters it has.
-    return { missing: (err as Error).message.replace(/\n \* /g, '; ').replace(/\n/g, ' ') };
+    const [first, ...adapters] = (err as Error).message.split(/\n(?:Available adapters:)?\s*\*?\s*/).filter(Boolean);
+    return { missing: `${first}${adapters.length ? `; adapters here: ${adapters.join('; ')}` : ''}` };
   }
   if (!adapter) return { missing: `no WebGPU adapter: ${vulkanHint()}` };
   const i = adapter.info;

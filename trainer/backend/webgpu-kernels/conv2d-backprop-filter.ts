@@ -52,8 +52,15 @@ export function planFilterGradient(m: number, taps: number, ci: number, co: numb
   return { ta, tb, splits: Math.ceil(m / chunk), chunk };
 }
 
+/** A class, not an object literal: tfjs's GPU profile names each program by its constructor. */
+class TiledConv2DBackpropFilterProgram {
+  constructor(fields: WebGpuProgram) {
+    Object.assign(this, fields);
+  }
+}
+
 function program(ta: number, tb: number, splits: number, taps: number, ci: number, co: number): WebGpuProgram {
-  return {
+  return new TiledConv2DBackpropFilterProgram({
     outputShape: [splits * taps, ci, co],
     shaderKey: `trainerConv2DBackpropFilterTiled_${ta}_${tb}_${K}`,
     dispatchLayout: { x: [2], y: [1], z: [0] },
@@ -119,7 +126,7 @@ function program(ta: number, tb: number, splits: number, taps: number, ci: numbe
         }
       }
     `,
-  };
+  }) as unknown as WebGpuProgram;
 }
 
 /** The kernel function: `stock` handles what the tiled program does not (NCHW). */
