@@ -52,6 +52,13 @@ const convCases: ConvCase[] = [
   { n: 2, h: 9, w: 7, ci: 3, co: 4, k: 3, s: 2, pad: 'valid' },
   { n: 2, h: 8, w: 8, ci: 4, co: 5, k: 3, s: 1, pad: 'same' },
   { n: 1, h: 10, w: 11, ci: 2, co: 3, k: 4, s: 3, pad: 'same' },
+  // One convolution per phase (sides divisible by the stride, 16 or more channels on both sides, so that a
+  // transposed convolution's forward pass takes that path too): the DCGAN's kernel 4, phases of 2 and 1 taps
+  // (kernel 3), a stride of 3, and 'valid' padding.
+  { n: 2, h: 8, w: 8, ci: 16, co: 16, k: 4, s: 2, pad: 'same' },
+  { n: 2, h: 8, w: 6, ci: 16, co: 17, k: 3, s: 2, pad: 'same' },
+  { n: 1, h: 9, w: 12, ci: 17, co: 16, k: 5, s: 3, pad: 'same' },
+  { n: 2, h: 10, w: 8, ci: 16, co: 16, k: 3, s: 2, pad: 'valid' },
 ];
 
 describe('wasm training kernels', () => {
