@@ -93,7 +93,10 @@ export function buildDecoder(c: VaeConfig, image: ImageShape): NetworkSpec {
  */
 export function vaeLossTerms(x: tf.Tensor4D, logits: tf.Tensor4D, mean: tf.Tensor2D, logvar: tf.Tensor2D, likelihood: VaeLikelihood = 'bernoulli'): { recon: tf.Scalar; kl: tf.Scalar } {
   let perPixel: tf.Tensor = tf.sub(tf.softplus(logits), tf.mul(x, logits));
-  // Continuous Bernoulli: -log p = Bernoulli cross-entropy - log C(lambda).
+  // Continuous Bernoulli (Loaiza-Ganem & Cunningham 2019, eq. 2): -log p = Bernoulli cross-entropy - log C(lambda).
+  // A density on [0, 1], so -log p can be negative, and at pixels of exactly 0 or 1 it falls without bound as lambda
+  // goes there (log C grows like log|logit|): its loss is negative and not comparable with the Bernoulli's
+  // (docs/training.md, "The VAE's likelihood", measured).
   if (likelihood === 'continuous-bernoulli') perPixel = tf.sub(perPixel, continuousBernoulliLogNorm(logits));
   const recon = tf.mean(tf.sum(perPixel, [1, 2, 3])) as tf.Scalar;
   const kl = tf.mean(tf.mul(-0.5, tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mean), tf.exp(logvar))), 1))) as tf.Scalar;
