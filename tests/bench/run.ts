@@ -77,7 +77,7 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
     lines.push('', '| trainer (default config, batch 64) | backend | steps/s | images/s | PyTorch CPU, same run, steps/s | trainer / PyTorch |', '|---|---|---|---|---|---|');
     for (const x of r.trainer) {
       const ref = x.pytorch ? `${x.pytorch.stepsPerSecond} (${x.pytorch.torch}, ${x.pytorch.threads} threads) | ${x.pytorch.ratio} x` : x.pytorchAbsent ? 'absent | -' : '- | -';
-      lines.push(`| ${x.family} | ${x.backend}, ${x.threads} threads | ${x.stepsPerSecond} | ${x.imagesPerSecond} | ${ref} |`);
+      lines.push(`| ${x.family} | ${x.adapter ?? `${x.backend}, ${x.threads} threads`} | ${x.stepsPerSecond} | ${x.imagesPerSecond} | ${ref} |`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { tf } from '../../trainer/backend/tf.js';
-import { selectBackend } from '../../trainer/backend/select.js';
+import { selectBackend, type BackendChoice } from '../../trainer/backend/select.js';
+import { findAdapter } from '../../trainer/backend/webgpu.js';
 import { DEFAULT_DATA_DIR, loadImageDataset, type ImageDataset } from '../../trainer/data/idx.js';
 import { FAMILIES } from '../../trainer/families/index.js';
 import type { Batch, Family } from '../../trainer/families/family.js';
@@ -19,6 +20,8 @@ import { startReference, type Reference } from './pytorch-reference.js';
 export interface TrainerResult {
   family: string;
   backend: string;
+  /** The GPU adapter (webgpu): vendor, architecture, description. */
+  adapter?: string;
   batchSize: number;
   stepsPerSecond: number;
   /** Real images consumed per second (k discriminator batches per generator step). */
@@ -72,10 +75,25 @@ async function allCases(): Promise<Case[]> {
 
 const EMOJI_DIR = 'data/emoji';
 
-/** `cases`: run only the cases whose name contains one of these (e.g. ['RGB']); all when empty. */
+/**
+ * `cases`: run only the cases whose name contains one of these (e.g. ['RGB']); all when empty. Every backend present:
+ * 'auto' (the fastest CPU path here), then webgpu when a real GPU adapter is found (TRAINER_BENCH_WEBGPU=1: a
+ * software one too, e.g. SwiftShader, which only shows that the path runs).
+ */
 export async function benchTrainer(quick: boolean, log: (line: string) => void, cases: string[] = []): Promise<TrainerResult[]> {
+  const results = await benchOn('auto', quick, log, cases);
+  if (results.some((r) => r.backend === 'webgpu')) return results;
+  const found = await findAdapter();
+  if ('missing' in found || (found.info.fallback && process.env['TRAINER_BENCH_WEBGPU'] !== '1')) {
+    log(`trainer: webgpu not measured (${'missing' in found ? found.missing : 'only a software adapter; TRAINER_BENCH_WEBGPU=1 measures it'})`);
+    return results;
+  }
+  return [...results, ...(await benchOn('webgpu', quick, log, cases))];
+}
+
+async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string) => void, cases: string[]): Promise<TrainerResult[]> {
   const threads = availableParallelism();
-  const backend = await selectBackend('auto', threads);
+  const backend = await selectBackend(choice, threads);
   const results: TrainerResult[] = [];
   const chosen = (await allCases()).filter((c) => cases.length === 0 || cases.some((part) => c.name.includes(part)));
   if (chosen.length === 0) throw new Error(`--cases ${cases.join(',')}: no trainer case matches`);
@@ -102,7 +120,7 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void, 
     const per = Math.max(1, Math.round((planned * (quick ? 0.3 : 1)) / 3));
     let pytorch: Reference | undefined;
     let pytorchAbsent: string | undefined;
-    if (reference) {
+    if (reference && choice === 'auto') {
       const channels = dcganChannels(config as DcganConfig, data.shape);
       const { kernel } = config as DcganConfig;
       const opts = { images: data.images, labels: data.labels, count: data.count, imageSize: width, generatorChannels: channels.generator, discriminatorChannels: channels.discriminator, kernel, batch: BATCH, threads, stepsPerBlock: per, blocks: 3 };
@@ -124,8 +142,8 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void, 
     }
     const mid = runs.sort((a, b) => a.seconds - b.seconds)[1]!;
     const steps = per * 3;
-    const r: TrainerResult = { family: name, backend: backend.name, batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps, threads };
-    log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.name}, ${threads} threads)`);
+    const r: TrainerResult = { family: name, backend: backend.name, ...(backend.adapter ? { adapter: backend.description } : {}), batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps, threads };
+    log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.adapter ? backend.description : `${backend.name}, ${threads} threads`})`);
     if (pytorch) {
       const refMid = refSeconds.sort((a, b) => a - b)[1]!;
       const stepsPerSecond = round(per / refMid);
