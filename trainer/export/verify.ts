@@ -36,8 +36,12 @@ export interface TfInput {
 export async function checkParity(graph: Uint8Array, network: Network, feeds: Record<string, Feed>, tfInput: TfInput, outputNames: string[], tolerance: number): Promise<ParityResult> {
   const session = await openSession(graph);
   const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new OrtTensor(f.dtype, f.data, f.dims)]));
-  const result = await session.run(ortFeeds);
-  await session.release();
+  let result: Awaited<ReturnType<typeof session.run>>;
+  try {
+    result = await session.run(ortFeeds);
+  } finally {
+    await session.release(); // also when run throws (a graph that opens but cannot run)
+  }
   const expected = tf.tidy(() => {
     const labels = tfInput.labels ? { labels: tf.tensor(tfInput.labels.data, tfInput.labels.shape) } : {};
     const y = network.apply(tf.tensor(tfInput.data, tfInput.shape), { training: false, ...labels });

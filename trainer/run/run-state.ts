@@ -55,6 +55,9 @@ export async function captureRun(model: TrainingModel, meta: Omit<RunMeta, 'opti
     const weights = await opt.getWeights();
     optimizerWeights[optName] = weights.map((w) => w.name);
     for (const [i, w] of weights.entries()) tensors.set(`optimizer/${optName}/${i}`, { shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) });
+    // getWeights() allocates the iteration count as a new scalar each call (tfjs' saveIterations); the other weights
+    // are the optimiser's own variables and stay.
+    for (const w of weights) if (w.name === 'iter') w.tensor.dispose();
   }
   return { meta: { ...meta, optimizerWeights }, tensors };
 }

@@ -38,7 +38,9 @@ export async function writeGrid(path: string, model: TrainingModel, g: GridSpec)
 export async function writeReconstructionGrid(path: string, model: TrainingModel, real: { data: Float32Array; n: number }, g: GridSpec): Promise<void> {
   if (!model.reconstruct) return;
   const { width, height, channels } = g.image;
-  const recon = model.reconstruct(tf.tensor4d(real.data, [real.n, height, width, channels]));
+  const input = tf.tensor4d(real.data, [real.n, height, width, channels]);
+  const recon = model.reconstruct(input);
+  input.dispose(); // every epoch: it leaked once per epoch before
   const values = new Float32Array(2 * real.data.length);
   values.set(real.data);
   values.set(await recon.data(), real.data.length);
