@@ -5,6 +5,7 @@
  * instantiate hook (docs/architecture.md, "onnxruntime-web inside workerd"). Elsewhere (browsers, Node) ORT loads its wasm itself.
  */
 import * as ort from 'onnxruntime-web/wasm';
+import { EXECUTION_PROVIDERS } from '../../shared/execution-providers.js';
 import type { InferenceRuntime, InferenceSession, RuntimeTensor } from '../../shared/runtime.js';
 
 export interface OrtWebOptions {
@@ -54,7 +55,7 @@ export function createOrtWebRuntime(opts: OrtWebOptions = {}): InferenceRuntime 
   if (wasmModule) ort.env.wasm.wasmBinary = new Uint8Array([0]); // placeholder: stops ORT from fetching a URL
 
   async function create(graph: Uint8Array): Promise<InferenceSession> {
-    if (!wasmModule) return wrap(await ort.InferenceSession.create(graph, { executionProviders: ['wasm'] }), exclusive);
+    if (!wasmModule) return wrap(await ort.InferenceSession.create(graph, { executionProviders: [...EXECUTION_PROVIDERS.worker] }), exclusive);
     // The instantiate redirection must not interleave with anything else in this isolate: create runs exclusively.
     const original = WebAssembly.instantiate;
     WebAssembly.instantiate = ((source: unknown, imports?: WebAssembly.Imports) =>
@@ -62,7 +63,7 @@ export function createOrtWebRuntime(opts: OrtWebOptions = {}): InferenceRuntime 
         ? original(source, imports)
         : original(wasmModule, imports).then((instance) => ({ instance, module: wasmModule }))) as typeof WebAssembly.instantiate;
     try {
-      return wrap(await ort.InferenceSession.create(graph, { executionProviders: ['wasm'] }), exclusive);
+      return wrap(await ort.InferenceSession.create(graph, { executionProviders: [...EXECUTION_PROVIDERS.worker] }), exclusive);
     } finally {
       WebAssembly.instantiate = original;
     }

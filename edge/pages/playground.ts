@@ -7,6 +7,7 @@
  * are scaled by shared/pixels.ts itself (bundled in by scripts/build-pages.mjs), so browser and server cannot
  * disagree.
  */
+import { EXECUTION_PROVIDERS, type Device } from '../../shared/execution-providers.js';
 import { pixelsToBytes, type PixelRange } from '../../shared/pixels.js';
 
 /** What GET /v1/models says of a model (the part this page reads). */
@@ -47,6 +48,12 @@ let z: number[] = [];
 let pending = false;
 let busy = false;
 
+/** onnxruntime-web's bundle and wasm (served at /ort/) for each browser device of the one provider map. */
+const BROWSER_ENGINES = {
+  'browser-webgpu': { file: '/ort/ort.jspi.bundle.min.mjs', wasm: '/ort/ort-wasm-simd-threaded.jspi.wasm', label: 'WebGPU in this browser' },
+  'browser-wasm': { file: '/ort/ort.wasm.bundle.min.mjs', wasm: '/ort/ort-wasm-simd-threaded.wasm', label: 'WebAssembly in this browser' },
+} satisfies Partial<Record<Device, { file: string; wasm: string; label: string }>>;
+
 /** WebGPU if an adapter is there, else WebAssembly, in this browser; null (the edge API) if neither loads. */
 async function loadEngine(): Promise<void> {
   Object.assign(engine, { name: 'edge API', ort: null, session: null, times: [] });
@@ -62,13 +69,12 @@ async function loadEngine(): Promise<void> {
     } catch {
       adapter = null;
     }
-    const [file, wasm, ep, label] = adapter
-      ? ['/ort/ort.jspi.bundle.min.mjs', '/ort/ort-wasm-simd-threaded.jspi.wasm', 'webgpu', 'WebGPU in this browser']
-      : ['/ort/ort.wasm.bundle.min.mjs', '/ort/ort-wasm-simd-threaded.wasm', 'wasm', 'WebAssembly in this browser'];
+    const device = adapter ? 'browser-webgpu' : 'browser-wasm';
+    const { file, wasm, label } = BROWSER_ENGINES[device];
     const ort = (await import(/* @vite-ignore */ file)) as Ort;
     ort.env.wasm.wasmPaths = { wasm, mjs: wasm.replace(/\.wasm$/, '.mjs') };
     ort.env.wasm.numThreads = 1;
-    const session = await ort.InferenceSession.create(graph, { executionProviders: [ep] });
+    const session = await ort.InferenceSession.create(graph, { executionProviders: [...EXECUTION_PROVIDERS[device]] });
     if (url !== (model.links.generatorGraph ?? model.links.decoderGraph)) return; // the model changed meanwhile
     Object.assign(engine, { name: label, ort, session });
   } catch (e) {

@@ -112,6 +112,16 @@ describe('layout', () => {
     expect(violations(all)).toEqual([]);
   });
 
+  it('every onnxruntime session takes its providers from the one map, and every entry of the map is used', async () => {
+    const { EXECUTION_PROVIDERS } = await import('../../shared/execution-providers.js');
+    const files = sources(['edge', 'trainer', 'shared']).filter((f) => f !== 'shared/execution-providers.ts');
+    const texts = files.map((f) => [f, readFileSync(f, 'utf8')] as const);
+    expect(texts.filter(([, t]) => /executionProviders:\s*\[\s*['"]/.test(t)).map(([f]) => f), 'providers written out instead of taken from the map').toEqual([]);
+    expect(texts.filter(([, t]) => /executionProviders:/.test(t)).map(([f]) => f).sort()).toEqual(['edge/inference/ort-web-runtime.ts', 'edge/pages/playground.ts', 'trainer/export/ort-node.ts']);
+    const unused = Object.keys(EXECUTION_PROVIDERS).filter((device) => !texts.some(([, t]) => t.includes(`'${device}'`) || t.includes(`EXECUTION_PROVIDERS.${device}`)));
+    expect(unused, 'entries nothing uses').toEqual([]);
+  });
+
   it("docs/architecture.md's table draws exactly the imports between rooms", () => {
     const actual = new Set(all.map((i) => `${roomOf(i.from)} -> ${roomOf(i.to)}`).filter((e) => e.split(' -> ')[0] !== e.split(' -> ')[1]));
     const drawn = drawnEdges(readFileSync('docs/architecture.md', 'utf8'));
