@@ -18,7 +18,7 @@ import { writeGrid, writeReconstructionGrid, type GridSpec } from './run/samples
 import { writeFileAtomic } from './run/atomic.js';
 import { runCli } from './cli/main.js';
 import { preflightTrain } from './cli/preflight.js';
-import { createEpochEvaluator, EVALS_FILE, plateauReached, type EvalRecord } from './eval/epoch-eval.js';
+import { createEpochEvaluator, EvalLog, EVALS_FILE, plateauReached, type EvalRecord } from './eval/epoch-eval.js';
 import { readJsonLines, writeReport } from './report.js';
 import { SeededRandom } from '../shared/rng.js';
 import { bytesToPixels } from '../shared/pixels.js';
@@ -152,13 +152,15 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   // Numbers: FCD and friends after every epoch, from the classifier (trainer/eval/), when it fits the data.
   const evaluator = await createEpochEvaluator({ n: opts.evalN, seed, dataDir, dataset: data.name, image: data.shape, latent, pixelRange: family.pixelRange, classCount: model.exports.reduce((k, e) => Math.max(k, e.classCount ?? 0), 0), runDir }, log);
   const evals = await readJsonLines<EvalRecord>(join(runDir, EVALS_FILE));
+  const evalLog = new EvalLog(runDir); // evals.jsonl gets a record once its step's checkpoint is saved
   const measure = async (epoch: number) => {
     const r = await evaluator!.measure(model, { step: meta.step, epoch });
+    evalLog.add(r);
     log(`\nepoch ${epoch}: FCD ${r.fcd.toFixed(3)} (real-vs-real ${r.fcdRealReference.toFixed(3)}), classifier score ${r.classifierScore.toFixed(3)}${r.classAccuracy !== undefined ? `, class accuracy ${(100 * r.classAccuracy).toFixed(1)}%` : ''} (N = ${r.n})`);
     evals.push(r);
     return r;
   };
-  if (evaluator && previous && evals.length === 0) await measure(Math.floor(meta.batchesSeen / perEpoch));
+  if (evaluator && previous && evals.length === 0) await measure(Math.floor(meta.batchesSeen / perEpoch)).then(() => evalLog.afterCheckpoint());
   let plateau = false;
 
   // Loop
@@ -187,6 +189,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const checkpoint = async () => {
     meta = { ...meta, rng: stepRng.state(), batchesSeen: cursor.batchesSeen, wallTimeSeconds: wallBefore + (performance.now() - started) / 1000 };
     await saveCheckpoint(runDir, await captureRun(model, meta));
+    await evalLog.afterCheckpoint();
     savedStep = meta.step;
     if (metrics.length > 0) await appendFile(join(runDir, 'metrics.jsonl'), metrics.splice(0).join(''));
   };
@@ -248,7 +251,8 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   }
   if (!stop) {
     await writeSamples('final');
-    if (evaluator && evals.at(-1)?.step !== meta.step) await measure(cursor.batchesSeen / perEpoch);
+    // The last checkpoint is of this step: its record is written at once.
+    if (evaluator && evals.at(-1)?.step !== meta.step) await measure(cursor.batchesSeen / perEpoch).then(() => evalLog.afterCheckpoint());
     await writeReport(runDir, log, meta.backend);
     log(`done: ${meta.step} steps in ${formatDuration(meta.wallTimeSeconds)} (${runDir}); export with: npm run export -- ${runDir}`);
   }

@@ -1,7 +1,8 @@
 /**
  * Numbers during training: after every epoch (and at the end) the run's generator makes `n` images from fixed
  * latents, and the classifier measures them against the test set (FCD, classifier score, class accuracy).
- * Appended to `runs/NAME/evals.jsonl`; the report (trainer/report.ts) plots them.
+ * Appended to `runs/NAME/evals.jsonl` (EvalLog) only once the checkpoint of their step is saved; the report
+ * (trainer/report.ts) plots them.
  */
 import { existsSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
@@ -22,6 +23,28 @@ export interface EvalRecord extends SampleMetrics {
   epoch: number;
   n: number;
   fcdRealReference: number;
+}
+
+/**
+ * The evals of a run, written after the checkpoint of their step: a kill between an epoch's measure and its
+ * checkpoint then loses that line with the epoch (the resumed run measures the epoch again, once), instead of
+ * leaving a line for an epoch the resumed run repeats, whose second FCD the plateau rule would read as no
+ * improvement (issue 26).
+ */
+export class EvalLog {
+  private readonly unsaved: EvalRecord[] = [];
+  constructor(private readonly runDir: string) {}
+
+  /** A record measured at the current step, kept until afterCheckpoint(). */
+  add(record: EvalRecord): void {
+    this.unsaved.push(record);
+  }
+
+  /** The checkpoint of every record added so far is saved: they go to evals.jsonl. */
+  async afterCheckpoint(): Promise<void> {
+    if (this.unsaved.length === 0) return;
+    await appendFile(join(this.runDir, EVALS_FILE), this.unsaved.splice(0).map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
 }
 
 export interface EpochEvaluator {
@@ -67,9 +90,7 @@ export async function createEpochEvaluator(o: EpochEvalOptions, log: (line: stri
         images.set(pixelsToBytes((await t.data()) as Float32Array, o.pixelRange), s * px);
         t.dispose();
       }
-      const record: EvalRecord = { ...at, n: o.n, ...(await measureSamples(classifier, ref, images, o.n, labels)).metrics, fcdRealReference: ref.realVsReal };
-      await appendFile(join(o.runDir, EVALS_FILE), `${JSON.stringify(record)}\n`);
-      return record;
+      return { ...at, n: o.n, ...(await measureSamples(classifier, ref, images, o.n, labels)).metrics, fcdRealReference: ref.realVsReal };
     },
     release: () => classifier.release(),
   };
