@@ -62,38 +62,40 @@ export function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
 const IM2COL_MAX_TAPS = 64;
 
 /**
- * dW as [Co, taps] = dy^T [Co, M] . P [M, taps], M = N * Ho * Wo, P the im2col patches (zeros where the forward
- * pass read padding), built on the host; only the small P is packed.
+ * dW as [taps, Co] = P^T [taps, M] . dy [M, Co], M = N * Ho * Wo, P the im2col patches (zeros where the forward
+ * pass read padding), built on the host already transposed; only the small P^T is packed. Building P^T instead of P
+ * spares the matmul a transposed operand and the result a transpose: D's first layer on 32x32 RGB (48 taps, dy
+ * [64, 16, 16, 64]) took 23 ms a call with P.
  */
 function filterGradientByIm2col(inputs: { x: TensorInfo; dy: TensorInfo }, info: tf.backend_util.Conv2DInfo): Tensor {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, outChannels: Co, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
   const x = tf.backend().readSync(inputs.x.dataId) as Float32Array;
   const taps = fh * fw * Ci;
-  const patches = new Float32Array(N * Ho * Wo * taps);
-  let p = 0;
-  for (let n = 0; n < N; n++) {
-    for (let i = 0; i < Ho; i++) {
-      for (let j = 0; j < Wo; j++) {
-        for (let kh = 0; kh < fh; kh++) {
-          const y = i * sh + kh - top;
-          for (let kw = 0; kw < fw; kw++) {
-            const xx = j * sw + kw - left;
-            if (y < 0 || y >= H || xx < 0 || xx >= W) {
-              p += Ci;
-              continue;
-            }
-            const src = ((n * H + y) * W + xx) * Ci;
-            for (let c = 0; c < Ci; c++) patches[p++] = x[src + c]!;
+  const M = N * Ho * Wo;
+  const patchesT = new Float32Array(taps * M); // zeros: the padding
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      // Output columns j whose input column j*sw + kw - left lies inside the image.
+      const j0 = Math.max(0, Math.ceil((left - kw) / sw));
+      const j1 = Math.min(Wo, Math.floor((W - 1 + left - kw) / sw) + 1);
+      for (let c = 0; c < Ci; c++) {
+        const row = ((kh * fw + kw) * Ci + c) * M;
+        for (let n = 0; n < N; n++) {
+          for (let i = 0; i < Ho; i++) {
+            const y = i * sh + kh - top;
+            if (y < 0 || y >= H) continue;
+            const base = ((n * H + y) * W - left + kw) * Ci + c;
+            const to = row + (n * Ho + i) * Wo;
+            for (let j = j0; j < j1; j++) patchesT[to + j] = x[base + j * sw * Ci]!;
           }
         }
       }
     }
   }
   return tf.tidy(() => {
-    const dy = tf.reshape(asTensor(inputs.dy), [N * Ho * Wo, Co]);
-    const dwT = tf.matMul(dy as tf.Tensor2D, tf.tensor2d(patches, [N * Ho * Wo, taps]), true, false);
-    return tf.reshape(tf.transpose(dwT), [fh, fw, Ci, Co]);
+    const dy = tf.reshape(asTensor(inputs.dy), [M, Co]) as tf.Tensor2D;
+    return tf.reshape(tf.matMul(tf.tensor2d(patchesT, [taps, M]), dy), [fh, fw, Ci, Co]);
   });
 }
 
