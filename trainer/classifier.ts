@@ -25,6 +25,7 @@ import { buildFeatures, buildHead, classifierDefaults, type ClassifierConfig } f
 import { classifierParity, classifierToOnnx } from './eval/classifier-graph.js';
 import { rulerDir, type ClassifierCard } from './eval/classifier-card.js';
 import { dataFingerprint } from './data/fingerprint.js';
+import { rotationDataset } from './data/rotations.js';
 import { bytesToPixels } from '../shared/pixels.js';
 import { SeededRandom } from '../shared/rng.js';
 
@@ -42,6 +43,8 @@ export interface ClassifierOptions {
   folder: FolderOptions;
   limit?: number;
   resume: boolean;
+  /** Predict which of four turns each image was given instead of its label (Gidaris et al. 2018): any folder. */
+  rotation?: boolean;
   backend: BackendChoice;
   config: ClassifierConfig;
 }
@@ -98,15 +101,20 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const previous = await loadCheckpoint<ClassifierMeta>(opts.out, log);
   if (previous && !opts.resume) throw new UsageError(`${opts.out} already holds a checkpoint: add --resume to continue it, or choose another --out`);
   if (!previous && opts.resume) throw new UsageError(`--resume: no checkpoint in ${opts.out}`);
-  const c = previous?.meta.config ?? opts.config;
+  // No mirroring with --rotation: a mirrored quarter turn is the other quarter turn of the mirror image, so its label would lie.
+  const c = previous?.meta.config ?? (opts.rotation ? { ...opts.config, flip: false } : opts.config);
   const seed = previous?.meta.seed ?? opts.seed;
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
   let validation = previous?.meta.validation ?? opts.validation;
   const limit = previous ? (previous.meta.limit ?? undefined) : opts.limit;
   const backend = await selectBackend(opts.backend);
   log(`backend: ${backend.description}`);
-  const { train, test, preprocess } = await loadSplits(opts.data, opts.folder, limit, log);
-  if (train.classNames.length < 2) throw new UsageError(`--data ${opts.data}: a classifier needs labelled data with at least 2 classes (class subfolders or --labels)`);
+  const splits = await loadSplits(opts.data, opts.folder, limit, log);
+  const { preprocess } = splits;
+  // --rotation: a self-supervised ruler for a folder nobody labelled, its classes the four turns (data/rotations.ts).
+  const train = opts.rotation ? rotationDataset(splits.train) : splits.train;
+  const test = opts.rotation ? rotationDataset(splits.test) : splits.test;
+  if (train.classNames.length < 2) throw new UsageError(`--data ${opts.data}: a classifier needs labelled data with at least 2 classes (class subfolders or --labels), or --rotation (self-supervised)`);
   validation ??= Math.min(5000, Math.round(train.count / 10));
   const trainCount = train.count - validation;
   const perEpoch = Math.floor(trainCount / batchSize);
@@ -199,6 +207,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
     ...(preprocess ? { data: { dir: opts.data, preprocess, testFraction: TEST_FRACTION, splitSeed: SPLIT_SEED } } : {}),
     // What it was trained on: how a run finds this ruler (eval/ruler.ts), whatever its folder is called.
     trainedOn: await dataFingerprint(opts.data).then(({ sha256, files }) => ({ sha256, files })),
+    ...(opts.rotation ? { selfSupervised: 'rotation' as const } : {}),
     classNames: train.classNames,
     image: { ...train.shape, pixelRange: '0..1' },
     featureSize: c.featureSize,
@@ -222,6 +231,7 @@ export const CLASSIFIER_USAGE = [
   'usage: npm run classifier -- [--data DIR (Fashion-MNIST)] [--epochs 6] [--batch-size 128] [--validation N] [--seed 1]',
   '       [--out runs/classifier] [--export DIR (default: rulers/DATASET)] [--limit N] [--resume] [--backend auto|cuda|tensorflow|webgpu|wasm|cpu]',
   '       [--image-size N] [--channels 1|3] [--fit crop|pad|stretch] [--background white|black|#rrggbb] [--labels FILE.csv]',
+  '       [--rotation (no labels needed: the classes are 4 turns of each image, Gidaris et al. 2018)]',
 ].join('\n');
 
 export function parseClassifierArgs(argv: string[]): ClassifierOptions {
@@ -232,14 +242,14 @@ export function parseClassifierArgs(argv: string[]): ClassifierOptions {
       seed: { type: 'string', default: '1' }, out: { type: 'string', default: 'runs/classifier' }, export: { type: 'string' },
       data: { type: 'string', default: DEFAULT_DATA_DIR }, limit: { type: 'string' }, resume: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' },
       'image-size': { type: 'string' }, channels: { type: 'string' }, fit: { type: 'string', default: 'crop' }, background: { type: 'string', default: 'white' },
-      labels: { type: 'string' },
+      labels: { type: 'string' }, rotation: { type: 'boolean', default: false },
     },
   }).values;
   if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend!)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${v.backend}"`);
   return {
     epochs: intFlag('epochs', v.epochs, 1), batchSize: intFlag('batch-size', v['batch-size'], 1), ...(v.validation !== undefined ? { validation: intFlag('validation', v.validation, 1) } : {}), seed: intFlag('seed', v.seed, 0),
     out: v.out!, ...(v.export !== undefined ? { export: v.export } : {}), data: v.data!, folder: folderOptions(v), ...(v.limit !== undefined ? { limit: intFlag('limit', v.limit, 1) } : {}), resume: v.resume!,
-    backend: v.backend as BackendChoice, config: classifierDefaults,
+    backend: v.backend as BackendChoice, config: classifierDefaults, ...(v.rotation ? { rotation: true } : {}),
   };
 }
 

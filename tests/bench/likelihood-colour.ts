@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { train } from '../../trainer/train.js';
 import { decodePng } from '../../shared/png.js';
 const steps = Number(process.argv[2] ?? 300);
-const cbMean = (l: number) => { // E[x] of CB(lambda) (Loaiza-Ganem & Cunningham 2019, eq. 7)
+const cbMean = (l: number) => { // E[x] of CB(lambda) (Loaiza-Ganem & Cunningham 2019, section 3)
   if (Math.abs(l - 0.5) < 1e-3) return 0.5;
   return l / (2 * l - 1) + 1 / (2 * Math.atanh(1 - 2 * l));
 };

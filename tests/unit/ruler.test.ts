@@ -67,6 +67,6 @@ describe('a folder called emoji that is not the emoji data', () => {
     await expect(preflightTrain('dcgan', {}, dir, folder, { evalN: 2000 })).resolves.toBeUndefined();
     const unlabelled = tempDir('loose');
     writeFileSync(join(unlabelled, 'a.png'), encodePng({ width: 32, height: 32, channels: 1, data: new Uint8Array(1024) }));
-    await expect(preflightTrain('dcgan', {}, unlabelled, folder, { untilPlateau: 0.05, evalN: 2000 })).rejects.toThrow('a folder without class subfolders has no classifier to train (yet)');
+    await expect(preflightTrain('dcgan', {}, unlabelled, folder, { untilPlateau: 0.05, evalN: 2000 })).rejects.toThrow(`train a self-supervised one (no labels needed): npm run classifier -- --data ${unlabelled} --rotation --export rulers/NAME`);
   });
 });

@@ -27,6 +27,8 @@ export interface ClassifierCard {
    * (trainer/eval/ruler.ts). Absent on a card written before rulers recorded it: such a ruler matches nothing.
    */
   trainedOn?: { sha256: string; files: number };
+  /** 'rotation': trained to tell four turns of each image apart (Gidaris et al. 2018), not on labels: any folder. */
+  selfSupervised?: 'rotation';
   classNames: string[];
   image: ImageShape & { pixelRange: '0..1' };
   featureSize: number;

@@ -39,7 +39,9 @@ export async function findRuler(dataDir: string, image: ImageShape, explicit?: s
   const dirs = explicit ? [explicit] : existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, e.name)).sort() : [];
   const cards = dirs.map((dir) => ({ dir, card: readCard(dir) })).filter((c): c is { dir: string; card: ClassifierCard } => c.card !== null);
   const match = cards.find((c) => c.card.trainedOn?.sha256 === fp.sha256);
-  const train = fp.classNames.length >= 2 ? `; train one: npm run classifier -- --data ${dataDir} --export rulers/NAME` : '; a folder without class subfolders has no classifier to train (yet)';
+  const train = fp.classNames.length >= 2
+    ? `; train one: npm run classifier -- --data ${dataDir} --export rulers/NAME`
+    : `; train a self-supervised one (no labels needed): npm run classifier -- --data ${dataDir} --rotation --export rulers/NAME`;
   if (!match) {
     const other = explicit ? cards[0] : undefined;
     if (explicit && !other) return { ok: false, reason: `${explicit} holds no classifier.json` };

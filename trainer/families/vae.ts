@@ -93,7 +93,7 @@ export function buildDecoder(c: VaeConfig, image: ImageShape): NetworkSpec {
  */
 export function vaeLossTerms(x: tf.Tensor4D, logits: tf.Tensor4D, mean: tf.Tensor2D, logvar: tf.Tensor2D, likelihood: VaeLikelihood = 'bernoulli'): { recon: tf.Scalar; kl: tf.Scalar } {
   let perPixel: tf.Tensor = tf.sub(tf.softplus(logits), tf.mul(x, logits));
-  // Continuous Bernoulli (Loaiza-Ganem & Cunningham 2019, eq. 2): -log p = Bernoulli cross-entropy - log C(lambda).
+  // Continuous Bernoulli (Loaiza-Ganem & Cunningham 2019): -log p = Bernoulli cross-entropy - log C(lambda).
   // A density on [0, 1], so -log p can be negative, and at pixels of exactly 0 or 1 it falls without bound as lambda
   // goes there (log C grows like log|logit|): its loss is negative and not comparable with the Bernoulli's
   // (docs/training.md, "The VAE's likelihood", measured).
