@@ -63,6 +63,11 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
     const via = e.throughMiniflare;
     lines.push('', "The same sequential requests through miniflare's entry worker and assets router (`wrangler dev`'s request path; not the targets' path):", '', '| request | p50 | p95 | p99 | req/s |', '|---|---|---|---|---|');
     lines.push(row('404', via.notFound), row('sample.png, distinct seeds', via.sequential), row('sample.png, repeated seed (cache hit)', via.repeatedSeed));
+    const dev = e.throughWranglerDev;
+    if (dev) {
+      lines.push('', "And through `wrangler dev` itself (`npm start`: its ProxyWorker's own workerd in front of the above; not the targets' path):", '', '| request | p50 | p95 | p99 | req/s |', '|---|---|---|---|---|');
+      lines.push(row('404', dev.notFound), row('sample.png, distinct seeds', dev.sequential), row('sample.png, repeated seed (cache hit)', dev.repeatedSeed));
+    }
     lines.push('', '| inference, ms | batch 1 | batch 64 |', '|---|---|---|');
     const { batch1: p1, batch64: p64 } = e.paired;
     lines.push(`| in the isolate (onnxruntime-web, wasm; Server-Timing, whole ms), latency phases | ${e.inIsolate.batch1InferMs} | ${e.inIsolate.batch64InferMs} |`);
