@@ -12,6 +12,9 @@ import { findRuler } from '../../trainer/eval/ruler.js';
 import { preflightTrain } from '../../trainer/cli/preflight.js';
 import { encodePng } from '../../shared/png.js';
 import { tempDir } from '../helpers/tmp.js';
+import { writeSyntheticSplit } from '../helpers/idx-files.js';
+import { Classifier } from '../../trainer/eval/classifier-runtime.js';
+import { buildReference } from '../../trainer/eval/measure.js';
 
 /** Icons in class subfolders: `classes` x 3 PNGs of 32x32 RGB. */
 function icons(classes: string[], root = tempDir('icons')): string {
@@ -68,5 +71,18 @@ describe('a folder called emoji that is not the emoji data', () => {
     const unlabelled = tempDir('loose');
     writeFileSync(join(unlabelled, 'a.png'), encodePng({ width: 32, height: 32, channels: 1, data: new Uint8Array(1024) }));
     await expect(preflightTrain('dcgan', {}, unlabelled, folder, { untilPlateau: 0.05, evalN: 2000 })).rejects.toThrow(`train a self-supervised one (no labels needed): npm run classifier -- --data ${unlabelled} --rotation --export rulers/NAME`);
+  });
+});
+
+describe('npm run eval against other data', () => {
+  it('the reference images must be the ruler\'s own data', async () => {
+    const other = tempDir('other-idx');
+    writeSyntheticSplit(other, 'train', 64);
+    const classifier = await Classifier.load('rulers/fashion-mnist');
+    try {
+      await expect(buildReference(classifier, other, 10, 1)).rejects.toThrow(`${other} (2 files) is not the data the fashion-mnist ruler was trained on (4 files, another fingerprint)`);
+    } finally {
+      await classifier.release();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { fitGaussian, frechetDistance, type Gaussian } from './frechet.js';
 import { classAccuracy, classHistogram, classifierScore } from './scores.js';
 import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { loadSplits } from '../data/splits.js';
+import { dataFingerprint } from '../data/fingerprint.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 export interface Reference {
@@ -48,9 +49,13 @@ export async function buildReference(classifier: Classifier, dataDir: string | u
 
 async function referenceSplits(classifier: Classifier, dataDir: string | undefined) {
   const d = classifier.card.data;
-  if (!d) return loadSplits(dataDir ?? DEFAULT_DATA_DIR, { fit: 'crop', background: [0, 0, 0] }, undefined);
+  if (!d) {
+    await sameData(classifier, dataDir ?? DEFAULT_DATA_DIR);
+    return loadSplits(dataDir ?? DEFAULT_DATA_DIR, { fit: 'crop', background: [0, 0, 0] }, undefined);
+  }
   const dir = dataDir ?? d.dir;
   if (!existsSync(dir)) throw new EvaluationError(`the ruler's data set is not in ${dir}: give --data DIR (for emoji: npm run data:emoji)`);
+  await sameData(classifier, dir);
   const { size, channels, fit, background } = d.preprocess;
   return loadSplits(dir, { imageSize: size, channels, fit, background }, undefined);
 }
@@ -99,4 +104,17 @@ export function referenceLabels(n: number, classCounts: readonly number[]): Uint
     }
   }
   return labels;
+}
+
+/**
+ * The reference images must be the ruler's own data: a ruler that records its data's fingerprint (trainedOn) is
+ * refused on any other folder (`npm run eval -- --data` pointing elsewhere would measure against the wrong images).
+ */
+async function sameData(classifier: Classifier, dir: string): Promise<void> {
+  const trainedOn = classifier.card.trainedOn;
+  if (!trainedOn || !existsSync(dir)) return;
+  const fp = await dataFingerprint(dir);
+  if (fp.sha256 !== trainedOn.sha256) {
+    throw new EvaluationError(`${dir} (${fp.files} files) is not the data the ${classifier.card.dataset} ruler was trained on (${trainedOn.files} files, another fingerprint): give --data the ruler's own data, or train a ruler of this one`);
+  }
 }
