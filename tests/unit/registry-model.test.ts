@@ -2,8 +2,8 @@
  * A model-based test of the registry (issue 26): seeded random walks drive two isolates (two createApp instances,
  * each with its own registry, sync, caches and slot runtime, tests/helpers/slot-runtime.ts) over one in-memory R2
  * bucket: uploads, activations, rollbacks and deletes through isolate A's admin API, time passing (past the sync
- * interval, the negative cache's TTL, the release grace period), and pinned and unpinned requests on both, some
- * racing an activation. A small model of the pointer predicts every answer, and after every step:
+ * interval, the negative cache's TTL, the release grace period), and pinned and unpinned requests on both (sample.png,
+ * and POST generate with fixed latents, the issue's own probe), some racing an activation. A small model of the pointer predicts every answer, and after every step:
  *   - a pinned URL answers the bytes it first answered (in either isolate), or 404 once its version is deleted;
  *   - no released session is ever run (the slot runtime counts it; it would run another version's graph);
  *   - sessions do not pile up: open ones never exceed what the slots can hold (bundled, live, warm, pinned);
@@ -78,9 +78,13 @@ async function walk(seed: number, steps: number) {
     expect(digest, `${what}: other bytes than before`).toBe(bytesOf.get(key));
   }
 
-  async function pinned(iso: Isolate, version: string, seed: number) {
-    const r = await iso.fetch(`/v1/models/m@${version}/sample.png?seed=${seed}`);
-    const what = `${iso.name} m@${version} seed ${seed}`;
+  /** The issue's own probe: POST generate with the same latents, at a pinned URL. */
+  const latents = (seed: number) => [Array.from({ length: base.latent.size }, (_, i) => Math.sin(seed * 100 + i))];
+  async function pinned(iso: Isolate, version: string, seed: number, generate = false) {
+    const r = generate
+      ? await iso.fetch(`/v1/models/m@${version}/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ latents: latents(seed), format: 'png' }) })
+      : await iso.fetch(`/v1/models/m@${version}/sample.png?seed=${seed}`);
+    const what = `${iso.name} m@${version} ${generate ? 'generate' : 'sample'} seed ${seed}`;
     if (r.status === 404) {
       const missed = iso.missedAt.get(version);
       const stillMissing = stored.has(version) && missed !== undefined && Date.now() - missed <= PINNED_MISS_TTL_MS;
@@ -91,7 +95,7 @@ async function walk(seed: number, steps: number) {
     expect(r.status, `${what}: ${r.text()}`).toBe(200);
     expect(r.version).toBe(version);
     expect(version === bundled.manifest.version || stored.has(version) || deleted.has(version), `${what}: served a version never stored`).toBe(true);
-    await sameBytes(version, seed, r.bytes, what);
+    await sameBytes(version, generate ? -seed : seed, r.bytes, what);
   }
 
   async function unpinned(iso: Isolate, seed: number) {
@@ -147,8 +151,9 @@ async function walk(seed: number, steps: number) {
     } else if (roll < 0.78) {
       const iso = pick([A, B]);
       const version = rng.nextFloat() < 0.15 ? bundled.manifest.version : v;
-      trace.push(`pinned ${iso.name} ${version} ${seedOf}`);
-      await pinned(iso, version, seedOf);
+      const generate = rng.nextFloat() < 0.3;
+      trace.push(`pinned ${iso.name} ${version} ${seedOf}${generate ? ' generate' : ''}`);
+      await pinned(iso, version, seedOf, generate);
     } else if (roll < 0.94) {
       const iso = pick([A, B]);
       trace.push(`unpinned ${iso.name} ${seedOf}`);
@@ -186,6 +191,7 @@ describe('the registry under random operations (model-based)', () => {
       const { A, B, trace } = await walk(seed, 600);
       // Every kind of step happened, and sessions were both opened and released.
       for (const kind of ['upload', 'activate', 'rollback', 'delete', 'wait 61000', 'pinned', 'unpinned', 'race']) expect(trace.some((t) => t.startsWith(kind))).toBe(true);
+      expect(trace.some((t) => t.endsWith(' generate'))).toBe(true);
       expect(A.rt.released + B.rt.released).toBeGreaterThan(10);
     });
   }
