@@ -86,4 +86,4 @@ await runCli(async () => {
     console.log(`wrote ${values['sample-grid']}: 64 real emoji`);
   }
   console.log(`${images.length} images in ${out}; train with: npm run train -- --data ${out}`);
-});
+}, 'usage: npm run data:emoji -- [--out data/emoji] [--sample-grid FILE.png] (the Noto Emoji images, one subfolder per category)');

@@ -73,7 +73,7 @@ describe('CLI processes', () => {
   });
 
   it('every command answers --help with its usage on stdout and exit code 0', () => {
-    const commands = { 'trainer/train.ts': 'train', 'trainer/export.ts': 'export', 'trainer/eval.ts': 'eval', 'trainer/classifier.ts': 'classifier', 'trainer/deploy.ts': 'model:push', 'trainer/report.ts': 'report' };
+    const commands = { 'trainer/train.ts': 'train', 'trainer/export.ts': 'export', 'trainer/eval.ts': 'eval', 'trainer/classifier.ts': 'classifier', 'trainer/deploy.ts': 'model:push', 'trainer/report.ts': 'report', 'scripts/data-emoji.ts': 'data:emoji' };
     for (const [script, name] of Object.entries(commands)) {
       const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--help'], { encoding: 'utf8', timeout: 60_000 });
       expect([script, r.status], r.stderr).toEqual([script, 0]);
