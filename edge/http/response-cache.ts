@@ -10,6 +10,7 @@ import type { MiddlewareHandler } from 'hono';
 import { cacheControl, PINNED_CACHE_CONTROL, RENDER_VERSION } from './responses.js';
 import { waitUntilOf } from './context.js';
 import { pathAndQuery } from './url-parts.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The part of the Workers `Cache` the middleware uses, keyed by URL strings (the Workers Cache takes those too):
@@ -79,41 +80,36 @@ function withHeaders(res: Response, headers: Record<string, string>): Response {
  * instead of a Cache API round trip. Layered in front of `caches.default` by `layeredCache`.
  */
 export class MemoryCache implements ResponseCache {
-  private readonly entries = new Map<string, { body: ArrayBuffer; status: number; headers: [string, string][] }>();
-  private bytes = 0;
+  // lru-cache bounds the entries by their bodies' bytes (maxSize) and drops the least recently used first.
+  private readonly entries: LRUCache<string, CachedResponse>;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number) {
+    this.entries = new LRUCache<string, CachedResponse>({ maxSize: maxBytes, sizeCalculation: (e) => Math.max(1, e.body.byteLength) });
+  }
 
   async match(key: string): Promise<Response | undefined> {
     const e = this.entries.get(key);
-    if (!e) return undefined;
-    this.entries.delete(key); // re-insert: most recently used last
-    this.entries.set(key, e);
-    return new Response(e.body.slice(0), { status: e.status, headers: e.headers });
+    return e ? new Response(e.body.slice(0), { status: e.status, headers: e.headers }) : undefined;
   }
 
   async put(key: string, response: Response): Promise<void> {
     const body = await response.arrayBuffer();
+    // A response over a quarter of the budget would push out many small ones for one large one.
     if (body.byteLength > this.maxBytes / 4) return;
-    const old = this.entries.get(key);
-    if (old) {
-      this.bytes -= old.body.byteLength;
-      this.entries.delete(key);
-    }
     const headers: [string, string][] = [];
-    response.headers.forEach((value, key) => headers.push([key, value]));
+    response.headers.forEach((value, name) => headers.push([name, value]));
     this.entries.set(key, { body, status: response.status, headers });
-    this.bytes += body.byteLength;
-    for (const [key, e] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(key);
-      this.bytes -= e.body.byteLength;
-    }
   }
 
   get size(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
+    return { entries: this.entries.size, bytes: this.entries.calculatedSize };
   }
+}
+
+interface CachedResponse {
+  body: ArrayBuffer;
+  status: number;
+  headers: [string, string][];
 }
 
 /**
