@@ -81,7 +81,15 @@ export const TrainingRecordSchema = object({
  */
 export const EvaluationSchema = object({
   evaluatedAt: isoDate(),
-  classifier: object({ sha256: sha256(), testAccuracy: z.number({ error: 'must be a number in [0, 1]' }).min(0, { error: 'must be a number in [0, 1]' }).max(1, { error: 'must be a number in [0, 1]' }) }),
+  /**
+   * The ruler the numbers were measured with: its graph's sha256, its accuracy on its own test split, and its name
+   * (the data set it was trained on, and 'rotation' for a self-supervised one). Absent name: cards written before.
+   */
+  classifier: object({
+    sha256: sha256(),
+    testAccuracy: z.number({ error: 'must be a number in [0, 1]' }).min(0, { error: 'must be a number in [0, 1]' }).max(1, { error: 'must be a number in [0, 1]' }),
+    ruler: z.string({ error: 'must be a string' }).optional(),
+  }),
   samples: int(1, Number.MAX_SAFE_INTEGER),
   seed: int(0, 0xffffffff),
   /**

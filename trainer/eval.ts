@@ -123,7 +123,7 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
 
   const evaluation: Evaluation = {
     evaluatedAt: new Date().toISOString(),
-    classifier: { sha256: classifier.card.sha256, testAccuracy: classifier.card.testAccuracy },
+    classifier: { sha256: classifier.card.sha256, testAccuracy: classifier.card.testAccuracy, ruler: `${classifier.card.dataset}${classifier.card.selfSupervised ? ' (rotation, self-supervised)' : ''}` },
     samples: opts.n,
     seed: opts.seed,
     metrics,

@@ -46,6 +46,8 @@ describe('npm run eval', () => {
     expect(b.metrics).toEqual(a.metrics);
     expect(b.classHistogram).toEqual(a.classHistogram);
     expect(a.classHistogram.reduce((s, c) => s + c, 0)).toBe(500);
+    // The card names its ruler: the data set the classifier learned, beside its sha256.
+    expect(a.classifier.ruler).toBe('fashion-mnist');
     expect(a.metrics['fcd']!).toBeGreaterThan(a.metrics['fcdRealReference']!);
     // The classifier score of the samples is near the model card's (5.58 at N = 10,000) and below that of real
     // test images measured the same way (the ceiling a perfect generator reaches).
