@@ -74,7 +74,8 @@ def dcgan_stages(side):
 def dcgan_channels(a, stages):
     """trainer/families/dcgan.ts's dcganChannels: explicit lists, or halving from --base-channels."""
     parse = lambda v: [int(x) for x in v.split(',') if x]
-    g = parse(a.generator_channels) or [max(1, round(a.base_channels / 2 ** i)) for i in range(stages)]
+    # Math.round of trainer/families/dcgan.ts (halves up), not Python's round (halves to even): 12.5 -> 13.
+    g = parse(a.generator_channels) or [max(1, int(a.base_channels / 2 ** i + 0.5)) for i in range(stages)]
     d = parse(a.discriminator_channels) or list(reversed(g))
     for name, ch in (('--generator-channels', g), ('--discriminator-channels', d)):
         if len(ch) != stages:

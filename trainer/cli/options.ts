@@ -130,7 +130,9 @@ function typedLike(flag: string, example: unknown, value: string, choices?: read
   if (typeof example === 'number') {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
-    // A default of 0 means "off" or "as another option" (--r1-gamma, --discriminator-learning-rate): any n >= 0.
+    // A default of 0 means "off" or "as another option" (--r1-gamma, --discriminator-learning-rate): any n >= 0,
+    // a learning rate below 1 as the others are.
+    if (example === 0 && flag.endsWith('learning-rate') && (n < 0 || n >= 1)) throw new UsageError(`--${flag} must be in [0, 1), got "${value}"`);
     if (example === 0 && n < 0) throw new UsageError(`--${flag} must be a number >= 0, got "${value}"`);
     if (example === 0) return n;
     if (Number.isInteger(example) && (!Number.isInteger(n) || n < 1)) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
