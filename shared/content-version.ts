@@ -9,8 +9,6 @@
 import { GRAPH_ROLES, type Manifest } from './manifest.js';
 import { sha256Hex } from './hash.js';
 
-export const CONTENT_VERSION_PATTERN = /^[0-9a-f]{12}$/;
-
 /** The version the graphs named by `graphs` (their sha256s, which the graphs' bytes were checked against) must have. */
 export async function contentVersion(graphs: Manifest['graphs']): Promise<string> {
   const digests = GRAPH_ROLES.flatMap((role) => (graphs[role] ? [graphs[role].sha256] : []));

@@ -197,6 +197,11 @@ export function decodePng(bytes: Uint8Array, maxPixels = 16_777_216): RasterImag
   if (idat.length === 0) throw new RangeError('PNG has no IDAT chunk');
   const hd = h!;
   if (hd.color === 3 && !palette) throw new RangeError('PNG palette image has no PLTE chunk');
+  // tRNS: one 16-bit gray (2 bytes) or RGB (6 bytes) key, or at most one alpha per palette entry; a short key would
+  // read missing bytes as 0 and silently make black transparent.
+  if (trns && hd.color === 0 && trns.length !== 2) throw new RangeError('PNG tRNS chunk of a gray image must be 2 bytes');
+  if (trns && hd.color === 2 && trns.length !== 6) throw new RangeError('PNG tRNS chunk of an RGB image must be 6 bytes');
+  if (trns && hd.color === 3 && trns.length > palette!.length / 3) throw new RangeError('PNG tRNS chunk has more alphas than the palette has entries');
   const bitsPerPixel = COLOR_TYPES[hd.color]!.samples * hd.depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const layout = passes(hd).map(([x0, y0, dx, dy, w, rows]) => ({ x0, y0, dx, dy, w, rows, rowBytes: Math.ceil((w * bitsPerPixel) / 8) }));

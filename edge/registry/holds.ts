@@ -90,7 +90,7 @@ export class VersionHolds {
     });
   }
 
-  /** Entries waiting for requests in flight (tests). */
+  /** Entries dropped and still waiting for requests in flight to finish (tests/unit/registry-pinned.test.ts). */
   pending(): number {
     return this.dropped.length;
   }

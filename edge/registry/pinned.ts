@@ -16,12 +16,14 @@ export type PinnedLoad = () => Promise<ServedModel | null>;
 
 export class PinnedVersions {
   private readonly cache: LRUCache<string, ServedModel>;
-  private readonly loading = new Map<string, Promise<ServedModel | null>>();
+  private readonly loading = new Map<string, { result: Promise<ServedModel | null>; startedAt: number }>();
   private readonly missing: LRUCache<string, true>;
+  /** How often each key was forgotten: a load that started before the latest forget() is stale. */
+  private readonly forgets = new Map<string, number>();
 
   constructor(
     private readonly holds: VersionHolds,
-    now: () => number,
+    private readonly now: () => number,
   ) {
     this.cache = new LRUCache<string, ServedModel>({
       max: PINNED_MAX_VERSIONS,
@@ -44,9 +46,20 @@ export class PinnedVersions {
     if (hit) return hit;
     if (this.missing.has(key)) return null;
     const pending = this.loading.get(key);
-    // Another request's load: its I/O is that request's, so this one waits with a timer of its own (timers.ts).
-    if (pending) return waitWithOwnTimer(pending, waitMs);
-    const started = load().then((entry) => {
+    // Another request's load: its I/O is that request's, so this one waits with a timer of its own (timers.ts). A
+    // load older than the wait is given up: the request that started it may have been cancelled, and then its I/O
+    // never settles (sync.ts); without this every later request would wait for it and fail, for the isolate's life.
+    if (pending && this.now() - pending.startedAt <= waitMs) return waitWithOwnTimer(pending.result, waitMs);
+    const generation = this.forgets.get(key) ?? 0;
+    const result = load().then((entry): ServedModel | null | 'stale' => {
+      // A delete or an upload of this version while it loaded: what the load read may be gone or out of date.
+      if ((this.forgets.get(key) ?? 0) !== generation) {
+        if (entry) {
+          this.holds.hold(entry, 'pinned');
+          this.holds.drop(entry, 'pinned'); // released once no request in flight can be using it
+        }
+        return 'stale';
+      }
       if (entry === null) this.missing.set(key, true);
       else {
         this.holds.hold(entry, 'pinned');
@@ -54,21 +67,25 @@ export class PinnedVersions {
       }
       return entry;
     });
-    this.loading.set(key, started);
+    const settled = result.then((r) => (r === 'stale' ? null : r));
+    this.loading.set(key, { result: settled, startedAt: this.now() });
+    let r: ServedModel | null | 'stale';
     try {
-      return await started;
+      r = await result;
     } finally {
-      this.loading.delete(key); // a failure is not remembered: the next request tries again
+      if (this.loading.get(key)?.result === settled) this.loading.delete(key); // a failure is not remembered: the next request tries again
     }
+    return r === 'stale' ? this.get(key, load, waitMs) : r;
   }
 
   /** The loaded (or loading) version `key` without counting as a use, or undefined. */
   async peek(key: string): Promise<ServedModel | undefined> {
-    return this.cache.peek(key) ?? (await this.loading.get(key)?.catch(() => null)) ?? undefined;
+    return this.cache.peek(key) ?? (await this.loading.get(key)?.result.catch(() => null)) ?? undefined;
   }
 
   /** Lets go of `key` (its version was deleted) and forgets that it was missing (it was uploaded). */
   forget(key: string): void {
+    this.forgets.set(key, (this.forgets.get(key) ?? 0) + 1);
     this.cache.delete(key);
     this.missing.delete(key);
   }

@@ -103,6 +103,11 @@ describe('every PNG and JPEG variant', () => {
     expect(Array.from(decodeImage(grayKey, 'image/png', 16).data)).toEqual([7, 7, 7, 0, 9, 9, 9, 255]);
     const rgbKey = pngFile(header(2, 8, 2), pngChunk('tRNS', Uint8Array.from([0, 1, 0, 2, 0, 3])), pngChunk('IDAT', zlibSync(Uint8Array.from([0, 1, 2, 3, 1, 2, 4]))), pngChunk('IEND', new Uint8Array(0)));
     expect(Array.from(decodeImage(rgbKey, 'image/png', 16).data)).toEqual([1, 2, 3, 0, 1, 2, 4, 255]);
+    // A short key would read its missing bytes as 0 and make black transparent: refused instead.
+    const shortKey = pngFile(header(2, 8, 2), pngChunk('tRNS', Uint8Array.from([0, 1])), pngChunk('IDAT', zlibSync(Uint8Array.from([0, 0, 0, 0, 1, 2, 4]))), pngChunk('IEND', new Uint8Array(0)));
+    expect(() => decodeImage(shortKey, 'image/png', 16)).toThrow('PNG tRNS chunk of an RGB image must be 6 bytes');
+    const shortGray = pngFile(header(2, 8, 0), pngChunk('tRNS', Uint8Array.from([0])), pngChunk('IDAT', zlibSync(Uint8Array.from([0, 0, 9]))), pngChunk('IEND', new Uint8Array(0)));
+    expect(() => decodeImage(shortGray, 'image/png', 16)).toThrow('PNG tRNS chunk of a gray image must be 2 bytes');
   });
 
   it('one limit, said the same way for PNG and JPEG', async () => {

@@ -1,0 +1,56 @@
+/**
+ * The pinned-version cache (edge/registry/pinned.ts) against two races found in review: a load whose request was
+ * cancelled never settles, and a version deleted or uploaded while it loaded.
+ */
+import { describe, expect, it } from 'vitest';
+import { VersionHolds } from '../../edge/registry/holds.js';
+import { PinnedVersions } from '../../edge/registry/pinned.js';
+import type { ServedModel } from '../../edge/registry/registry.js';
+
+const entry = (id: string) => ({ id, holders: new Set(), released: false, sessions: new Map(), bytes: 1000 }) as unknown as ServedModel;
+
+describe('pinned versions', () => {
+  it('a load that never settles is given up after the wait, so later requests load again instead of failing forever', async () => {
+    let clock = 1000;
+    const pinned = new PinnedVersions(new VersionHolds(() => clock, 60_000), () => clock);
+    void pinned.get('m@v1', () => new Promise(() => {}), 50); // its request was cancelled: its I/O never settles
+    expect(await pinned.get('m@v1', async () => entry('m@v1'), 20)).toBeUndefined(); // within the wait: shares it
+    clock += 100;
+    const fresh = entry('m@v1');
+    expect(await pinned.get('m@v1', async () => fresh, 50)).toBe(fresh);
+    expect(pinned.keys()).toEqual(['m@v1']);
+  });
+
+  it('a version deleted while it loaded is not cached, its sessions are let go, and the request loads again', async () => {
+    const clock = 1000;
+    const holds = new VersionHolds(() => clock, 60_000);
+    const pinned = new PinnedVersions(holds, () => clock);
+    const old = entry('m@v2');
+    let finish: (e: ServedModel | null) => void = () => {};
+    let calls = 0;
+    // What the store has: the version on the first read, nothing after its delete.
+    const load = () => (++calls === 1 ? new Promise<ServedModel | null>((resolve) => (finish = resolve)) : Promise.resolve(null));
+    const first = pinned.get('m@v2', load, 1000);
+    pinned.forget('m@v2'); // deleted while the load ran
+    const again = pinned.get('m@v2', load, 1000); // within the wait: shares the first load
+    finish(old);
+    expect(await first).toBeNull(); // the retry after the stale load found nothing: 404, and remembered as missing
+    expect(await again).toBeNull();
+    expect(old.released).toBe(true); // nobody held it: released at once (no request in flight)
+    expect(holds.pending()).toBe(0);
+    expect(pinned.keys()).toEqual([]);
+  });
+
+  it('an upload while a miss loaded is not hidden behind the negative cache', async () => {
+    const pinned = new PinnedVersions(new VersionHolds(() => 1000, 60_000), () => 1000);
+    let finish: (e: ServedModel | null) => void = () => {};
+    const uploaded = entry('m@v3');
+    let calls = 0;
+    const load = () => (++calls === 1 ? new Promise<ServedModel | null>((resolve) => (finish = resolve)) : Promise.resolve(uploaded));
+    const first = pinned.get('m@v3', load, 1000);
+    pinned.forget('m@v3'); // the upload route forgets the miss
+    finish(null); // what the load read before the upload
+    expect(await first).toBe(uploaded);
+    expect(await pinned.get('m@v3', load, 1000)).toBe(uploaded);
+  });
+});
