@@ -103,7 +103,7 @@ function throwingFetch(fetchFn: FetchFn): FetchFn {
     } catch (err) {
       throw new EdgeApiError(0, 'network', `could not reach ${input}: ${(err as Error).message}`);
     }
-    if (res.ok || res.status === 304) return res;
+    if (res.ok) return res;
     const text = await res.text();
     let body: { error?: { code?: unknown; message?: unknown; allowed?: unknown } } | undefined;
     try {
@@ -121,9 +121,17 @@ export class EdgeClient {
   /** Every public route, typed from the server's route definitions: `client.api.v1.models[':id']['grid.png'].$url(...)`. */
   readonly api: PublicApiClient;
 
+  /** Builds URLs: `api` itself for an absolute base; for a relative one ('' on the same origin), a stand-in origin. */
+  private readonly urls: PublicApiClient;
+  private readonly relative: boolean;
+
   constructor(opts: EdgeClientOptions) {
     const userFetch: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
-    this.api = typedClient(opts.baseUrl.replace(/\/+$/, ''), throwingFetch(userFetch));
+    const base = opts.baseUrl.replace(/\/+$/, '');
+    this.api = typedClient(base, throwingFetch(userFetch));
+    // Hono's $url builds a URL object, which needs an origin: a relative base gets one, stripped again in url().
+    this.relative = !/^[a-z][a-z0-9+.-]*:/i.test(base);
+    this.urls = this.relative ? typedClient(`http://relative.invalid${base.startsWith('/') || base === '' ? base : `/${base}`}`, throwingFetch(userFetch)) : this.api;
   }
 
   /** A model reference for a path: the id, or `id@version` (pinned). */
@@ -137,8 +145,9 @@ export class EdgeClient {
    */
   url<R extends keyof UrlOptions>(id: string, route: R, query?: UrlOptions[R], version?: string): string {
     // One route of four: each $url takes its own query type, so the call goes through the shape they share.
-    const $url = this.api.v1.models[':id'][route].$url as (arg: { param: { id: string }; query: Record<string, string | undefined> }) => URL;
-    return $url({ param: this.ref(id, version), query: wire(query ?? {}) }).href;
+    const $url = this.urls.v1.models[':id'][route].$url as (arg: { param: { id: string }; query: Record<string, string | undefined> }) => URL;
+    const u = $url({ param: this.ref(id, version), query: wire(query ?? {}) });
+    return this.relative ? `${u.pathname}${u.search}` : u.href;
   }
 
   /** An avatar's URL: pinned to the model's current version (looked up once), so it never changes. */
@@ -178,8 +187,11 @@ export class EdgeClient {
   /** Images from given latents as raw pixels, one per latent. */
   async generateImages(id: string, body: Omit<GenerateBody, 'format' | 'cols'>): Promise<RawImage[]> {
     // The route's 200 is a PNG or JSON; format 'json' asks for the JSON one.
-    const res = await ok(this.api.v1.models[':id'].generate.$post({ param: this.ref(id), query: {}, json: { ...body, format: 'json' } }));
-    if (typeof res !== 'object') throw new EdgeApiError(200, 'http_error', 'generate answered without the JSON asked for');
+    const answer = await this.api.v1.models[':id'].generate.$post({ param: this.ref(id), query: {}, json: { ...body, format: 'json' } });
+    // A proxy or an older worker may answer the PNG instead: say so rather than fail parsing it as JSON.
+    if (!(answer.headers.get('Content-Type') ?? '').startsWith('application/json')) throw new EdgeApiError(answer.status, 'http_error', `generate answered ${answer.headers.get('Content-Type') ?? 'no Content-Type'}, not the JSON asked for`);
+    const res = await ok(Promise.resolve(answer));
+    if (typeof res !== 'object' || !('images' in res)) throw new EdgeApiError(answer.status, 'http_error', 'generate answered JSON without images');
     return res.images.map((im) => ({ ...im, data: base64ToBytes(im.data) }));
   }
 

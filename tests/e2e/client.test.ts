@@ -21,6 +21,9 @@ describe('EdgeClient', () => {
     const dcgan = await client.model('dcgan-fashion');
     expect(await client.sampleUrl('dcgan-fashion', { seed: 5 })).toBe(`http://edge.test/v1/models/dcgan-fashion@${dcgan.version}/sample.png?seed=5`);
     expect(client.url('dcgan-fashion', 'sample.png', { seed: 5 })).toBe('http://edge.test/v1/models/dcgan-fashion/sample.png?seed=5');
+    // A relative base (a page on the worker's own origin) gives a path, as an <img src> takes it.
+    expect(new EdgeClient({ baseUrl: '' }).url('dcgan-fashion', 'sample.png', { seed: 5 }, 'abc123def456')).toBe('/v1/models/dcgan-fashion@abc123def456/sample.png?seed=5');
+    expect(new EdgeClient({ baseUrl: '/edge/' }).url('dcgan-fashion', 'grid.png', { seed: 1, n: 4 })).toBe('/edge/v1/models/dcgan-fashion/grid.png?seed=1&n=4');
   });
 
   it('fetches the same images as the URLs, with seed and version', async () => {
