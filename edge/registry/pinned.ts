@@ -68,6 +68,7 @@ export class PinnedVersions {
       return entry;
     });
     const settled = result.then((r) => (r === 'stale' ? null : r));
+    settled.catch(() => {}); // a failed load is this request's error (below); waiters, if any, see it too
     this.loading.set(key, { result: settled, startedAt: this.now() });
     let r: ServedModel | null | 'stale';
     try {
