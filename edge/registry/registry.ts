@@ -76,6 +76,8 @@ const graphDigests = (m: Manifest) => JSON.stringify(Object.entries(m.graphs).ma
 export class ModelRegistry {
   /** Session promises that have resolved: awaited directly, without a timer. */
   private readonly ready = new WeakSet<Promise<InferenceSession>>();
+  /** When each session still loading started (registry clock). */
+  private readonly loadStarted = new WeakMap<Promise<InferenceSession>, number>();
   private readonly bundled = new Map<string, ModelEntry>();
   /** Registry versions serving now, overriding a bundled model of the same id. */
   private readonly live = new Map<string, ServedModel>();
@@ -216,6 +218,13 @@ export class ModelRegistry {
     // A released version opens nothing new: nothing would ever release it.
     if (entry.released) return Promise.reject(new HttpError(503, 'model_unavailable', `model "${entry.id}@${entry.manifest.version}" was unloaded; retry`));
     let s = entry.sessions.get(role);
+    // A load older than the wait is given up (the request that started it may have been cancelled, and then its I/O
+    // never settles): the next request opens the session anew; the old one, should it ever open, is released.
+    if (s && !this.ready.has(s) && this.now() - (this.loadStarted.get(s) ?? this.now()) > LOAD_WAIT_MS) {
+      s.then((stale) => stale.release?.(), () => {});
+      entry.sessions.delete(role);
+      s = undefined;
+    }
     if (!s) {
       const failed = entry.failures?.get(role);
       const wait = failed ? failed.until - this.now() : 0;
@@ -230,7 +239,7 @@ export class ModelRegistry {
           return session;
         },
         (err: Error) => {
-          entry.sessions.delete(role);
+          if (entry.sessions.get(role) === s) entry.sessions.delete(role); // not a newer load's, after this one was given up
           const attempts = (failed?.attempts ?? 0) + 1;
           const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempts - 1));
           (entry.failures ??= new Map()).set(role, { attempts, until: this.now() + delay });
@@ -239,6 +248,7 @@ export class ModelRegistry {
         },
       );
       entry.sessions.set(role, s);
+      this.loadStarted.set(s, this.now());
       return s;
     }
     return this.ready.has(s) ? s : this.waitForLoad(s, entry.id);

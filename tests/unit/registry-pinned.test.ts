@@ -1,11 +1,13 @@
 /**
- * The pinned-version cache (edge/registry/pinned.ts) against two races found in review: a load whose request was
- * cancelled never settles, and a version deleted or uploaded while it loaded.
+ * The pinned-version cache (edge/registry/pinned.ts) and the registry's sessions against races found in review: a
+ * load whose request was cancelled never settles, and a version deleted or uploaded while it loaded.
  */
 import { describe, expect, it } from 'vitest';
 import { VersionHolds } from '../../edge/registry/holds.js';
 import { PinnedVersions } from '../../edge/registry/pinned.js';
-import type { ServedModel } from '../../edge/registry/registry.js';
+import { ModelRegistry, type ServedModel } from '../../edge/registry/registry.js';
+import type { InferenceRuntime, InferenceSession } from '../../shared/runtime.js';
+import { loadModelDir } from '../helpers/models-on-disk.js';
 
 const entry = (id: string) => ({ id, holders: new Set(), released: false, sessions: new Map(), bytes: 1000 }) as unknown as ServedModel;
 
@@ -52,5 +54,25 @@ describe('pinned versions', () => {
     finish(null); // what the load read before the upload
     expect(await first).toBe(uploaded);
     expect(await pinned.get('m@v3', load, 1000)).toBe(uploaded);
+  });
+});
+
+describe("a model's session", () => {
+  it('a session load that never settles is given up after the wait: the next request opens it anew', async () => {
+    const clock = { now: 1000 };
+    let calls = 0;
+    const session: InferenceSession = { run: async () => ({}) };
+    // The first load's request was cancelled: its I/O never settles. The second opens at once.
+    const runtime: InferenceRuntime = { name: 'test', createSession: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve(session)) };
+    const model = loadModelDir('models/dcgan-fashion');
+    const registry = new ModelRegistry([model], runtime, () => clock.now);
+    const entry = await registry.resolve('dcgan-fashion');
+    void registry.session(entry);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the graph is read and the first load is under way
+    expect(calls).toBe(1);
+    clock.now += 31_000;
+    const opened = await registry.session(entry);
+    expect(calls).toBe(2);
+    await expect(opened.run({})).resolves.toEqual({});
   });
 });
