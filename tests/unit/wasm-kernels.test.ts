@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend/select.js';
 import { tf } from '../../trainer/backend/tf.js';
 import { SeededRandom } from '../../shared/rng.js';
+import { maxRelativeError, type ConvCase } from '../helpers/kernel-parity.js';
 
 function randomArray(rng: SeededRandom, n: number): Float32Array {
   const a = new Float32Array(n);
@@ -25,16 +26,6 @@ async function onBackend(backend: string, shapes: number[][], seed: number, f: (
   return values;
 }
 
-function maxRelativeError(a: Float32Array, b: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < a.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
-    maxRef = Math.max(maxRef, Math.abs(b[i]!));
-  }
-  return maxDiff / Math.max(maxRef, 1e-12);
-}
-
 async function expectParity(shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<void> {
   const wasm = await onBackend('wasm', shapes, 7, f);
   const cpu = await onBackend('cpu', shapes, 7, f);
@@ -45,7 +36,6 @@ async function expectParity(shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Te
   }
 }
 
-type ConvCase = { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: 'same' | 'valid' };
 const convCases: ConvCase[] = [
   { n: 3, h: 28, w: 28, ci: 1, co: 8, k: 4, s: 2, pad: 'same' },
   { n: 2, h: 14, w: 14, ci: 8, co: 16, k: 5, s: 2, pad: 'same' },

@@ -9,8 +9,8 @@ import { selectBackend } from '../../trainer/backend/select.js';
 import { tf } from '../../trainer/backend/tf.js';
 import { planFilterGradient } from '../../trainer/backend/webgpu-kernels/conv2d-backprop-filter.js';
 import { SeededRandom } from '../../shared/rng.js';
+import { maxRelativeError, type ConvCase } from '../helpers/kernel-parity.js';
 
-type ConvCase = { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: 'same' | 'valid' };
 const CASES: ConvCase[] = [
   { n: 2, h: 9, w: 7, ci: 3, co: 4, k: 3, s: 2, pad: 'valid' },
   { n: 4, h: 32, w: 32, ci: 3, co: 16, k: 4, s: 2, pad: 'same' },
@@ -61,13 +61,7 @@ describe('webgpu training kernels (SwiftShader)', () => {
     expect(tf.memory().numTensors).toBe(before);
     const cpu = await filterGradient('cpu', c);
     expect(gpu.length).toBe(cpu.length);
-    let diff = 0;
-    let ref = 0;
-    for (let i = 0; i < cpu.length; i++) {
-      diff = Math.max(diff, Math.abs(gpu[i]! - cpu[i]!));
-      ref = Math.max(ref, Math.abs(cpu[i]!));
-    }
-    expect(ref).toBeGreaterThan(0);
-    expect(diff / ref).toBeLessThanOrEqual(1e-5);
+    expect(cpu.reduce((ref, v) => Math.max(ref, Math.abs(v)), 0)).toBeGreaterThan(0);
+    expect(maxRelativeError(gpu, cpu)).toBeLessThanOrEqual(1e-5);
   });
 });
