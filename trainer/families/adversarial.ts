@@ -79,8 +79,9 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
   const gIn = s.generatorInput ?? ((z) => z);
   const policies = s.diffAugment ?? [];
   const augment = (x: tf.Tensor4D) => (policies.length > 0 ? diffAugment(x, policies, rng) : x);
-  const dIn = (x: tf.Tensor4D, labels: Uint8Array) => (s.discriminatorInput ?? ((y) => y))(augment(x), labels);
   const withLabels = (labels: Uint8Array) => (s.labelCode ? { labels: s.labelCode(labels) } : {});
+  // D's logits for images as D sees them (after DiffAugment, where it is on), with their labels.
+  const dOf = (x: tf.Tensor4D, labels: Uint8Array) => s.discriminator.apply((s.discriminatorInput ?? ((y) => y))(x, labels), { training: true, ...withLabels(labels) });
   const dCosts: tf.Scalar[] = [];
   let batchSize = 0;
   let labels: Uint8Array = new Uint8Array(0);
@@ -98,10 +99,9 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
       const fake = s.generator.apply(gIn(z, batch.labels), { training: true, ...withLabels(batch.labels) }) as tf.Tensor4D;
       return s.optD.minimize((): tf.Scalar => {
         const real = augment(batch.images);
-        const dOf = (x: tf.Tensor4D) => s.discriminator.apply((s.discriminatorInput ?? ((y) => y))(x, batch.labels), { training: true, ...withLabels(batch.labels) });
-        const fakeLogits = s.discriminator.apply(dIn(fake, batch.labels), { training: true, ...withLabels(batch.labels) });
-        const cost = discriminatorLoss(s.loss, dOf(real), fakeLogits);
-        return lazyR1 ? tf.add(cost, r1Penalty(dOf, real, lazyR1.gamma, lazyR1.every)) : cost;
+        const realLogits = dOf(real, batch.labels);
+        const cost = discriminatorLoss(s.loss, realLogits, dOf(augment(fake), batch.labels));
+        return lazyR1 ? tf.add(cost, r1Penalty((x) => dOf(x, batch.labels), real, lazyR1.gamma, lazyR1.every)) : cost;
       }, true, s.discriminator.trainableVariables())!;
     });
     dCosts.push(cost);
@@ -111,7 +111,7 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
     const z = drawLatents(rng, batchSize, s.latentSize, s.latentDistribution);
     return s.optG.minimize((): tf.Scalar => {
       const fake = s.generator.apply(gIn(z, labels), { training: true, updateStats: true, ...withLabels(labels) }) as tf.Tensor4D;
-      return generatorLoss(s.loss, s.discriminator.apply(dIn(fake, labels), { training: true, ...withLabels(labels) }));
+      return generatorLoss(s.loss, dOf(augment(fake), labels));
     }, true, s.generator.trainableVariables())!;
   });
   // One read per step, after every kernel of the step was queued.
