@@ -12,7 +12,7 @@ import { noQuery } from './http/validation.js';
 import { waitUntilOf } from './http/context.js';
 import { HttpError, notFound, onError } from './api/errors.js';
 import { ModelRegistry, parseModelRef } from './registry/registry.js';
-import type { ModelSource } from './registry/source.js';
+import { manifestRef, type ModelSource } from './registry/source.js';
 import type { ModelStore } from './registry/store.js';
 import { ModelSync } from './registry/sync.js';
 import type { InferenceRuntime } from '../shared/runtime.js';
@@ -27,6 +27,11 @@ import { vaeRoutes } from './routes/vae.js';
 export interface AppOptions {
   models: ModelSource[];
   runtime: InferenceRuntime;
+  /**
+   * Bundled versions that a re-export replaced (trainer/export/retire.ts): served at their pinned URLs
+   * (`{id}@{version}`) only, loaded on demand into the pinned cache, so an embedded avatar never breaks.
+   */
+  retired?: ModelSource[];
   /** Per-client limits on the public API (the worker passes its rate-limiting binding). */
   rateLimit?: RateLimitOptions;
   /** Where seeded responses are kept (the worker passes an isolate LRU in front of `caches.default`). */
@@ -77,12 +82,16 @@ export function publicApi(registry: ModelRegistry) {
 }
 export type PublicApi = ReturnType<typeof publicApi>;
 
-export function createApp({ models, runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt, playground, docsPage }: AppOptions) {
+export function createApp({ models, retired = [], runtime, rateLimit: limits, cache, corsOrigins = ['*'], store, syncSeconds = 30, adminToken, browserOrt, playground, docsPage }: AppOptions) {
   const registry = new ModelRegistry(models, runtime);
-  // Version-pinned URLs of versions this isolate does not hold load them from the R2 registry.
-  if (store) registry.loadVersion = async (id, version) => {
-    const manifest = await store.manifest(id, version);
-    return manifest === null ? null : store.source(id, version, manifest);
+  // Version-pinned URLs of versions this isolate does not serve load them, into the pinned cache: a bundled version
+  // that a re-export replaced (its pinned URLs must keep their bytes), else one from the R2 registry.
+  const retiredByRef = new Map(retired.map((source) => [manifestRef(source.manifest), source]));
+  if (store || retiredByRef.size > 0) registry.loadVersion = async (id, version) => {
+    const kept = retiredByRef.get(`${id}@${version}`);
+    if (kept) return kept;
+    const manifest = store ? await store.manifest(id, version) : null;
+    return manifest === null ? null : store!.source(id, version, manifest);
   };
   const sync = store ? new ModelSync(registry, store, { intervalMs: syncSeconds * 1000 }) : null;
   const app = new OpenAPIHono();

@@ -5,7 +5,7 @@
  * versions come from the R2 bucket MODELS (the model registry), managed through the admin API.
  */
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
-import { bundledManifests } from './registry/bundled.js';
+import { bundledManifests, retiredManifests } from './registry/bundled.js';
 import PLAYGROUND_HTML from './pages/playground.html';
 import API_DOCS_HTML from './pages/api-docs.html';
 import { createApp } from './app.js';
@@ -72,6 +72,7 @@ export default {
     // Built on the first request: bindings arrive with requests. Sessions then live as long as the isolate.
     app ??= createApp({
       models: bundledManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
+      retired: retiredManifests.map((m) => assetSource(env.ASSETS, m.dir, m.manifest)),
       runtime,
       browserOrt: assetFiles(env.ASSETS, '_ort', BROWSER_ORT),
       playground: { html: PLAYGROUND_HTML, ...assetFiles(env.ASSETS, '_pages', PAGE_FILES) },

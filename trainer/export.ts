@@ -1,11 +1,12 @@
 /**
- * `npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]`: the trained graphs of a run as ONNX
- * plus the manifest (shared/manifest.ts), each graph checked against tfjs with onnxruntime-node before anything
- * is written. Writing under models/ also refreshes the worker's bundle list (edge/registry/bundled.ts).
+ * `npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT] [--replace]`: the trained graphs of a run
+ * as ONNX plus the manifest (shared/manifest.ts), each graph checked against tfjs with onnxruntime-node before
+ * anything is written. Writing under models/ keeps the version it replaces for its pinned URLs (export/retire.ts)
+ * and refreshes the worker's bundle list (edge/registry/bundled.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from './backend/select.js';
 import { loadCheckpoint } from './run/checkpoint.js';
@@ -17,6 +18,7 @@ import { writeFileAtomic } from './run/atomic.js';
 import { buildGraph, parityInputs, type GraphContext } from './export/graph-for.js';
 import { checkParity, ExportError } from './export/verify.js';
 import { writeBundleIndex, MODELS_DIR } from './export/bundle-index.js';
+import { retirePrevious } from './export/retire.js';
 import { MANIFEST_SCHEMA_VERSION, validateManifest, type GraphSpec, type Manifest } from '../shared/manifest.js';
 import { SeededRandom } from '../shared/rng.js';
 import { contentVersion } from '../shared/content-version.js';
@@ -32,6 +34,8 @@ export interface ExportOptions {
   out?: string;
   id?: string;
   description?: string;
+  /** Under models/: drop the previous version instead of keeping it for its pinned URLs. */
+  replace?: boolean;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -95,23 +99,26 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
     },
   } satisfies Manifest);
 
+  // A bundled model's previous version keeps serving its pinned URLs (export/retire.ts) unless --replace says not to.
+  const bundled = resolve(outDir).startsWith(resolve(MODELS_DIR) + sep);
+  if (bundled && !opts.replace) await retirePrevious(outDir, manifest.version, log);
   // Graphs first, manifest last: a directory with a manifest always has the graphs it names.
   for (const [file, bytes] of files) await writeFileAtomic(join(outDir, file), bytes);
   await writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   log(`wrote ${outDir}/manifest.json (${manifest.id} version ${manifest.version})`);
-  if (resolve(outDir).startsWith(resolve(MODELS_DIR))) await writeBundleIndex(MODELS_DIR, log);
+  if (bundled) await writeBundleIndex(MODELS_DIR, log);
   for (const net of Object.values(model.networks)) net.dispose();
   return { dir: outDir, manifest };
 }
 
-const EXPORT_USAGE = 'usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT]';
+const EXPORT_USAGE = 'usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT] [--replace (under models/: drop the version there instead of keeping it for its pinned URLs)]';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
-    const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' } } });
+    const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' }, replace: { type: 'boolean' } } });
     if (parsed.positionals.length !== 1) throw new UsageError(EXPORT_USAGE);
     const { out, description } = parsed.values;
     const id = modelIdFlag(parsed.values.id);
-    await exportRun({ run: parsed.positionals[0]!, ...(out ? { out } : {}), ...(id ? { id } : {}), ...(description ? { description } : {}) });
+    await exportRun({ run: parsed.positionals[0]!, ...(out ? { out } : {}), ...(id ? { id } : {}), ...(description ? { description } : {}), replace: parsed.values.replace === true });
   }, EXPORT_USAGE);
 }

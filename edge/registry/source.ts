@@ -15,3 +15,9 @@ export interface BundledManifest {
   dir: string;
   manifest: unknown;
 }
+
+/** `{id}@{version}` as a manifest names itself, before validation (loading it validates it and checks the pair). */
+export function manifestRef(manifest: unknown): string {
+  const m = manifest as { id?: unknown; version?: unknown } | null;
+  return `${String(m?.id)}@${String(m?.version)}`;
+}

@@ -8,12 +8,14 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { RENDER_VERSION } from '../../edge/http/responses.js';
-import { bundledManifests } from '../../edge/registry/bundled.js';
+import { bundledManifests, retiredManifests } from '../../edge/registry/bundled.js';
 import { sha256Hex } from '../../shared/hash.js';
 import { validateManifest, type Manifest } from '../../shared/manifest.js';
 import golden from './golden-images.json';
 
-const models = bundledManifests.map((b) => validateManifest(b.manifest));
+// The versions serving now and the ones re-exports replaced (trainer/export/retire.ts): a pinned URL of either must
+// keep its bytes.
+const models = [...bundledManifests, ...retiredManifests].map((b) => validateManifest(b.manifest));
 
 /** The pinned paths drawn for model `m`. */
 function paths(m: Manifest): string[] {
@@ -47,6 +49,8 @@ describe('golden images', () => {
     }
     const changed = Object.keys(now).filter((p) => golden.images[p as keyof typeof golden.images] !== now[p]);
     expect(changed, `These pinned URLs now answer other bytes under the same RENDER_VERSION (${RENDER_VERSION}), so caches would keep the old bytes under the same strong ETag. Bump RENDER_REVISION in edge/http/responses.ts (or find what changed the bytes). A re-exported bundled model has a new version and new URLs: regenerate then. ${regenerate}`).toEqual([]);
-    expect(Object.keys(golden.images).sort()).toEqual(Object.keys(now).sort());
+    const gone = Object.keys(golden.images).filter((p) => !(p in now));
+    expect(gone, `These pinned URLs had golden bytes and are no longer drawn: a re-export must keep the version it replaces (npm run export keeps it in models/ID/retired/VERSION/ unless --replace). ${regenerate}`).toEqual([]);
+    expect(Object.keys(now).filter((p) => !(p in golden.images)), `New pinned URLs (a new export): ${regenerate}`).toEqual([]);
   });
 });
