@@ -15,7 +15,11 @@ import { waitWithOwnTimer } from './timers.js';
 export type PinnedLoad = () => Promise<ServedModel | null>;
 
 export class PinnedVersions {
-  private readonly cache: LRUCache<string, ServedModel>;
+  /**
+   * Each entry is boxed: lru-cache recomputes an item's size only when another value is set for its key, so a version
+   * that grew is set again in a new box (grew()), without disposing it.
+   */
+  private readonly cache: LRUCache<string, { entry: ServedModel }>;
   private readonly loading = new Map<string, { result: Promise<ServedModel | null>; startedAt: number }>();
   private readonly missing: LRUCache<string, true>;
   /** How often each key was forgotten: a load that started before the latest forget() is stale. */
@@ -25,12 +29,12 @@ export class PinnedVersions {
     private readonly holds: VersionHolds,
     private readonly now: () => number,
   ) {
-    this.cache = new LRUCache<string, ServedModel>({
+    this.cache = new LRUCache<string, { entry: ServedModel }>({
       max: PINNED_MAX_VERSIONS,
       maxSize: PINNED_MAX_GRAPH_BYTES,
       // A version larger than the whole budget still stays (alone) once loaded: it counts as the whole budget.
-      sizeCalculation: (e) => Math.max(1, Math.min(e.bytes, PINNED_MAX_GRAPH_BYTES)),
-      dispose: (entry) => this.holds.drop(entry, 'pinned'),
+      sizeCalculation: ({ entry }) => Math.max(1, Math.min(entry.bytes, PINNED_MAX_GRAPH_BYTES)),
+      dispose: ({ entry }) => this.holds.drop(entry, 'pinned'),
     });
     // The registry's clock (tests move it). lru-cache reads a start time of 0 as "no TTL": a clock that starts at 0
     // is shifted by one.
@@ -42,7 +46,7 @@ export class PinnedVersions {
    * (now, or when last asked within PINNED_MISS_TTL_MS). Undefined if another request's load takes over `waitMs`.
    */
   async get(key: string, load: PinnedLoad, waitMs: number): Promise<ServedModel | null | undefined> {
-    const hit = this.cache.get(key);
+    const hit = this.cache.get(key)?.entry;
     if (hit) return hit;
     if (this.missing.has(key)) return null;
     const pending = this.loading.get(key);
@@ -63,7 +67,7 @@ export class PinnedVersions {
       if (entry === null) this.missing.set(key, true);
       else {
         this.holds.hold(entry, 'pinned');
-        this.cache.set(key, entry); // may evict others (never this one): their dispose lets go of them
+        this.cache.set(key, { entry }); // may evict others (never this one): their dispose lets go of them
       }
       return entry;
     });
@@ -81,7 +85,7 @@ export class PinnedVersions {
 
   /** The loaded (or loading) version `key` without counting as a use, or undefined. */
   async peek(key: string): Promise<ServedModel | undefined> {
-    return this.cache.peek(key) ?? (await this.loading.get(key)?.result.catch(() => null)) ?? undefined;
+    return this.cache.peek(key)?.entry ?? (await this.loading.get(key)?.result.catch(() => null)) ?? undefined;
   }
 
   /** Lets go of `key` (its version was deleted) and forgets that it was missing (it was uploaded). */
@@ -89,6 +93,19 @@ export class PinnedVersions {
     this.forgets.set(key, (this.forgets.get(key) ?? 0) + 1);
     this.cache.delete(key);
     this.missing.delete(key);
+  }
+
+  /**
+   * `entry` read another graph after it was cached (a VAE's encoder, after the decoder its first request opened): the
+   * byte budget counts it from now on (it may evict others, never this one).
+   */
+  grew(key: string, entry: ServedModel): void {
+    if (this.cache.peek(key)?.entry === entry) this.cache.set(key, { entry }, { noDisposeOnSet: true });
+  }
+
+  /** The graph bytes the cache counts against PINNED_MAX_GRAPH_BYTES. */
+  graphBytes(): number {
+    return this.cache.calculatedSize;
   }
 
   /** Loaded keys, least recently used first. */

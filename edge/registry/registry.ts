@@ -192,6 +192,7 @@ export class ModelRegistry {
     entry.source = { manifest: source.manifest, readFile: async (file) => {
       const bytes = await source.readFile(file);
       entry.bytes += bytes.length;
+      this.pinned.grew(`${id}@${version}`, entry);
       return bytes;
     } };
     return entry;
@@ -205,9 +206,12 @@ export class ModelRegistry {
     return entry;
   }
 
-  /** Pinned versions loaded in this isolate, least recently used first (tests and the models listing). */
+  /** Pinned versions loaded in this isolate, least recently used first (tests and the models listing), and their graph bytes. */
   pinnedVersions(): string[] {
     return this.pinned.keys();
+  }
+  pinnedGraphBytes(): number {
+    return this.pinned.graphBytes();
   }
 
   /**

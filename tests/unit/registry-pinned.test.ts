@@ -2,12 +2,15 @@
  * The pinned-version cache (edge/registry/pinned.ts) and the registry's sessions against races found in review: a
  * load whose request was cancelled never settles, and a version deleted or uploaded while it loaded.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VersionHolds } from '../../edge/registry/holds.js';
 import { PinnedVersions } from '../../edge/registry/pinned.js';
 import { ModelRegistry, type ServedModel } from '../../edge/registry/registry.js';
 import type { InferenceRuntime, InferenceSession } from '../../shared/runtime.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
+import { ortNodeRuntime } from '../helpers/ort-node-runtime.js';
 
 const entry = (id: string) => ({ id, holders: new Set(), released: false, sessions: new Map(), bytes: 1000 }) as unknown as ServedModel;
 
@@ -74,5 +77,21 @@ describe("a model's session", () => {
     const opened = await registry.session(entry);
     expect(calls).toBe(2);
     await expect(opened.run({})).resolves.toEqual({});
+  });
+});
+
+describe("the pinned cache's byte budget", () => {
+  it("counts a graph read after the version was cached (a VAE's encoder after its decoder)", async () => {
+    const vae = loadModelDir('models/vae-fashion');
+    const { id, version } = vae.manifest as { id: string; version: string };
+    const size = (file: string) => statSync(join('models/vae-fashion', file)).size;
+    // The store has the VAE; the isolate serves another model, so the VAE's pinned URL loads it into the cache.
+    const registry = new ModelRegistry([loadModelDir('models/dcgan-fashion')], ortNodeRuntime);
+    registry.loadVersion = async (i, v) => (i === id && v === version ? vae : null);
+    const entry = await registry.resolve(`${id}@${version}`);
+    expect(registry.pinnedVersions()).toEqual([`${id}@${version}`]);
+    expect(registry.pinnedGraphBytes()).toBe(size('decoder.onnx'));
+    await registry.session(entry, 'encoder'); // an encode request, later
+    expect(registry.pinnedGraphBytes()).toBe(size('decoder.onnx') + size('encoder.onnx'));
   });
 });
