@@ -49,8 +49,15 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
   }
   const classifier = await Classifier.load(classifierDir);
   const { width, height, channels } = m.image;
-  classifier.accepts({ width, height, channels }, m.id);
+  // A model smaller than the ruler is measured as `scale=k` serves it: its samples scaled up k times (nearest).
+  const scale = classifier.scaleOf({ width, height, channels }, m.id);
+  if (scale > 1 && m.family === 'vae') {
+    await Promise.all([model.release(), classifier.release()]);
+    throw new EvaluationError(`${m.id} makes ${width}x${height} images and the ruler reads ${classifier.card.image.width}x${classifier.card.image.height}: a VAE is measured on the ruler's own test images, at their size`);
+  }
   const px = width * height * channels;
+  const rulerImage = classifier.card.image;
+  const rpx = rulerImage.width * rulerImage.height * rulerImage.channels;
   const started = performance.now();
   log(`${m.id} (${m.family}, version ${m.version}): classifier test accuracy ${(100 * classifier.card.testAccuracy).toFixed(2)}%, N = ${opts.n}, seed ${opts.seed}`);
 
@@ -66,14 +73,16 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
     const out = await model.generate(latents.subarray(s * m.latent.size, (s + k) * m.latent.size), k, labels?.subarray(s, s + k));
     images.set(pixelsToBytes(out, m.image.pixelRange), s * px);
   }
-  const { metrics: samples, features: sampleFeatures } = await measureSamples(classifier, ref, images, opts.n, labels);
+  const measured = classifier.toRulerSize(images, opts.n, m.image);
+  if (scale > 1) log(`samples measured at ${rulerImage.width}x${rulerImage.height}: scaled up ${scale}x (nearest neighbour, as scale=${scale} serves them)`);
+  const { metrics: samples, features: sampleFeatures } = await measureSamples(classifier, ref, measured, opts.n, labels);
   const metrics: Record<string, number> = { fcd: samples.fcd, fcdRealReference: ref.realVsReal, classifierScore: samples.classifierScore };
   if (samples.classAccuracy !== undefined) metrics['classAccuracy'] = samples.classAccuracy;
 
   // Image folders are small: check that the model does not copy them (memorisation.ts), against every image it
   // could have seen (the ruler's training and test splits together).
   if (classifier.card.data) {
-    const all = new Uint8Array((ref.trainCount + ref.testCount) * px);
+    const all = new Uint8Array((ref.trainCount + ref.testCount) * rpx);
     all.set(ref.trainImages);
     all.set(ref.testImages, ref.trainImages.length);
     const seen = await classifier.run(all, ref.trainCount + ref.testCount);
@@ -81,10 +90,10 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
     Object.assign(metrics, { memorisedFraction: mem.closerThanClosestTrainPairs, closerThanMedianTrainPair: mem.closerThanMedianTrainPair, nearestDistanceRatio: mem.medianDistanceRatio });
     if (opts.nearestGrid) {
       const k = Math.min(16, opts.n);
-      const pairs = new Uint8Array(2 * k * px);
-      pairs.set(images.subarray(0, k * px));
-      for (let i = 0; i < k; i++) pairs.set(all.subarray(mem.nearest[i]! * px, (mem.nearest[i]! + 1) * px), (k + i) * px);
-      await writeFileAtomic(opts.nearestGrid, encodePng(tileImages(pairs, 2 * k, m.image, k)));
+      const pairs = new Uint8Array(2 * k * rpx);
+      pairs.set(measured.subarray(0, k * rpx));
+      for (let i = 0; i < k; i++) pairs.set(all.subarray(mem.nearest[i]! * rpx, (mem.nearest[i]! + 1) * rpx), (k + i) * rpx);
+      await writeFileAtomic(opts.nearestGrid, encodePng(tileImages(pairs, 2 * k, rulerImage, k)));
       log(`wrote ${opts.nearestGrid}: ${k} samples (top) above their nearest training images (bottom)`);
     }
   }
@@ -123,7 +132,7 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
 
   const evaluation: Evaluation = {
     evaluatedAt: new Date().toISOString(),
-    classifier: { sha256: classifier.card.sha256, testAccuracy: classifier.card.testAccuracy, ruler: `${classifier.card.dataset}${classifier.card.selfSupervised ? ' (rotation, self-supervised)' : ''}` },
+    classifier: { sha256: classifier.card.sha256, testAccuracy: classifier.card.testAccuracy, ruler: `${classifier.card.dataset}${classifier.card.selfSupervised ? ' (rotation, self-supervised)' : ''}${scale > 1 ? `, samples scaled up ${scale}x to its ${rulerImage.width}x${rulerImage.height} (as scale=${scale} serves them)` : ''}` },
     samples: opts.n,
     seed: opts.seed,
     metrics,

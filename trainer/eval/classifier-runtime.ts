@@ -9,7 +9,7 @@ import { OrtTensor, openSession, type OrtSession } from '../export/ort-node.js';
 import { CLASSIFIER_TENSORS } from './classifier-graph.js';
 import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';
-import { nhwcToNchw } from '../../shared/grid.js';
+import { nhwcToNchw, upscaleNearest } from '../../shared/grid.js';
 import type { ImageShape } from '../../shared/grid.js';
 
 export class EvaluationError extends Error {
@@ -49,12 +49,25 @@ export class Classifier {
     return this.card.classNames.length;
   }
 
-  /** Checks that images of `shape` are what the classifier reads. */
-  accepts(shape: ImageShape, what: string): void {
+  /**
+   * The whole factor k that takes images of `shape` to what the ruler reads: 1, or more for a smaller model, which is
+   * measured as `scale=k` serves it (nearest neighbour): a 32x32 emoji model at 64x64. Anything else is an error.
+   */
+  scaleOf(shape: ImageShape, what: string): number {
     const c = this.card.image;
-    if (shape.width !== c.width || shape.height !== c.height || shape.channels !== c.channels) {
-      throw new EvaluationError(`${what} makes ${shape.width}x${shape.height}x${shape.channels} images; the classifier reads ${c.width}x${c.height}x${c.channels}`);
-    }
+    const k = c.width / shape.width;
+    if (Number.isInteger(k) && k >= 1 && c.height === shape.height * k && c.channels === shape.channels) return k;
+    throw new EvaluationError(`${what} makes ${shape.width}x${shape.height}x${shape.channels} images; the classifier reads ${c.width}x${c.height}x${c.channels} (a model is measured at that size, or scaled up to it by a whole factor)`);
+  }
+
+  /** `n` images of `shape` as the ruler reads them: scaled up by scaleOf's factor with shared/grid.ts's upscaleNearest. */
+  toRulerSize(bytes: Uint8Array, n: number, shape: ImageShape): Uint8Array {
+    const k = this.scaleOf(shape, 'the model');
+    if (k === 1) return bytes;
+    const px = shape.width * shape.height * shape.channels;
+    const out = new Uint8Array(n * px * k * k);
+    for (let i = 0; i < n; i++) out.set(upscaleNearest({ ...shape, data: bytes.subarray(i * px, (i + 1) * px) }, k).data, i * px * k * k);
+    return out;
   }
 
   /** Features and class probabilities of `n` 8-bit images (row-major, channels interleaved: n*h*w*c bytes). */

@@ -90,7 +90,7 @@ export async function createEpochEvaluator(o: EpochEvalOptions, log: (line: stri
         images.set(pixelsToBytes((await t.data()) as Float32Array, o.pixelRange), s * px);
         t.dispose();
       }
-      return { ...at, n: o.n, ...(await measureSamples(classifier, ref, images, o.n, labels)).metrics, fcdRealReference: ref.realVsReal };
+      return { ...at, n: o.n, ...(await measureSamples(classifier, ref, classifier.toRulerSize(images, o.n, o.image), o.n, labels)).metrics, fcdRealReference: ref.realVsReal };
     },
     release: () => classifier.release(),
   };

@@ -32,7 +32,7 @@ export interface Reference {
  */
 export async function buildReference(classifier: Classifier, dataDir: string | undefined, n: number, seed: number): Promise<Reference> {
   const { test, train } = await referenceSplits(classifier, dataDir);
-  classifier.accepts(test.shape, dataDir ?? classifier.card.dataset);
+  if (classifier.scaleOf(test.shape, dataDir ?? classifier.card.dataset) !== 1) throw new EvaluationError(`${dataDir ?? classifier.card.dataset}: the ruler's own data must be at its size`);
   const dim = classifier.card.featureSize;
   const testOut = await classifier.run(test.images, test.count);
   const px = train.shape.width * train.shape.height * train.shape.channels;

@@ -48,9 +48,11 @@ export async function findRuler(dataDir: string, image: ImageShape, explicit?: s
     if (other) return { ok: false, reason: `${other.dir} was trained on other data (${other.card.trainedOn ? describe(other.card.trainedOn.files, other.card.classNames) : 'no fingerprint recorded'}), not on ${dataDir} (${describe(fp.files, fp.classNames)}): its FCD would mean nothing${train}` };
     return { ok: false, reason: `no ruler in ${root}/ was trained on ${dataDir} (${describe(fp.files, fp.classNames)})${train}` };
   }
+  // A smaller run is measured scaled up by a whole factor, as `scale=k` serves it (classifier-runtime.ts).
   const c = match.card.image;
-  if (c.width !== image.width || c.height !== image.height || c.channels !== image.channels) {
-    return { ok: false, reason: `${match.dir} was trained on this data at ${c.width}x${c.height}x${c.channels}, but this run's images are ${image.width}x${image.height}x${image.channels}` };
+  const k = c.width / image.width;
+  if (!Number.isInteger(k) || k < 1 || c.height !== image.height * k || c.channels !== image.channels) {
+    return { ok: false, reason: `${match.dir} was trained on this data at ${c.width}x${c.height}x${c.channels}, but this run's images are ${image.width}x${image.height}x${image.channels} (a run is measured at the ruler's size, or at a whole fraction of it)` };
   }
   return { ok: true, dir: match.dir, card: match.card };
 }
