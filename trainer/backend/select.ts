@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { activateThreadedWasm } from './wasm-threads.js';
-import { activateWebGpu, BackendError, describeAdapter, findAdapter, type GpuAdapterInfo } from './webgpu.js';
+import { activateWebGpu, BackendError, describeAdapter, findAdapter, mayHaveGpu, type GpuAdapterInfo } from './webgpu.js';
 
 export const BACKEND_CHOICES = ['auto', 'cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -84,7 +84,7 @@ async function select(choice: BackendChoice, threads: number, gpuAdapter?: strin
     }
     if (choice === 'tensorflow') throw new Error('--backend tensorflow: @tensorflow/tfjs-node is not installed or cannot load libtensorflow');
   }
-  if (choice === 'auto' || choice === 'webgpu') {
+  if (choice === 'webgpu' || (choice === 'auto' && (gpuAdapter !== undefined || mayHaveGpu()))) {
     const found = await findAdapter(gpuAdapter);
     if ('missing' in found) {
       if (choice === 'webgpu' || gpuAdapter !== undefined) throw new BackendError(`--backend webgpu: ${found.missing}`);

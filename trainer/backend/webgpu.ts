@@ -4,7 +4,7 @@
  * a GPU"). The device is created here, not by tfjs, so that its faults can be watched: Dawn reports validation errors
  * and out-of-memory only through error scopes or the device's 'uncapturederror' event, and tfjs installs neither.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tf } from './tf.js';
 import { registerWebGpuTrainingKernels } from './webgpu-kernels/register.js';
 
@@ -72,6 +72,19 @@ function vulkanHint(): string {
     `install your GPU's Vulkan driver (NVIDIA: its driver's nvidia_icd.json; AMD/Intel: mesa-vulkan-drivers), ` +
     `or for a slow software adapter VK_ICD_FILENAMES=${SWIFTSHADER_ICD} (Debian's chromium)`
   );
+}
+
+/**
+ * Whether a GPU may be here. On Linux: a DRM render node (Mesa's Intel and AMD drivers, NVIDIA's), an NVIDIA device
+ * file, WSL's /dev/dxg, or an ICD chosen by hand (VK_DRIVER_FILES, VK_ICD_FILENAMES). Without any, 'auto' does not
+ * ask Dawn: on a machine with Mesa it would only find lavapipe, which it refuses with a three-line warning on
+ * stderr, in every run (measured here: Debian's mesa-vulkan-drivers, no /dev/dri).
+ */
+export function mayHaveGpu(): boolean {
+  if (process.platform !== 'linux') return true;
+  if (process.env['VK_DRIVER_FILES'] || process.env['VK_ICD_FILENAMES']) return true;
+  const renderNode = existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  return renderNode || existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
 }
 
 export interface FoundAdapter {
