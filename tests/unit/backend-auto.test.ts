@@ -11,10 +11,13 @@ import { mayHaveGpu } from '../../trainer/backend/webgpu.js';
 const script = "const { selectBackend } = await import('./trainer/backend/select.ts'); const b = await selectBackend('auto', 1); console.log(b.name);";
 
 describe('--backend auto', () => {
-  it.runIf(process.platform === 'linux' && !existsSync('/dev/dri') && !existsSync('/dev/nvidia0'))('on a Linux machine without a GPU device, picks wasm without asking Dawn (nothing on stderr)', { timeout: 60_000 }, () => {
+  it('on a Linux machine without a GPU device, picks wasm without asking Dawn (nothing on stderr)', { timeout: 60_000 }, () => {
     const env = { ...process.env };
     delete env['VK_ICD_FILENAMES'];
     delete env['VK_DRIVER_FILES'];
+    const gpuHere = process.platform !== 'linux' || ['/dev/dri', '/dev/nvidia0', '/dev/dxg'].some((p) => existsSync(p));
+    // On a machine that shows a GPU, 'auto' must ask Dawn: that is all there is to check here.
+    if (gpuHere) return expect(mayHaveGpu()).toBe(true);
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('wasm');
