@@ -4,7 +4,7 @@
  * /dev/dri) Dawn printed a three-line "Vulkan shaderUniform*ArrayDynamicIndexing required" warning first.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mayHaveGpu } from '../../trainer/backend/webgpu.js';
 
@@ -15,7 +15,8 @@ describe('--backend auto', () => {
     const env = { ...process.env };
     delete env['VK_ICD_FILENAMES'];
     delete env['VK_DRIVER_FILES'];
-    const gpuHere = process.platform !== 'linux' || ['/dev/dri', '/dev/nvidia0', '/dev/dxg'].some((p) => existsSync(p));
+    const renderNode = existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+    const gpuHere = process.platform !== 'linux' || renderNode || existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
     // On a machine that shows a GPU, 'auto' must ask Dawn: that is all there is to check here.
     if (gpuHere) return expect(mayHaveGpu()).toBe(true);
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8' });
