@@ -32,6 +32,8 @@ const OTHER_TOOLS: Record<string, string> = {
   conditional: 'scripts/pytorch-dcgan-reference.py',
   'export-epochs': 'scripts/pytorch-dcgan-reference.py',
   batch: 'scripts/pytorch-dcgan-reference.py',
+  flip: 'scripts/pytorch-dcgan-reference.py',
+  'fresh-z': 'scripts/pytorch-dcgan-reference.py',
 };
 
 const flagsIn = (text: string) => [...text.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!);
