@@ -1,5 +1,5 @@
 /**
- * `npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT] [--replace]`: the trained graphs of a run
+ * `npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT] [--best] [--replace]`: the trained graphs of a run
  * as ONNX plus the manifest (shared/manifest.ts), each graph checked against tfjs with onnxruntime-node before
  * anything is written. Writing under models/ keeps the version it replaces for its pinned URLs (export/retire.ts)
  * and refreshes the worker's bundle list (edge/registry/bundled.ts).
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from './backend/select.js';
-import { loadCheckpoint } from './run/checkpoint.js';
+import { loadBestCheckpoint, loadCheckpoint } from './run/checkpoint.js';
 import { runCli } from './cli/main.js';
 import { modelIdFlag, parseFlags, UsageError } from './cli/options.js';
 import { FAMILIES } from './families/index.js';
@@ -36,6 +36,8 @@ export interface ExportOptions {
   description?: string;
   /** Under models/: drop the previous version instead of keeping it for its pinned URLs. */
   replace?: boolean;
+  /** The epoch with the lowest per-epoch FCD (checkpoint.best.bin) instead of the last checkpoint. */
+  best?: boolean;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -43,8 +45,10 @@ function sha256(bytes: Uint8Array): string {
 }
 
 export async function exportRun(opts: ExportOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<{ dir: string; manifest: Manifest }> {
-  const ckpt = await loadCheckpoint<RunMeta>(opts.run, log);
+  const ckpt = opts.best ? await loadBestCheckpoint<RunMeta>(opts.run) : await loadCheckpoint<RunMeta>(opts.run, log);
+  if (!ckpt && opts.best) throw new UsageError(`${opts.run} kept no best epoch (its runs had no per-epoch FCD: a ruler of the data and --eval-n > 0); export its last checkpoint without --best`);
   if (!ckpt) throw new UsageError(`${opts.run} holds no checkpoint (train first: npm run train -- --out ${opts.run})`);
+  if (opts.best) log(`the best epoch's checkpoint: step ${ckpt.meta.step}`);
   const meta = ckpt.meta;
   const family = FAMILIES[meta.family];
   if (!family) throw new ExportError(`${opts.run}: unknown model family "${meta.family}"`);
@@ -111,14 +115,14 @@ export async function exportRun(opts: ExportOptions, log: (line: string) => void
   return { dir: outDir, manifest };
 }
 
-const EXPORT_USAGE = 'usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT] [--replace (under models/: drop the version there instead of keeping it for its pinned URLs)]';
+const EXPORT_USAGE = 'usage: npm run export -- runs/NAME [--out DIR] [--id ID] [--description TEXT] [--best (the epoch with the lowest per-epoch FCD)] [--replace (under models/: drop the version there instead of keeping it for its pinned URLs)]';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runCli(async () => {
-    const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' }, replace: { type: 'boolean' } } });
+    const parsed = parseFlags({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, id: { type: 'string' }, description: { type: 'string' }, best: { type: 'boolean' }, replace: { type: 'boolean' } } });
     if (parsed.positionals.length !== 1) throw new UsageError(EXPORT_USAGE);
     const { out, description } = parsed.values;
     const id = modelIdFlag(parsed.values.id);
-    await exportRun({ run: parsed.positionals[0]!, ...(out ? { out } : {}), ...(id ? { id } : {}), ...(description ? { description } : {}), replace: parsed.values.replace === true });
+    await exportRun({ run: parsed.positionals[0]!, ...(out ? { out } : {}), ...(id ? { id } : {}), ...(description ? { description } : {}), replace: parsed.values.replace === true, best: parsed.values.best === true });
   }, EXPORT_USAGE);
 }

@@ -11,7 +11,7 @@ import type { ImageDataset } from './data/idx.js';
 import { loadDataset } from './data/load.js';
 import { FAMILIES } from './families/index.js';
 import type { Batch, Family } from './families/family.js';
-import { loadCheckpoint, saveCheckpoint } from './run/checkpoint.js';
+import { keepAsBest, loadCheckpoint, saveCheckpoint } from './run/checkpoint.js';
 import { captureRun, restoreRun, type RunMeta } from './run/run-state.js';
 import { ProgressBar, formatDuration } from './cli/progress.js';
 import { writeGrid, writeReconstructionGrid, type GridSpec } from './run/samples.js';
@@ -153,14 +153,23 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const evaluator = await createEpochEvaluator({ n: opts.evalN, seed, dataDir, dataset: data.name, image: data.shape, latent, pixelRange: family.pixelRange, classCount: model.exports.reduce((k, e) => Math.max(k, e.classCount ?? 0), 0), runDir }, log);
   const evals = await readJsonLines<EvalRecord>(join(runDir, EVALS_FILE));
   const evalLog = new EvalLog(runDir); // evals.jsonl gets a record once its step's checkpoint is saved
+  let bestPending = false;
+  // Once the checkpoint of the step just measured is saved: its record, and a copy as the best if its FCD is lowest.
+  const afterSaved = async () => {
+    await evalLog.afterCheckpoint();
+    if (bestPending) await keepAsBest(runDir);
+    bestPending = false;
+  };
   const measure = async (epoch: number) => {
     const r = await evaluator!.measure(model, { step: meta.step, epoch });
     evalLog.add(r);
     log(`\nepoch ${epoch}: FCD ${r.fcd.toFixed(3)} (real-vs-real ${r.fcdRealReference.toFixed(3)}), classifier score ${r.classifierScore.toFixed(3)}${r.classAccuracy !== undefined ? `, class accuracy ${(100 * r.classAccuracy).toFixed(1)}%` : ''} (N = ${r.n})`);
     evals.push(r);
+    // The lowest FCD so far: its checkpoint is kept as the best once saved (checkpoint.ts, BEST_CHECKPOINT_FILE).
+    bestPending = evals.every((e) => e === r || e.fcd > r.fcd);
     return r;
   };
-  if (evaluator && previous && evals.length === 0) await measure(Math.floor(meta.batchesSeen / perEpoch)).then(() => evalLog.afterCheckpoint());
+  if (evaluator && previous && evals.length === 0) await measure(Math.floor(meta.batchesSeen / perEpoch)).then(afterSaved);
   let plateau = false;
 
   // Loop
@@ -189,7 +198,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const checkpoint = async () => {
     meta = { ...meta, rng: stepRng.state(), batchesSeen: cursor.batchesSeen, wallTimeSeconds: wallBefore + (performance.now() - started) / 1000 };
     await saveCheckpoint(runDir, await captureRun(model, meta));
-    await evalLog.afterCheckpoint();
+    await afterSaved();
     savedStep = meta.step;
     if (metrics.length > 0) await appendFile(join(runDir, 'metrics.jsonl'), metrics.splice(0).join(''));
   };
@@ -252,7 +261,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   if (!stop) {
     await writeSamples('final');
     // The last checkpoint is of this step: its record is written at once.
-    if (evaluator && evals.at(-1)?.step !== meta.step) await measure(cursor.batchesSeen / perEpoch).then(() => evalLog.afterCheckpoint());
+    if (evaluator && evals.at(-1)?.step !== meta.step) await measure(cursor.batchesSeen / perEpoch).then(afterSaved);
     await writeReport(runDir, log, meta.backend);
     log(`done: ${meta.step} steps in ${formatDuration(meta.wallTimeSeconds)} (${runDir}); export with: npm run export -- ${runDir}`);
   }

@@ -12,6 +12,9 @@ import { classifierScore, predictions } from '../../trainer/eval/scores.js';
 import { EVALS_FILE, type EvalRecord } from '../../trainer/eval/epoch-eval.js';
 import { DEFAULT_DATA_DIR, loadImageDataset } from '../../trainer/data/idx.js';
 import { train } from '../../trainer/train.js';
+import { exportRun } from '../../trainer/export.js';
+import { loadBestCheckpoint } from '../../trainer/run/checkpoint.js';
+import type { RunMeta } from '../../trainer/run/run-state.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const quiet = () => {};
@@ -98,5 +101,25 @@ describe('numbers during training', () => {
     expect(html).toContain('FCD to the test set');
     expect(html).toContain('samples/epoch-001.png');
     expect(readFileSync(join(out, 'metrics.svg'), 'utf8')).toContain('<polyline');
+  }, 240_000);
+
+  it("keeps the lowest-FCD epoch's checkpoint, which export --best takes instead of the last", async () => {
+    const out = join(tempDir('bestrun'), 'run');
+    // A learning rate far too high: FCD wanders, so the best epoch is not the last.
+    await train({ model: 'dcgan', data: DEFAULT_DATA_DIR, out, resume: false, batchSize: 32, seed: 5, backend: 'wasm', limit: 128, checkpointEvery: 100, evalN: 100, epochs: 5,
+      overrides: { generatorChannels: [16, 8], discriminatorChannels: [8, 16], latentSize: 8, learningRate: 0.05 } }, quiet);
+    const evals = readFileSync(join(out, EVALS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvalRecord);
+    const best = evals.reduce((a, b) => (b.fcd < a.fcd ? b : a));
+    expect(best.step).toBeLessThan(evals.at(-1)!.step); // measured: the best at step 12 of 20 (FCD 701 against 917)
+    expect((await loadBestCheckpoint<RunMeta>(out))!.meta.step).toBe(best.step);
+    const exported = await exportRun({ run: out, out: join(tempDir('best-model'), 'm'), best: true }, () => {});
+    expect(exported.manifest.training.steps).toBe(best.step);
+    const last = await exportRun({ run: out, out: join(tempDir('last-model'), 'm') }, () => {});
+    expect(last.manifest.training.steps).toBe(evals.at(-1)!.step);
+
+    const unmeasured = join(tempDir('nobest'), 'run');
+    await train({ model: 'dcgan', data: DEFAULT_DATA_DIR, out: unmeasured, resume: false, batchSize: 32, seed: 5, backend: 'wasm', limit: 64, checkpointEvery: 100, evalN: 0, steps: 2,
+      overrides: { generatorChannels: [16, 8], discriminatorChannels: [8, 16], latentSize: 8 } }, quiet);
+    await expect(exportRun({ run: unmeasured, best: true }, () => {})).rejects.toThrow(`${unmeasured} kept no best epoch`);
   }, 240_000);
 });
