@@ -5,9 +5,8 @@
  * `node --import tsx tests/bench/ruler-scale-floor.ts [RULER=rulers/emoji] [N=2000]` (emoji: npm run data:emoji first).
  */
 import { Classifier } from '../../trainer/eval/classifier-runtime.js';
-import { buildReference, measureSamples } from '../../trainer/eval/measure.js';
+import { buildReference, measureSamples, seededSubset } from '../../trainer/eval/measure.js';
 import { loadSplits } from '../../trainer/data/splits.js';
-import { SeededRandom } from '../../shared/rng.js';
 
 const rulerDir = process.argv[2] ?? 'rulers/emoji';
 const n = Number(process.argv[3] ?? 2000);
@@ -20,14 +19,9 @@ for (const k of [2, 4]) {
   const size = d.preprocess.size / k;
   if (!Number.isInteger(size)) continue;
   const { train } = await loadSplits(d.dir, { imageSize: size, channels: d.preprocess.channels, fit: d.preprocess.fit, background: d.preprocess.background }, undefined);
-  // The same seeded subset as the reference's real-vs-real (measure.ts).
-  const px = size * size * d.preprocess.channels;
-  const m = Math.min(n, train.count);
-  const pick = new SeededRandom(1).permutation(train.count).subarray(0, m);
-  const small = new Uint8Array(m * px);
-  pick.forEach((idx, i) => small.set(train.images.subarray(idx * px, (idx + 1) * px), i * px));
-  const shape = { width: size, height: size, channels: d.preprocess.channels };
-  const { metrics } = await measureSamples(classifier, ref, classifier.toRulerSize(small, m, shape), m);
+  // The same seeded subset as the reference's real-vs-real.
+  const { images: small, count: m } = seededSubset(train, n, 1);
+  const { metrics } = await measureSamples(classifier, ref, classifier.toRulerSize(small, m, train.shape), m);
   console.log(`the same images at ${size}x${size}, scaled up ${k}x (nearest, as scale=${k} serves them): FCD ${metrics.fcd.toFixed(2)}`);
 }
 await classifier.release();

@@ -39,3 +39,13 @@ export interface ClassifierCard {
   history: { epoch: number; loss: number; valAccuracy: number; seconds: number }[];
   training: { config: ClassifierConfig; seed: number; batchSize: number; epochs: number; backend: string; trainedAt: string };
 }
+
+/**
+ * The whole factor k that takes images of `shape` to what a ruler reading `ruler` sees: 1, or more for a smaller
+ * model, measured as `scale=k` serves it (nearest neighbour): a 32x32 emoji model at the ruler's 64x64. Null for any
+ * other shape.
+ */
+export function rulerScale(ruler: ImageShape, shape: ImageShape): number | null {
+  const k = ruler.width / shape.width;
+  return Number.isInteger(k) && k >= 1 && ruler.height === shape.height * k && ruler.channels === shape.channels ? k : null;
+}

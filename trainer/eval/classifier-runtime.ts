@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrtTensor, openSession, type OrtSession } from '../export/ort-node.js';
 import { CLASSIFIER_TENSORS } from './classifier-graph.js';
-import { CLASSIFIER_DIR, type ClassifierCard } from './classifier-card.js';
+import { CLASSIFIER_DIR, rulerScale, type ClassifierCard } from './classifier-card.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import { nhwcToNchw, upscaleNearest } from '../../shared/grid.js';
 import type { ImageShape } from '../../shared/grid.js';
@@ -49,14 +49,11 @@ export class Classifier {
     return this.card.classNames.length;
   }
 
-  /**
-   * The whole factor k that takes images of `shape` to what the ruler reads: 1, or more for a smaller model, which is
-   * measured as `scale=k` serves it (nearest neighbour): a 32x32 emoji model at 64x64. Anything else is an error.
-   */
+  /** The whole factor from images of `shape` to what this ruler reads (rulerScale); anything else is an error. */
   scaleOf(shape: ImageShape, what: string): number {
     const c = this.card.image;
-    const k = c.width / shape.width;
-    if (Number.isInteger(k) && k >= 1 && c.height === shape.height * k && c.channels === shape.channels) return k;
+    const k = rulerScale(c, shape);
+    if (k !== null) return k;
     throw new EvaluationError(`${what} makes ${shape.width}x${shape.height}x${shape.channels} images; the classifier reads ${c.width}x${c.height}x${c.channels} (a model is measured at that size, or scaled up to it by a whole factor)`);
   }
 

@@ -10,6 +10,7 @@ import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { loadSplits } from '../data/splits.js';
 import { dataFingerprint } from '../data/fingerprint.js';
 import { SeededRandom } from '../../shared/rng.js';
+import type { ImageShape } from '../../shared/grid.js';
 
 export interface Reference {
   /** Classifier features of the whole test split, fitted. */
@@ -35,16 +36,22 @@ export async function buildReference(classifier: Classifier, dataDir: string | u
   if (classifier.scaleOf(test.shape, dataDir ?? classifier.card.dataset) !== 1) throw new EvaluationError(`${dataDir ?? classifier.card.dataset}: the ruler's own data must be at its size`);
   const dim = classifier.card.featureSize;
   const testOut = await classifier.run(test.images, test.count);
-  const px = train.shape.width * train.shape.height * train.shape.channels;
-  const m = Math.min(n, train.count);
-  const pick = new SeededRandom(seed).permutation(train.count).subarray(0, m);
-  const subset = new Uint8Array(m * px);
-  pick.forEach((idx, i) => subset.set(train.images.subarray(idx * px, (idx + 1) * px), i * px));
+  const { images: subset, count: m } = seededSubset(train, n, seed);
   const trainOut = await classifier.run(subset, m);
   const testGaussian = fitGaussian(testOut.features, test.count, dim);
   const classCounts = new Array<number>(classifier.classes).fill(0);
   for (const label of test.labels) classCounts[label] = (classCounts[label] ?? 0) + 1;
   return { test: testGaussian, testImages: test.images, testCount: test.count, realVsReal: frechetDistance(fitGaussian(trainOut.features, m, dim), testGaussian), n: m, trainImages: train.images, trainCount: train.count, classCounts };
+}
+
+/** The first `n` images of a seeded shuffle of `data` (real-vs-real's training side): the same picks at any image size. */
+export function seededSubset(data: { images: Uint8Array; count: number; shape: ImageShape }, n: number, seed: number): { images: Uint8Array; count: number } {
+  const px = data.shape.width * data.shape.height * data.shape.channels;
+  const m = Math.min(n, data.count);
+  const pick = new SeededRandom(seed).permutation(data.count).subarray(0, m);
+  const images = new Uint8Array(m * px);
+  pick.forEach((idx, i) => images.set(data.images.subarray(idx * px, (idx + 1) * px), i * px));
+  return { images, count: m };
 }
 
 async function referenceSplits(classifier: Classifier, dataDir: string | undefined) {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataFingerprint, type DataFingerprint } from '../data/fingerprint.js';
 import type { ImageShape } from '../../shared/grid.js';
-import type { ClassifierCard } from './classifier-card.js';
+import { rulerScale, type ClassifierCard } from './classifier-card.js';
 
 export const RULERS_DIR = 'rulers';
 
@@ -50,8 +50,7 @@ export async function findRuler(dataDir: string, image: ImageShape, explicit?: s
   }
   // A smaller run is measured scaled up by a whole factor, as `scale=k` serves it (classifier-runtime.ts).
   const c = match.card.image;
-  const k = c.width / image.width;
-  if (!Number.isInteger(k) || k < 1 || c.height !== image.height * k || c.channels !== image.channels) {
+  if (rulerScale(c, image) === null) {
     return { ok: false, reason: `${match.dir} was trained on this data at ${c.width}x${c.height}x${c.channels}, but this run's images are ${image.width}x${image.height}x${image.channels} (a run is measured at the ruler's size, or at a whole fraction of it)` };
   }
   return { ok: true, dir: match.dir, card: match.card };
