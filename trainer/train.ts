@@ -127,7 +127,18 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const pixels = data.shape.width * data.shape.height * data.shape.channels;
   const reconN = Math.min(SAMPLE_GRID.n / 2, data.count);
   const reconSource = { n: reconN, data: bytesToPixels(data.images.subarray(0, reconN * pixels), family.pixelRange) };
+  // What samples, evaluation and checkpoints (so the export) use, readied once per step it is needed at: an EMA
+  // generator's own batch-norm statistics (adversarial.ts), from classes drawn as the data has them, by a stream of
+  // the seed alone, so the same weights always get the same statistics.
+  let settledAt = -1;
+  const settle = () => {
+    if (!model.settle || settledAt === meta.step) return;
+    const pick = new SeededRandom((seed ^ 0x5e771e) >>> 0);
+    model.settle((n) => new Uint8Array(n).map(() => data.labels[pick.nextInt(data.count)] ?? 0));
+    settledAt = meta.step;
+  };
   const writeSamples = async (name: string) => {
+    settle();
     await writeGrid(join(runDir, 'samples', `${name}.png`), model, grid);
     await writeReconstructionGrid(join(runDir, 'samples', `recon-${name}.png`), model, reconSource, grid);
   };
@@ -161,6 +172,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
     bestPending = false;
   };
   const measure = async (epoch: number) => {
+    settle();
     const r = await evaluator!.measure(model, { step: meta.step, epoch });
     evalLog.add(r);
     log(`\nepoch ${epoch}: FCD ${r.fcd.toFixed(3)} (real-vs-real ${r.fcdRealReference.toFixed(3)}), classifier score ${r.classifierScore.toFixed(3)}${r.classAccuracy !== undefined ? `, class accuracy ${(100 * r.classAccuracy).toFixed(1)}%` : ''} (N = ${r.n})`);
@@ -197,6 +209,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   let savedStep = meta.step;
   const checkpoint = async () => {
     meta = { ...meta, rng: stepRng.state(), batchesSeen: cursor.batchesSeen, wallTimeSeconds: wallBefore + (performance.now() - started) / 1000 };
+    settle();
     await saveCheckpoint(runDir, await captureRun(model, meta));
     await afterSaved();
     savedStep = meta.step;

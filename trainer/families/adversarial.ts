@@ -178,6 +178,17 @@ export function createAdversarialModel(
   const averaged = ema > 0 ? new Network(gSpec, new SeededRandom(0)) : undefined;
   averaged?.averageFrom(generator, 0);
   const shown = averaged ?? generator;
+  // The average's own batch-norm statistics, from a fixed stream of latents (so the same weights always get the same
+  // statistics), in training-size batches: 32 x 64 images.
+  const settle = averaged && gSpec.layers.some((l) => l.kind === 'batchNorm' || l.kind === 'classBatchNorm')
+    ? (labels: (n: number) => Uint8Array) => {
+        const stream = new SeededRandom(0x5e771e);
+        averaged.standingStatistics(32, () => {
+          const classes = labels(64);
+          return { x: gIn(drawLatents(stream, 64, c.latentSize, c.latentDistribution), classes), ...(setup.labelCode ? { labels: setup.labelCode(classes) } : {}) };
+        });
+      }
+    : undefined;
   return {
     networks: { generator, discriminator, ...(averaged ? { generatorEma: averaged } : {}) },
     optimizers: { generator: optG, discriminator: optD },
@@ -189,6 +200,7 @@ export function createAdversarialModel(
       averaged?.averageFrom(generator, Math.min(ema, (1 + t) / (10 + t)));
       return losses;
     },
+    ...(settle ? { settle } : {}),
     sample: (latents, n, labels) =>
       tf.tidy(() => {
         const classes = labels ?? new Uint8Array(n).map((_, i) => i % Math.max(k, 1));

@@ -45,6 +45,13 @@ export interface TrainingModel {
   gridLabels?(n: number, cols: number): Uint8Array;
   /** The sample grid's size when it is not 64 images in 8 columns (a conditional model shows every class). */
   sampleGrid?: { n: number; cols: number };
+  /**
+   * Readies the networks that `sample` and the export use, after training steps: for a weight average of G, the
+   * batch-norm statistics of the average itself (adversarial.ts). Called before samples, evaluation and each
+   * checkpoint; deterministic, and training never reads what it sets. `labels(n)`: n classes drawn as the data has
+   * them (a conditional model's batches).
+   */
+  settle?(labels: (n: number) => Uint8Array): void;
   /** Reconstructions [n, h, w, c] of real images (an autoencoder's second sample grid). */
   reconstruct?(images: tf.Tensor4D): tf.Tensor4D;
   exports: ExportedGraph[];

@@ -14,6 +14,8 @@ export interface ApplyOptions {
   logits?: boolean;
   /** The batch's classes, one-hot [N, classes]: for classBatchNorm and projection layers. */
   labels?: Tensor;
+  /** With `training`: sees each batch norm's batch statistics (by layer index), valid only during the call. */
+  onStatistics?: (layer: number, s: BatchStatistics) => void;
 }
 
 /** Initial values drawn from the run's seeded stream, so a run is reproducible from its seed alone. */
@@ -192,7 +194,38 @@ export class Network {
       mm.assign(tf.tidy(() => tf.add(tf.mul(mm, layer.momentum), tf.mul(mean, 1 - layer.momentum))));
       mv.assign(tf.tidy(() => tf.add(tf.mul(mv, layer.momentum), tf.mul(variance, 1 - layer.momentum))));
     };
-    return batchNormTraining(x, gamma, beta, layer.epsilon, opts.updateStats ? moveAverages : undefined);
+    const seen = opts.onStatistics;
+    const onStatistics = opts.updateStats ? moveAverages : seen ? (s: BatchStatistics) => seen(i, s) : undefined;
+    return batchNormTraining(x, gamma, beta, layer.epsilon, onStatistics);
+  }
+
+  /**
+   * Standing statistics (Brock et al. 2019, "Large Scale GAN Training", appendix C.1): every batch norm's running
+   * mean and variance become the average of its batch statistics over `passes` forward passes in training mode,
+   * with inputs from `input(pass)`. For a weight average of G (adversarial.ts), whose running averages would
+   * otherwise be G's own, measured on other weights.
+   */
+  standingStatistics(passes: number, input: (pass: number) => { x: Tensor; labels?: Tensor }): void {
+    const sums = new Map<number, BatchStatistics>();
+    for (let p = 0; p < passes; p++) {
+      tf.tidy(() => {
+        const { x, labels } = input(p);
+        this.apply(x, {
+          training: true,
+          ...(labels ? { labels } : {}),
+          onStatistics: (layer, { mean, variance }) => {
+            const prev = sums.get(layer);
+            sums.set(layer, { mean: tf.keep(prev ? tf.add(prev.mean, mean) : mean.clone()), variance: tf.keep(prev ? tf.add(prev.variance, variance) : variance.clone()) });
+            if (prev) tf.dispose([prev.mean, prev.variance]);
+          },
+        });
+      });
+    }
+    for (const [i, { mean, variance }] of sums) {
+      this.v(i, 'movingMean').assign(tf.tidy(() => tf.div(mean, passes)));
+      this.v(i, 'movingVariance').assign(tf.tidy(() => tf.div(variance, passes)));
+      tf.dispose([mean, variance]);
+    }
   }
 
   /** All variables' values by parameter name (for checkpoints and export). */
