@@ -221,11 +221,13 @@ export class Network {
         });
       });
     }
-    for (const [i, { mean, variance }] of sums) {
-      this.v(i, 'movingMean').assign(tf.tidy(() => tf.div(mean, passes)));
-      this.v(i, 'movingVariance').assign(tf.tidy(() => tf.div(variance, passes)));
-      tf.dispose([mean, variance]);
-    }
+    tf.tidy(() => {
+      for (const [i, { mean, variance }] of sums) {
+        this.v(i, 'movingMean').assign(tf.div(mean, passes));
+        this.v(i, 'movingVariance').assign(tf.div(variance, passes));
+        tf.dispose([mean, variance]);
+      }
+    });
   }
 
   /** All variables' values by parameter name (for checkpoints and export). */
