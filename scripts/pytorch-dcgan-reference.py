@@ -329,6 +329,7 @@ def main():
     p.add_argument('--beta2', type=float, default=0.999)
     p.add_argument('--r1-gamma', type=float, default=0.0, help='R1 penalty on real images (Mescheder et al. 2018); 0: off')
     p.add_argument('--r1-every', type=int, default=16, help='lazy R1: every N D steps, N times as strong')
+    p.add_argument('--standing-stats', action='store_true', help="with --ema: before grids and exports, the average's batch norms get the mean of their batch statistics over 32 batches of 64 (Brock et al. 2019), as the trainer")
     a = p.parse_args()
     if not a.steps and not a.out:
         p.error('--out is required (or --steps N for a timing run)')
@@ -410,6 +411,21 @@ def main():
                     bs_.copy_(bg)
         return loss_d, loss_g
 
+    def settle():
+        """Standing statistics for the EMA generator (Brock et al. 2019, appendix C.1), as trainer/nn/network.ts."""
+        norms = [m for m in shown.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the passes
+        shown.train()
+        stream = torch.Generator(device=device).manual_seed(0x5e771e)  # its own stream: training draws stay the same
+        with torch.no_grad():
+            for _ in range(32):
+                y = ys[torch.randint(count, (64,), device=device, generator=stream)] if classes else None
+                shown(torch.randn(64, 100, device=device, generator=stream), y)
+        for m in norms:
+            m.momentum = 0.1
+
     if a.steps:
         timing_run(a, train_step, count, bs, device, g_ch, d_ch)
         return
@@ -427,6 +443,8 @@ def main():
         log.write(json.dumps(row) + '\n')
         if epoch % a.grid_every == 0 or epoch in exports:
             print(json.dumps(row), flush=True)
+            if a.standing_stats and a.ema:
+                settle()
             shown.eval()
             with torch.no_grad():
                 save_grid(shown(fixed, fixed_y if classes else None), os.path.join(a.out, f'grid-e{epoch:03d}.png'))

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend/select.js';
 import { tf } from '../../trainer/backend/tf.js';
 import { FAMILIES } from '../../trainer/families/index.js';
+import { STANDING_BATCHES } from '../../trainer/families/adversarial.js';
 import { Network } from '../../trainer/nn/network.js';
 import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
 import { familyContext, restoreRun, type RunMeta } from '../../trainer/run/run-state.js';
@@ -84,14 +85,14 @@ describe('settle(): the EMA generator gets its own statistics', () => {
     dispose(settled);
   });
 
-  it('is absent without EMA, and asks a conditional model for 32 batches of 64 classes', () => {
+  it('is absent without EMA, and asks a conditional model for the classes of every standing batch of 64', () => {
     const model = dcgan(0);
     expect(model.settle).toBeUndefined();
     dispose(model);
     const cgan = FAMILIES['cgan']!.create({ ...FAMILIES['cgan']!.defaults, ...tiny }, { image, classCount: 2, ema: 0.9 }, new SeededRandom(3));
     const asked: number[] = [];
     cgan.settle!((n) => (asked.push(n), new Uint8Array(n).map((_, i) => i % 2)));
-    expect(asked).toEqual(new Array(32).fill(64));
+    expect(asked).toEqual(new Array(STANDING_BATCHES).fill(64));
     dispose(cgan);
   });
 

@@ -122,6 +122,9 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
   return { d: dLoss, g: values.at(-1)![0]! };
 }
 
+/** Batches of 64 generated images whose batch statistics become an EMA generator's running averages. */
+export const STANDING_BATCHES = 128;
+
 export interface AdversarialConfig {
   latentSize: number;
   latentDistribution: LatentDistribution;
@@ -179,11 +182,13 @@ export function createAdversarialModel(
   averaged?.averageFrom(generator, 0);
   const shown = averaged ?? generator;
   // The average's own batch-norm statistics, from a fixed stream of latents (so the same weights always get the same
-  // statistics), in training-size batches: 32 x 64 images.
+  // statistics), in training-size batches of 64. 8,192 images: with 2,048, the emoji cGAN's FCD (N = 10,000) moved
+  // between 2.15 and 2.57 with the draw alone; with 8,192 between 2.28 and 2.39 (the draw of 128 batches costs ~7 s
+  // on 2 cores, once an epoch).
   const settle = averaged && gSpec.layers.some((l) => l.kind === 'batchNorm' || l.kind === 'classBatchNorm')
     ? (labels: (n: number) => Uint8Array) => {
         const stream = new SeededRandom(0x5e771e);
-        averaged.standingStatistics(32, () => {
+        averaged.standingStatistics(STANDING_BATCHES, () => {
           const classes = labels(64);
           return { x: gIn(drawLatents(stream, 64, c.latentSize, c.latentDistribution), classes), ...(setup.labelCode ? { labels: setup.labelCode(classes) } : {}) };
         });
