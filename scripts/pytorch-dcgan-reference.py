@@ -329,7 +329,7 @@ def main():
     p.add_argument('--beta2', type=float, default=0.999)
     p.add_argument('--r1-gamma', type=float, default=0.0, help='R1 penalty on real images (Mescheder et al. 2018); 0: off')
     p.add_argument('--r1-every', type=int, default=16, help='lazy R1: every N D steps, N times as strong')
-    p.add_argument('--standing-stats', action='store_true', help="with --ema: before grids and exports, the average's batch norms get the mean of their batch statistics over 32 batches of 64 (Brock et al. 2019), as the trainer")
+    p.add_argument('--standing-stats', action='store_true', help="with --ema: before grids and exports, the average's batch norms get the mean of their batch statistics over 128 batches of 64 (Brock et al. 2019), as the trainer")
     a = p.parse_args()
     if not a.steps and not a.out:
         p.error('--out is required (or --steps N for a timing run)')
@@ -420,7 +420,7 @@ def main():
         shown.train()
         stream = torch.Generator(device=device).manual_seed(0x5e771e)  # its own stream: training draws stay the same
         with torch.no_grad():
-            for _ in range(32):
+            for _ in range(128):  # STANDING_BATCHES in trainer/families/adversarial.ts
                 y = ys[torch.randint(count, (64,), device=device, generator=stream)] if classes else None
                 shown(torch.randn(64, 100, device=device, generator=stream), y)
         for m in norms:
