@@ -34,6 +34,7 @@ const OTHER_TOOLS: Record<string, string> = {
   batch: 'scripts/pytorch-dcgan-reference.py',
   flip: 'scripts/pytorch-dcgan-reference.py',
   'fresh-z': 'scripts/pytorch-dcgan-reference.py',
+  'standing-stats': 'scripts/pytorch-dcgan-reference.py',
 };
 
 const flagsIn = (text: string) => [...text.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!);
