@@ -16,6 +16,7 @@ import { captureRun, restoreRun, type RunMeta } from './run/run-state.js';
 import { ProgressBar, formatDuration } from './cli/progress.js';
 import { writeGrid, writeReconstructionGrid, type GridSpec } from './run/samples.js';
 import { writeFileAtomic } from './run/atomic.js';
+import { learningRateFactor, learningRateScaler } from './run/lr-schedule.js';
 import { runCli } from './cli/main.js';
 import { preflightTrain } from './cli/preflight.js';
 import { createEpochEvaluator, EvalLog, EVALS_FILE, plateauReached, type EvalRecord } from './eval/epoch-eval.js';
@@ -117,6 +118,9 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   if (perEpoch < 1) throw new UsageError(`--batch-size ${batchSize} is larger than the data set (${data.count} images)`);
   const dSteps = typeof config['dSteps'] === 'number' ? config['dSteps'] : 1;
   const totalSteps = opts.steps ?? (opts.epochs !== undefined || !previous ? Math.max(1, Math.floor(((opts.epochs ?? DEFAULT_EPOCHS) * perEpoch) / dSteps)) : previous.meta.totalSteps);
+  // A schedule, not a model option: it may be given or changed on resume, and is saved for the next.
+  const lrDecayEpochs = opts.lrDecayEpochs ?? previous?.meta.lrDecayEpochs ?? 0;
+  const decaySteps = Math.floor((lrDecayEpochs * perEpoch) / dSteps);
   log(`data: ${data.name}, ${data.count} images ${data.shape.width}x${data.shape.height}x${data.shape.channels}, ${perEpoch} batches of ${batchSize} per epoch`);
 
   // Model
@@ -146,13 +150,13 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   // Resume
   let meta: Omit<RunMeta, 'optimizerWeights'> = {
     family: familyName, config, seed, batchSize, limit: limit ?? null, dataDir, dataset: data.name, datasetSize: data.count,
-    image: data.shape, classNames: data.classNames, ...(data.preprocess ? { preprocess: data.preprocess } : {}), augment, ema, diffAugment, step: 0, batchesSeen: 0, totalSteps, rng: rng.state(),
+    image: data.shape, classNames: data.classNames, ...(data.preprocess ? { preprocess: data.preprocess } : {}), augment, ema, diffAugment, lrDecayEpochs, step: 0, batchesSeen: 0, totalSteps, rng: rng.state(),
     backend: backend.description, wallTimeSeconds: 0, losses: {},
   };
   let stepRng = rng;
   if (previous) {
     await restoreRun(model, previous);
-    meta = { ...previous.meta, totalSteps, backend: backend.description };
+    meta = { ...previous.meta, totalSteps, lrDecayEpochs, backend: backend.description };
     stepRng = SeededRandom.fromState(previous.meta.rng);
     log(`resumed ${runDir} at step ${meta.step}/${totalSteps}`);
   } else {
@@ -206,6 +210,8 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const scaleLearningRates = learningRateScaler(model.optimizers);
+  if (decaySteps > 0) log(`learning rates: constant until step ${Math.max(0, totalSteps - decaySteps)}, then linearly toward 0 at step ${totalSteps}`);
   let savedStep = meta.step;
   const checkpoint = async () => {
     meta = { ...meta, rng: stepRng.state(), batchesSeen: cursor.batchesSeen, wallTimeSeconds: wallBefore + (performance.now() - started) / 1000 };
@@ -224,6 +230,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       // Let the event loop run between steps (a step's work is queued synchronously), so a Ctrl-C is seen within one step.
       await new Promise((resolve) => setImmediate(resolve));
       const epochBefore = Math.floor(cursor.batchesSeen / perEpoch);
+      scaleLearningRates(learningRateFactor(meta.step, totalSteps, decaySteps));
       const kept = () => (savedStep > 0 ? `the last good checkpoint (step ${savedStep}) is kept in ${runDir}` : 'no checkpoint had been written yet');
       // A GPU fault (webgpu.ts) voids the step: stop without saving, so the last checkpoint stays the good one.
       const losses = await backend.guard(() => model.step(nextBatch, stepRng)).catch((err: Error) => {

@@ -46,6 +46,8 @@ export interface TrainOptions {
   ema?: number;
   /** GAN families: DiffAugment policies applied to everything D sees (empty: off, the default). */
   diffAugment?: DiffAugmentPolicy[];
+  /** The last N epochs lower every learning rate linearly toward 0 (run/lr-schedule.ts); 0: constant. May change on resume. */
+  lrDecayEpochs?: number;
   /** Family config values given on the command line. */
   overrides: Record<string, unknown>;
 }
@@ -80,6 +82,7 @@ const COMMON = {
   augment: { type: 'string', default: 'none' },
   ema: { type: 'string' },
   'diff-augment': { type: 'string' },
+  'lr-decay-epochs': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -164,6 +167,7 @@ export function usage(): string {
     '       [--plateau-patience 5 (epochs per window: the best FCD of the last N epochs against the N before)]',
     '       [--augment none|flip] [--ema 0.999 (GANs: samples and export from an average of G\'s weights)]',
     `       [--diff-augment ${DIFF_AUGMENT_POLICIES.join(',')} (GANs: DiffAugment, Zhao et al. 2020; any subset)]`,
+    '       [--lr-decay-epochs N (the last N epochs lower the learning rates linearly toward 0; 0: constant, the default)]',
     '  --data DIR: MNIST-style IDX files, or a folder of PNG/JPEG/WebP/GIF images (labels: first-level subfolders):',
     `       [--image-size ${IMAGE_SIZE_RANGE[0]}..${IMAGE_SIZE_RANGE[1]} (default: the images' size if shared, else 64)] [--channels 1|3 (default: 3 if any has colour)]`,
     '       [--fit crop|pad|stretch (crop)] [--background white|black|#rrggbb (white)] [--labels FILE.csv (path,label)]',
@@ -242,6 +246,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     folder: folderOptions(v),
     augment: oneOf('augment', v['augment'] as string, AUGMENTS),
     ...(v['ema'] !== undefined ? { ema: fraction('ema', v['ema'] as string) } : {}),
+    ...(v['lr-decay-epochs'] !== undefined ? { lrDecayEpochs: positiveInt('lr-decay-epochs', v['lr-decay-epochs'] as string, 0) } : {}),
     ...(v['diff-augment'] !== undefined ? { diffAugment: (v['diff-augment'] as string).split(',').map((p) => oneOf('diff-augment', p, DIFF_AUGMENT_POLICIES)) } : {}),
     overrides,
   };

@@ -27,6 +27,8 @@ export interface RunMeta {
   ema?: number;
   /** DiffAugment policies (absent: none). */
   diffAugment?: DiffAugmentPolicy[];
+  /** The last N epochs lower the learning rates linearly toward 0 (run/lr-schedule.ts; absent or 0: constant). */
+  lrDecayEpochs?: number;
   /** Optimisation steps done (one generator step, or one VAE step). */
   step: number;
   /** Real batches consumed: the data cursor. */
