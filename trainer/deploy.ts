@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCli } from './cli/main.js';
-import { modelIdFlag, parseFlags, UsageError } from './cli/options.js';
+import { modelIdFlag, parseFlags, UsageError } from './cli/flags.js';
 import { validateManifest, type Manifest } from '../shared/manifest.js';
 
 export const LOCAL_URL = 'http://127.0.0.1:8787';
@@ -70,7 +70,11 @@ async function exportedDir(dir: string, id: string | undefined, log: (l: string)
   if (!existsSync(join(dir, 'checkpoint.bin'))) throw new UsageError(`${dir} holds neither manifest.json (an exported model) nor checkpoint.bin (a run)`);
   const out = await mkdtemp(join(tmpdir(), 'deploy-'));
   log(`${dir} is a run: exporting it first`);
-  const { exportRun } = await import('./export.js');
+  // The exporter needs the trainer's packages, which a serving-only install (`npm ci --workspaces=false`) leaves out.
+  const { exportRun } = await import('./export.js').catch((err: Error & { code?: string }) => {
+    if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new UsageError(`${dir} is a run, and exporting it needs the trainer's packages, which this install left out: run \`npm ci\`, or push an exported models/NAME`);
+  });
   await exportRun({ run: dir, out, ...(id ? { id } : {}) }, log);
   return { dir: out, cleanup: () => rm(out, { recursive: true, force: true }) };
 }

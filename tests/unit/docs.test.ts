@@ -25,6 +25,7 @@ function usageOf(command: Command): string {
 /** Flags the docs name for other tools, each with its tool. */
 const OTHER_TOOLS: Record<string, string> = {
   import: 'node --import tsx',
+  workspaces: 'npm ci --workspaces=false',
   help: 'npm run train -- --help',
   'data-binary': 'curl',
   'enable-unsafe-webgpu': 'chromium',

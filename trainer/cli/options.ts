@@ -2,19 +2,16 @@
  * Command-line options of `npm run train`. Every key of a family's config is also a flag (camelCase key ->
  * --kebab-case flag), typed by its default: so a new config field is a new flag with no code here.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
 import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { FAMILIES } from '../families/index.js';
 import { isValidSeed } from '../../shared/rng.js';
-import { MODEL_ID_PATTERN } from '../../shared/manifest.js';
 import { FIT_MODES, parseBackground, type FitMode } from '../../shared/preprocess.js';
 import { IMAGE_SIZE_RANGE, type FolderOptions } from '../data/folder.js';
 import { DIFF_AUGMENT_POLICIES, type DiffAugmentPolicy } from '../families/diff-augment.js';
+import { intFlag, parseFlags, UsageError } from './flags.js';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { intFlag, modelIdFlag, parseFlags, UsageError } from './flags.js';
 
 export interface TrainOptions {
   model: string;
@@ -85,30 +82,6 @@ const COMMON = {
   'lr-decay-epochs': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
-
-/** node:util's parseArgs (strict), its errors turned into one-line UsageErrors: every CLI parses flags with it. */
-export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs<T>({ strict: true, ...config });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]!);
-  }
-}
-
-/** An integer flag value in [min, max] (any integer notation Number reads, e.g. 1e3). */
-export function intFlag(flag: string, value: string | undefined, min: number, max = Infinity): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag} must be an integer ${max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`}, got "${value}"`);
-  }
-  return n;
-}
-
-/** A model id flag (`--id`), checked against the manifest's id pattern; undefined when not given. */
-export function modelIdFlag(value: string | undefined): string | undefined {
-  if (value !== undefined && !MODEL_ID_PATTERN.test(value)) throw new UsageError(`--id must be lowercase letters, digits and '-', got "${value}"`);
-  return value;
-}
 
 function positiveInt(flag: string, value: string | undefined, min = 1): number | undefined {
   if (value === undefined) return undefined;
