@@ -238,7 +238,8 @@ def write_manifest(folder, a, row, classes, batches, side, channels):
     recipe = ' '.join(x for x in ['flip' if a.flip else '', f'diff-augment {a.diff_augment}' if a.diff_augment else '', f'ema {a.ema}' if a.ema else '',
                                   'hinge' if a.loss == 'hinge' else '', 'spectral D' if a.discriminator_norm == 'spectral' else '', 'nearest upsampling' if a.upsample == 'nearest' else '',
                                   'projection' if a.conditioning == 'projection' and classes else '', f'r1 {a.r1_gamma}' if a.r1_gamma else '',
-                                  f'lr G {a.learning_rate} D {a.discriminator_learning_rate or a.learning_rate}' if a.discriminator_learning_rate else ''] if x) or 'plain'
+                                  f'lr G {a.learning_rate} D {a.discriminator_learning_rate or a.learning_rate}' if a.discriminator_learning_rate else '',
+                                  f'lr decay over the last {a.lr_decay_epochs} epochs' if a.lr_decay_epochs else '', 'standing statistics' if a.standing_stats and a.ema else ''] if x) or 'plain'
     labels = a.labels.split(',')[:classes] if classes else []
     manifest = {
         'schemaVersion': 1,
@@ -329,6 +330,7 @@ def main():
     p.add_argument('--beta2', type=float, default=0.999)
     p.add_argument('--r1-gamma', type=float, default=0.0, help='R1 penalty on real images (Mescheder et al. 2018); 0: off')
     p.add_argument('--r1-every', type=int, default=16, help='lazy R1: every N D steps, N times as strong')
+    p.add_argument('--lr-decay-epochs', type=int, default=0, help='the last N epochs lower both learning rates linearly toward 0 (trainer/run/lr-schedule.ts); 0: constant')
     p.add_argument('--standing-stats', action='store_true', help="with --ema: before grids and exports, the average's batch norms get the mean of their batch statistics over 128 batches of 64 (Brock et al. 2019), as the trainer")
     a = p.parse_args()
     if not a.steps and not a.out:
@@ -435,10 +437,16 @@ def main():
     log = open(os.path.join(a.out, 'log.jsonl'), 'w')
     started = time.time()
     print(f'{count} images {tuple(data.shape[1:])}, {batches} batches per epoch, {device}', flush=True)
+    base_lrs = [(o, group, group['lr']) for o in (opt_g, opt_d) for group in o.param_groups]
+    total_steps, decay_steps = a.epochs * batches, a.lr_decay_epochs * batches
     for epoch in range(1, a.epochs + 1):
         order = torch.randperm(count, device=device)
         for b in range(batches):
-            loss_d, loss_g = train_step(order[b * bs:(b + 1) * bs], (epoch - 1) * batches + b)
+            t = (epoch - 1) * batches + b
+            if decay_steps:  # learningRateFactor in trainer/run/lr-schedule.ts (Zhu et al. 2017)
+                for _, group, lr0 in base_lrs:
+                    group['lr'] = lr0 * max(0.0, min(1.0, (total_steps - t) / decay_steps))
+            loss_d, loss_g = train_step(order[b * bs:(b + 1) * bs], t)
         row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'wall': round(time.time() - started, 2)}
         log.write(json.dumps(row) + '\n')
         if epoch % a.grid_every == 0 or epoch in exports:
