@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { VersionHolds } from '../../edge/registry/holds.js';
 import { PinnedVersions } from '../../edge/registry/pinned.js';
 import { ModelRegistry, type ServedModel } from '../../edge/registry/registry.js';
@@ -71,8 +71,8 @@ describe("a model's session", () => {
     const registry = new ModelRegistry([model], runtime, () => clock.now);
     const entry = await registry.resolve('dcgan-fashion');
     void registry.session(entry);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the graph is read and the first load is under way
-    expect(calls).toBe(1);
+    // Wait until the graph is read and the first load is under way (a fixed 20 ms was too short on a loaded machine).
+    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 5000, interval: 5 });
     clock.now += 31_000;
     const opened = await registry.session(entry);
     expect(calls).toBe(2);
