@@ -437,14 +437,14 @@ def main():
     log = open(os.path.join(a.out, 'log.jsonl'), 'w')
     started = time.time()
     print(f'{count} images {tuple(data.shape[1:])}, {batches} batches per epoch, {device}', flush=True)
-    base_lrs = [(o, group, group['lr']) for o in (opt_g, opt_d) for group in o.param_groups]
+    base_lrs = [(group, group['lr']) for o in (opt_g, opt_d) for group in o.param_groups]
     total_steps, decay_steps = a.epochs * batches, a.lr_decay_epochs * batches
     for epoch in range(1, a.epochs + 1):
         order = torch.randperm(count, device=device)
         for b in range(batches):
             t = (epoch - 1) * batches + b
             if decay_steps:  # learningRateFactor in trainer/run/lr-schedule.ts (Zhu et al. 2017)
-                for _, group, lr0 in base_lrs:
+                for group, lr0 in base_lrs:
                     group['lr'] = lr0 * max(0.0, min(1.0, (total_steps - t) / decay_steps))
             loss_d, loss_g = train_step(order[b * bs:(b + 1) * bs], t)
         row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'wall': round(time.time() - started, 2)}

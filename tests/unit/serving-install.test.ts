@@ -5,7 +5,7 @@
  * must be a root dependency. And a trainer command on such an install says so in one line.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ function packagesReachedFrom(entries: string[], stops: string[]): Map<string, st
       }
       const path = normalize(join(dirname(file), spec));
       const candidates = [path, path.replace(/\.js$/, '.ts'), `${path}.ts`, join(path, 'index.ts')];
-      const found = candidates.find((c) => existsSync(c) && !c.endsWith('/'));
+      const found = candidates.find((c) => existsSync(c) && statSync(c).isFile());
       if (found && !found.includes('node_modules/') && !stops.includes(found)) queue.push(found);
     }
   }
