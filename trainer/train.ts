@@ -100,7 +100,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
   // Data and model checked against each other before the backend loads or a pixel is decoded (cli/preflight.ts).
   if (!previous) await preflightTrain(familyName, config, opts.data, opts.folder ?? { fit: 'crop', background: [255, 255, 255] }, { ...(opts.untilPlateau !== undefined ? { untilPlateau: opts.untilPlateau } : {}), evalN: opts.evalN });
-  const backend = await selectBackend(opts.backend, opts.threads, opts.gpuAdapter);
+  const backend = await selectBackend(opts.backend, opts.threads, opts.gpuAdapter, opts.convKernels);
   log(`backend: ${backend.description}`);
 
   // Data

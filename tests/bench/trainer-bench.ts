@@ -16,6 +16,7 @@ import { bytesToPixels } from '../../shared/pixels.js';
 import { SeededRandom } from '../../shared/rng.js';
 import { dcganChannels, type DcganConfig } from '../../trainer/families/dcgan.js';
 import { startReference, type Reference } from './pytorch-reference.js';
+import { nativeConvolutionsInUse, useNativeConvolutions } from '../../trainer/backend/kernels/register.js';
 
 export interface TrainerResult {
   family: string;
@@ -34,6 +35,8 @@ export interface TrainerResult {
   pytorch?: { torch: string; threads: number; blas: string; stepsPerSecond: number; ratio: number };
   /** Why there is no PyTorch figure, when there should have been one. */
   pytorchAbsent?: string;
+  /** wasm with native convolutions: the same steps with XNNPACK's convolutions, in the same blocks (colour DCGANs only). */
+  wasmConvolutions?: { stepsPerSecond: number; speedup: number };
 }
 
 const STEPS: Record<string, number> = { dcgan: 15, cgan: 12, gan: 60, vae: 80 };
@@ -94,6 +97,7 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void, 
 async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string) => void, cases: string[]): Promise<TrainerResult[]> {
   const threads = availableParallelism();
   const backend = await selectBackend(choice, threads);
+  const label = backend.name === 'wasm' && nativeConvolutionsInUse() ? 'wasm + native convolutions' : backend.name;
   const results: TrainerResult[] = [];
   const chosen = (await allCases()).filter((c) => cases.length === 0 || cases.some((part) => c.name.includes(part)));
   if (chosen.length === 0) throw new Error(`--cases ${cases.join(',')}: no trainer case matches`);
@@ -129,12 +133,22 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
     }
     const runs: { seconds: number; images: number }[] = [];
     const refSeconds: number[] = [];
+    const wasmSeconds: number[] = [];
+    // The same steps with XNNPACK's convolutions, in the same blocks: what the native ones gain, measured here.
+    const native = reference ? nativeConvolutionsInUse() : null;
+    const timed = async () => {
+      const t = performance.now();
+      for (let i = 0; i < per; i++) await model.step(nextBatch, rng);
+      return (performance.now() - t) / 1000;
+    };
     try {
       for (let run = 0; run < 3; run++) {
         images = 0;
-        const t = performance.now();
-        for (let i = 0; i < per; i++) await model.step(nextBatch, rng);
-        runs.push({ seconds: (performance.now() - t) / 1000, images });
+        runs.push({ seconds: await timed(), images });
+        if (native) {
+          useNativeConvolutions(null);
+          wasmSeconds.push(await timed().finally(() => useNativeConvolutions(native)));
+        }
         if (pytorch) refSeconds.push(await pytorch.block());
       }
     } finally {
@@ -142,8 +156,13 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
     }
     const mid = runs.sort((a, b) => a.seconds - b.seconds)[1]!;
     const steps = per * 3;
-    const r: TrainerResult = { family: name, backend: backend.name, ...(backend.adapter ? { adapter: backend.description } : {}), batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps, threads };
-    log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.adapter ? backend.description : `${backend.name}, ${threads} threads`})`);
+    const r: TrainerResult = { family: name, backend: label, ...(backend.adapter ? { adapter: backend.description } : {}), batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps, threads };
+    log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.adapter ? backend.description : `${label}, ${threads} threads`})`);
+    if (native) {
+      const wasmMid = wasmSeconds.sort((a, b) => a - b)[1]!;
+      r.wasmConvolutions = { stepsPerSecond: round(per / wasmMid), speedup: round(wasmMid / mid.seconds) };
+      log(`trainer ${name}: the same blocks with XNNPACK's convolutions (wasm): ${r.wasmConvolutions.stepsPerSecond} steps/s; native convolutions ${r.wasmConvolutions.speedup}x as fast`);
+    }
     if (pytorch) {
       const refMid = refSeconds.sort((a, b) => a - b)[1]!;
       const stepsPerSecond = round(per / refMid);

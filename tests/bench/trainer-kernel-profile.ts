@@ -1,26 +1,28 @@
 /**
- * `node --import tsx tests/bench/trainer-kernel-profile.ts [--size 32] [--threads 2] [--steps 5] [--backend wasm]`:
+ * `node --import tsx tests/bench/trainer-kernel-profile.ts [--size 32] [--threads 2] [--steps 5] [--backend wasm]
+ * [--conv-kernels auto|native|wasm]`:
  * where a colour DCGAN step (base width 256, batch 64, the emoji images) spends its time, per tfjs kernel and per
  * kernel and input shapes (tf.profile over two steps, halved), then the steps/s of `--steps` unprofiled steps. A
  * kernel's time includes the kernels it calls (the wasm training kernels call Conv2D, Transpose, BatchMatMul).
  */
 import { parseArgs } from 'node:util';
 import { tf } from '../../trainer/backend/tf.js';
-import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../../trainer/backend/select.js';
+import { BACKEND_CHOICES, CONV_KERNEL_CHOICES, selectBackend, type BackendChoice, type ConvKernelChoice } from '../../trainer/backend/select.js';
 import { FAMILIES } from '../../trainer/families/index.js';
 import type { Family } from '../../trainer/families/family.js';
 import { loadFolderDataset } from '../../trainer/data/folder.js';
 import { bytesToPixels } from '../../shared/pixels.js';
 import { SeededRandom } from '../../shared/rng.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '32' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' }, backend: { type: 'string', default: 'wasm' } } });
+const { values } = parseArgs({ options: { size: { type: 'string', default: '32' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' }, backend: { type: 'string', default: 'wasm' }, 'conv-kernels': { type: 'string', default: 'auto' } } });
 const side = Number(values.size);
 const threads = Number(values.threads);
 const steps = Number(values.steps);
 if (!(BACKEND_CHOICES as readonly string[]).includes(values.backend!)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+if (!(CONV_KERNEL_CHOICES as readonly string[]).includes(values['conv-kernels']!)) throw new Error(`--conv-kernels must be one of ${CONV_KERNEL_CHOICES.join(', ')}`);
 const BATCH = 64;
 
-const backend = await selectBackend(values.backend as BackendChoice, threads);
+const backend = await selectBackend(values.backend as BackendChoice, threads, undefined, values['conv-kernels'] as ConvKernelChoice);
 const data = await loadFolderDataset('data/emoji', { imageSize: side, fit: 'crop', background: [255, 255, 255] });
 const family = FAMILIES['dcgan'] as Family<object>;
 const model = family.create({ ...family.defaults, baseChannels: 256 }, { image: data.shape, classCount: data.classNames.length }, new SeededRandom(1));

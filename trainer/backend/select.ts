@@ -5,12 +5,16 @@
  */
 import { availableParallelism } from 'node:os';
 import { tf } from './tf.js';
-import { registerWasmTrainingKernels } from './kernels/register.js';
+import { registerWasmTrainingKernels, useNativeConvolutions } from './kernels/register.js';
+import { loadNativeConvolutions } from './kernels/native-conv.js';
 import { activateThreadedWasm } from './wasm-threads.js';
 import { activateWebGpu, BackendError, describeAdapter, findAdapter, mayHaveGpu, type GpuAdapterInfo } from './webgpu.js';
 
 export const BACKEND_CHOICES = ['auto', 'cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** The wasm backend's convolutions: onnxruntime-node's native kernels ('native'), XNNPACK's ('wasm'), or native where it loads. */
+export const CONV_KERNEL_CHOICES = ['auto', 'native', 'wasm'] as const;
+export type ConvKernelChoice = (typeof CONV_KERNEL_CHOICES)[number];
 
 export interface SelectedBackend {
   /** The tfjs backend name now active ('tensorflow', 'wasm' or 'cpu'). */
@@ -61,14 +65,15 @@ async function activate(name: string): Promise<void> {
 
 /**
  * Activates the backend `choice` names ('auto': the fastest that loads). `threads` applies to wasm (default: every
- * core); tfjs-node manages its own threads. `gpuAdapter` picks a WebGPU adapter by (part of) its name.
+ * core) and its native convolutions; tfjs-node manages its own threads. `gpuAdapter` picks a WebGPU adapter by
+ * (part of) its name.
  */
-export async function selectBackend(choice: BackendChoice = 'auto', threads = availableParallelism(), gpuAdapter?: string): Promise<SelectedBackend> {
-  const chosen = await select(choice, threads, gpuAdapter);
+export async function selectBackend(choice: BackendChoice = 'auto', threads = availableParallelism(), gpuAdapter?: string, convKernels: ConvKernelChoice = 'auto'): Promise<SelectedBackend> {
+  const chosen = await select(choice, threads, gpuAdapter, convKernels);
   return 'guard' in chosen ? chosen : { ...chosen, guard: unguarded };
 }
 
-async function select(choice: BackendChoice, threads: number, gpuAdapter?: string): Promise<SelectedBackend | Omit<SelectedBackend, 'guard'>> {
+async function select(choice: BackendChoice, threads: number, gpuAdapter: string | undefined, convKernels: ConvKernelChoice): Promise<SelectedBackend | Omit<SelectedBackend, 'guard'>> {
   // At most one native package is imported: a second one re-registers every kernel (docs/architecture.md).
   if (choice === 'auto' || choice === 'cuda') {
     if (await importNative('@tensorflow/tfjs-node-gpu')) {
@@ -99,9 +104,13 @@ async function select(choice: BackendChoice, threads: number, gpuAdapter?: strin
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
       const running = await keepProcessHandlers(async () => (threads > 1 ? activateThreadedWasm(threads, wasm) : (await activate('wasm'), 1)));
-      return { name: 'wasm', description: `tfjs-backend-wasm (XNNPACK, SIMD, ${running} thread${running > 1 ? 's' : ''}) + own training kernels` };
+      const native = convKernels === 'wasm' ? null : loadNativeConvolutions(running);
+      if (!native && convKernels === 'native') throw new BackendError('--conv-kernels native: onnxruntime-node did not load (it is a dependency of trainer/package.json: run npm ci)');
+      useNativeConvolutions(native);
+      const convolutions = native ? ', convolutions on onnxruntime-node (native)' : '';
+      return { name: 'wasm', description: `tfjs-backend-wasm (XNNPACK, SIMD, ${running} thread${running > 1 ? 's' : ''}) + own training kernels${convolutions}` };
     } catch (err) {
-      if (choice === 'wasm') throw err;
+      if (choice === 'wasm' || err instanceof BackendError) throw err;
     }
   }
   

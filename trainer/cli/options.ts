@@ -2,7 +2,7 @@
  * Command-line options of `npm run train`. Every key of a family's config is also a flag (camelCase key ->
  * --kebab-case flag), typed by its default: so a new config field is a new flag with no code here.
  */
-import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
+import { BACKEND_CHOICES, CONV_KERNEL_CHOICES, type BackendChoice, type ConvKernelChoice } from '../backend/select.js';
 import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { FAMILIES } from '../families/index.js';
 import { isValidSeed } from '../../shared/rng.js';
@@ -27,6 +27,8 @@ export interface TrainOptions {
   threads?: number;
   /** webgpu: the adapter whose name contains this (Dawn lists the adapters when none matches). */
   gpuAdapter?: string;
+  /** wasm: convolutions on onnxruntime-node's native kernels ('native'), on XNNPACK's ('wasm'), or native where it loads ('auto'). */
+  convKernels?: ConvKernelChoice;
   limit?: number;
   checkpointEvery: number;
   /** Generated images the classifier measures after every epoch and at the end (0: off). */
@@ -66,6 +68,7 @@ const COMMON = {
   backend: { type: 'string', default: 'auto' },
   threads: { type: 'string' },
   'gpu-adapter': { type: 'string' },
+  'conv-kernels': { type: 'string', default: 'auto' },
   limit: { type: 'string' },
   'checkpoint-every': { type: 'string', default: '200' },
   'eval-n': { type: 'string', default: '2000' },
@@ -135,6 +138,7 @@ export function usage(): string {
     'usage: npm run train -- [--model NAME] [--data DIR] [--epochs N | --steps N] [--out runs/NAME] [--resume]',
     '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|webgpu|wasm|cpu] [--threads N (wasm; default: every core)]',
     '       [--gpu-adapter NAME (webgpu: the adapter whose name contains NAME)]',
+    '       [--conv-kernels auto|native|wasm (wasm: convolutions on onnxruntime-node\'s native kernels, or XNNPACK\'s; auto: native where it loads)]',
     '       [--limit N] [--checkpoint-every 200]',
     '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
     '       [--plateau-patience 5 (epochs per window: the best FCD of the last N epochs against the N before)]',
@@ -211,6 +215,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     backend,
     ...(v['threads'] !== undefined ? { threads: intFlag('threads', v['threads'] as string, 1, 64) } : {}),
     ...(v['gpu-adapter'] !== undefined ? { gpuAdapter: v['gpu-adapter'] as string } : {}),
+    convKernels: oneOf('conv-kernels', v['conv-kernels'] as string, CONV_KERNEL_CHOICES),
     ...(v['limit'] !== undefined ? { limit: positiveInt('limit', v['limit'] as string) } : {}),
     checkpointEvery: positiveInt('checkpoint-every', v['checkpoint-every'] as string)!,
     evalN: v['eval-n'] === '0' ? 0 : positiveInt('eval-n', v['eval-n'] as string, 2)!,

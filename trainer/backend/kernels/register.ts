@@ -6,8 +6,25 @@ import { tf, type TensorInfo } from '../tf.js';
 import { asTensor, conv2dBackpropFilter, conv2dBackpropInput } from './conv-gradients.js';
 import { leadingAxesReduction } from './reduce.js';
 import { sliceKernel } from './slice.js';
+import type { NativeConvolutions } from './native-conv.js';
 
 let registered = false;
+let native: NativeConvolutions | null = null;
+
+/**
+ * Routes the convolutions (Conv2D and both gradients) to onnxruntime-node's native kernels (native-conv.ts), or
+ * back to the wasm ones with null. A case the native path does not take stays on wasm.
+ */
+export function useNativeConvolutions(convolutions: NativeConvolutions | null): void {
+  native = convolutions;
+}
+
+/** The native convolutions in use, or null (the bench times a step both ways). */
+export function nativeConvolutionsInUse(): NativeConvolutions | null {
+  return native;
+}
+
+type ConvArgs<I> = { inputs: I; attrs: Parameters<NativeConvolutions['conv2d']>[2] };
 
 function replaceKernel(config: tf.KernelConfig): void {
   if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
@@ -34,8 +51,22 @@ function transposeInner(info: TensorInfo): tf.Tensor {
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  replaceKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc });
-  replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as unknown as tf.KernelFunc });
+  replaceKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ((args: Parameters<typeof conv2dBackpropFilter>[0]) =>
+      native?.conv2dBackpropFilter(args.inputs.x, args.inputs.dy, args.attrs) ?? conv2dBackpropFilter(args)) as unknown as tf.KernelFunc,
+  });
+  replaceKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: ((args: Parameters<typeof conv2dBackpropInput>[0]) =>
+      native?.conv2dBackpropInput(args.inputs.dy, args.inputs.filter, args.attrs) ?? conv2dBackpropInput(args)) as unknown as tf.KernelFunc,
+  });
+  wrapKernel('Conv2D', (stock) => (args) => {
+    const { inputs, attrs } = args as unknown as ConvArgs<{ x: TensorInfo; filter: TensorInfo }>;
+    return native?.conv2d(inputs.x, inputs.filter, attrs) ?? stock(args);
+  });
 
   // The engine clones every tensor it saves for the backward pass, and the stock wasm Identity copies the bytes
   // (178 copies per DCGAN step; median step 790 -> 730 ms without them). Tensors are immutable, so a clone can share
