@@ -73,7 +73,7 @@ function valueInfo(v: ValueInfo): ProtoWriter {
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }
 
-export function serializeModel(g: OnnxGraph, producer: string): Uint8Array {
+export function serializeModel(g: OnnxGraph, producer: string, opset = OPSET): Uint8Array {
   const graph = new ProtoWriter();
   g.nodes.forEach((n, i) => graph.message(1, node(n, i)));
   graph.string(2, g.name);
@@ -84,6 +84,6 @@ export function serializeModel(g: OnnxGraph, producer: string): Uint8Array {
     .varint(1, IR_VERSION)
     .string(2, producer)
     .message(7, graph)
-    .message(8, new ProtoWriter().string(1, '').varint(2, OPSET))
+    .message(8, new ProtoWriter().string(1, '').varint(2, opset))
     .finish();
 }
