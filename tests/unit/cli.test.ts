@@ -23,6 +23,8 @@ describe('parseTrainArgs', () => {
     expect(o.overrides).toEqual({ generatorChannels: [32, 16], latentDistribution: 'uniform' });
     expect(o.threads).toBeUndefined(); // every core
     expect(parseTrainArgs(['--threads', '3'])!.threads).toBe(3);
+    expect(parseTrainArgs([])!.convKernels).toBe('auto');
+    expect(parseTrainArgs(['--conv-kernels', 'wasm'])!.convKernels).toBe('wasm');
   });
 
   it.each([
@@ -30,6 +32,7 @@ describe('parseTrainArgs', () => {
     [['--epochs', 'two'], /--epochs must be an integer/],
     [['--model', 'diffusion'], /--model must be one of/],
     [['--backend', 'tpu'], /--backend must be one of/],
+    [['--conv-kernels', 'gpu'], /--conv-kernels must be one of auto, native, wasm, got "gpu"/],
     [['--threads', '0'], /--threads must be an integer in \[1, 64\]/],
     [['--threads', 'all'], /--threads must be an integer/],
     [['--seed=-3'], /--seed must be an integer/],
