@@ -215,4 +215,16 @@ describe('native convolutions (onnxruntime-node)', () => {
     expect(native.sessions - sessions).toBe(2);
     tf.dispose([x, w]);
   });
+
+  it('keeps at most 64 sessions open, and an evicted shape runs again', async () => {
+    await tf.setBackend('wasm');
+    const w = tf.randomNormal([3, 3, 8, 8]);
+    const y = (n: number) => tf.tidy(() => tf.conv2d(tf.ones([n, 4, 4, 8]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').dataSync());
+    const first = y(1);
+    for (let n = 2; n <= 70; n++) y(n);
+    expect(native.sessions).toBe(64);
+    // Batch 1's session was closed long ago: a new one gives the same values.
+    expect(Array.from(y(1))).toEqual(Array.from(first));
+    w.dispose();
+  });
 });

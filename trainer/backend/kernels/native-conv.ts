@@ -107,12 +107,15 @@ function col2imGraph(dyShape: Shape4, filterShape: Shape4, inputShape: Shape4, s
  */
 const MIN_IMAGE_CHANNELS = 8;
 
+/** Sessions kept open (each holds its graph and onnxruntime's buffers); the least recently used is closed first. */
+const MAX_SESSIONS = 64;
+
 export interface NativeConvolutions {
   /** Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter on the native kernels; null: not this case (the caller's wasm kernel takes it). */
   conv2d(x: TensorInfo, filter: TensorInfo, attrs: ConvAttrs): TensorInfo | null;
   conv2dBackpropInput(dy: TensorInfo, filter: TensorInfo, attrs: ConvAttrs & { inputShape: Shape4 }): TensorInfo | null;
   conv2dBackpropFilter(x: TensorInfo, dy: TensorInfo, attrs: ConvAttrs & { filterShape: Shape4 }): TensorInfo | null;
-  /** Sessions opened so far (one per distinct convolution). */
+  /** Sessions open (one per distinct convolution, at most MAX_SESSIONS). */
   readonly sessions: number;
 }
 
@@ -137,15 +140,22 @@ export function loadNativeConvolutions(threads: number): NativeConvolutions | nu
     // Between runs tfjs has the cores: ORT's pool must not spin-wait for work after each convolution.
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
+  // Most recently used last. A run uses a few dozen shapes; evaluation and sampling at other batch sizes add some.
   const sessions = new Map<string, BindingSession>();
   const open = (key: string, build: () => Uint8Array): BindingSession => {
     let s = sessions.get(key);
-    if (!s) {
+    if (s) sessions.delete(key);
+    else {
       const bytes = build();
       s = new binding.InferenceSession();
       s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, options);
-      sessions.set(key, s);
+      if (sessions.size >= MAX_SESSIONS) {
+        const [oldest, session] = sessions.entries().next().value!;
+        sessions.delete(oldest);
+        session.dispose();
+      }
     }
+    sessions.set(key, s);
     return s;
   };
   const backend = () => tf.backend() as unknown as WasmHeap;
