@@ -135,7 +135,7 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
     const refSeconds: number[] = [];
     const wasmSeconds: number[] = [];
     // The same steps with XNNPACK's convolutions, in the same blocks: what the native ones gain, measured here.
-    const native = reference ? nativeConvolutionsInUse() : null;
+    const native = reference && backend.name === 'wasm' ? nativeConvolutionsInUse() : null;
     const timed = async () => {
       const t = performance.now();
       for (let i = 0; i < per; i++) await model.step(nextBatch, rng);

@@ -1,5 +1,6 @@
 /**
- * ONNX ModelProto serialisation (field numbers from onnx/onnx.proto, IR version 8, opset 17). Only what the
+ * ONNX ModelProto serialisation (field numbers from onnx/onnx.proto, IR version 8, opset 17; 18 where asked: the
+ * trainer's native convolutions use Col2Im). Only what the
  * exporter emits: nodes with int, float, string and int-list attributes, float32 / int64 initialisers as raw data, and
  * graph inputs/outputs with a dynamic batch dimension.
  */
