@@ -10,10 +10,10 @@ import { tf } from '../../trainer/backend/tf.js';
 import { selectBackend } from '../../trainer/backend/select.js';
 import { nativeConvolutionsInUse, useNativeConvolutions } from '../../trainer/backend/kernels/register.js';
 import { FAMILIES } from '../../trainer/families/index.js';
-import type { Batch, Family } from '../../trainer/families/family.js';
+import type { Family } from '../../trainer/families/family.js';
 import { dcganChannels, type DcganConfig } from '../../trainer/families/dcgan.js';
 import { loadFolderDataset } from '../../trainer/data/folder.js';
-import { bytesToPixels } from '../../shared/pixels.js';
+import { batchStream } from './batches.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '32' }, threads: { type: 'string', default: '2' }, blocks: { type: 'string', default: '4' }, steps: { type: 'string', default: '4' } } });
@@ -58,16 +58,7 @@ for (const outChannels of discriminator) {
 }
 
 const model = family.create(config, { image: data.shape, classCount: 0 }, new SeededRandom(1));
-const px = side * side * data.shape.channels;
-let cursor = 0;
-const nextBatch = (): Batch => {
-  const pixels = new Float32Array(BATCH * px);
-  for (let i = 0; i < BATCH; i++) {
-    const idx = (cursor++ * 7919) % data.count;
-    bytesToPixels(data.images.subarray(idx * px, (idx + 1) * px), family.pixelRange, pixels.subarray(i * px, (i + 1) * px));
-  }
-  return { images: tf.tensor4d(pixels, [BATCH, side, side, data.shape.channels]), labels: new Uint8Array(BATCH) };
-};
+const nextBatch = batchStream(data, family, BATCH);
 const rng = new SeededRandom(2);
 for (const on of [native, null]) {
   useNativeConvolutions(on);

@@ -11,7 +11,7 @@ import { BACKEND_CHOICES, CONV_KERNEL_CHOICES, selectBackend, type BackendChoice
 import { FAMILIES } from '../../trainer/families/index.js';
 import type { Family } from '../../trainer/families/family.js';
 import { loadFolderDataset } from '../../trainer/data/folder.js';
-import { bytesToPixels } from '../../shared/pixels.js';
+import { batchStream } from './batches.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '32' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' }, backend: { type: 'string', default: 'wasm' }, 'conv-kernels': { type: 'string', default: 'auto' } } });
@@ -26,16 +26,7 @@ const backend = await selectBackend(values.backend as BackendChoice, threads, un
 const data = await loadFolderDataset('data/emoji', { imageSize: side, fit: 'crop', background: [255, 255, 255] });
 const family = FAMILIES['dcgan'] as Family<object>;
 const model = family.create({ ...family.defaults, baseChannels: 256 }, { image: data.shape, classCount: data.classNames.length }, new SeededRandom(1));
-const px = side * side * data.shape.channels;
-let cursor = 0;
-const nextBatch = () => {
-  const values = new Float32Array(BATCH * px);
-  for (let i = 0; i < BATCH; i++) {
-    const idx = (cursor++ * 7919) % data.count;
-    bytesToPixels(data.images.subarray(idx * px, (idx + 1) * px), family.pixelRange, values.subarray(i * px, (i + 1) * px));
-  }
-  return { images: tf.tensor4d(values, [BATCH, side, side, data.shape.channels]), labels: new Uint8Array(BATCH) };
-};
+const nextBatch = batchStream(data, family, BATCH);
 const rng = new SeededRandom(2);
 for (let i = 0; i < 2; i++) await model.step(nextBatch, rng); // warm-up
 
