@@ -184,7 +184,8 @@ describe('native convolutions (onnxruntime-node)', () => {
   afterAll(() => useNativeConvolutions(null));
 
   // The cases above with 8 or more image channels (fewer stay on wasm), 'valid' padding whose last rows the forward
-  // pass never reads (the wasm path takes those filter gradients), and a DCGAN layer at its real size.
+  // pass never reads (their input gradient is 0 there, and the patches never gather them), and a DCGAN layer at its
+  // real size.
   const nativeCases: ConvCase[] = [
     ...convCases.filter((c) => c.ci >= 8 && c.co >= 8),
     { n: 2, h: 9, w: 9, ci: 8, co: 12, k: 3, s: 2, pad: 'valid' },

@@ -15,9 +15,9 @@
  */
 import { createRequire } from 'node:module';
 import { tf, type TensorInfo } from '../tf.js';
-import { serializeModel, type Initializer, type OnnxGraph, type OnnxNode } from '../../export/onnx-model.js';
+import { serializeModel, type OnnxGraph } from '../../export/onnx-model.js';
+import { convFilterGradientGraph, convForwardGraph, convInputGradientGraph, type ConvGeometry, type Shape4 } from './gemm-conv-graphs.js';
 
-type Shape4 = [number, number, number, number];
 type ConvAttrs = {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -43,62 +43,31 @@ interface WasmHeap {
   typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 
-/** NHWC <-> NCHW, and tfjs's filter [kh, kw, ci, co] to ONNX's [co, ci, kh, kw] (also ConvTranspose's [in, out, kh, kw] of the gradient). */
-const TO_NCHW = [0, 3, 1, 2];
-const TO_NHWC = [0, 2, 3, 1];
-const FILTER_TO_ONNX = [3, 2, 0, 1];
-
-function transpose(input: string, output: string, perm: number[]): OnnxNode {
-  return { op: 'Transpose', inputs: [input], outputs: [output], attrs: { perm: { ints: perm } } };
-}
-
-function graph(name: string, nodes: OnnxNode[], inputs: [string, Shape4][], output: [string, Shape4], initializers: Initializer[] = []): Uint8Array {
-  const g: OnnxGraph = {
-    name,
-    nodes,
-    initializers,
-    inputs: inputs.map(([n, shape]) => ({ name: n, dtype: 'float32', shape })),
-    outputs: [{ name: output[0], dtype: 'float32', shape: output[1] }],
-  };
-  return serializeModel(g, 'edge-generative native convolutions', 18);
-}
-
-/** What a convolution's padding is, top/left/bottom/right, and whether the native path can take it. */
-function padsOf(info: tf.backend_util.Conv2DInfo): number[] | null {
+/** The geometry of a convolution the native path takes (no dilation, no negative padding), or null. */
+function geometryOf(xShape: Shape4, filterShape: Shape4, attrs: ConvAttrs): ConvGeometry | null {
+  const dilated = attrs.dilations !== undefined && attrs.dilations !== 1 && !(Array.isArray(attrs.dilations) && attrs.dilations.every((d) => d === 1));
+  if (attrs.dataFormat !== 'NHWC' || dilated) return null;
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const { top, left, bottom, right } = info.padInfo;
-  return [top, left, bottom, right].every((p) => p >= 0) ? [top, left, bottom, right] : null;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: top,
+    padLeft: left,
+  };
 }
 
-const BATCHED_MAX_POSITIONS = 16;
-
-const int64s = (name: string, values: number[]): Initializer => ({ name, dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
-
-/**
- * dx of a convolution as one matrix product over the whole batch and a col2im: dy [N*Ho*Wo, Co] times the filter as
- * [Co, Ci*kh*kw] gives every input position's contributions, which Col2Im (opset 18) adds up into [N, Ci, H, W].
- * onnxruntime's ConvTranspose does the same product one image at a time, a matrix [Ci*kh*kw, Co] x [Co, Ho*Wo]
- * whose narrow side is the image's positions: at 4x4 (G's first layer, 256 -> 128) it took 21.7 ms a call against
- * 13.9 ms batched (best of 8 blocks, one thread, bit-identical results); at 8x8 (128 -> 64) ConvTranspose was the
- * faster, 12.2 against 15.5 ms. Hence up to BATCHED_MAX_POSITIONS positions.
- */
-function col2imGraph(dyShape: Shape4, filterShape: Shape4, inputShape: Shape4, strides: number[], pads: number[]): Uint8Array {
-  const [N, Ho, Wo, Co] = dyShape;
-  const [fh, fw, Ci] = filterShape;
-  const [, H, W] = inputShape;
-  return graph('conv-transpose-col2im', [
-    { op: 'Reshape', inputs: ['x', 'rows'], outputs: ['x2'] },
-    transpose('w', 'wc', [3, 2, 0, 1]),
-    { op: 'Reshape', inputs: ['wc', 'wshape'], outputs: ['w2'] },
-    { op: 'MatMul', inputs: ['x2', 'w2'], outputs: ['cols'] },
-    { op: 'Reshape', inputs: ['cols', 'colshape'], outputs: ['cols3'] },
-    { op: 'Transpose', inputs: ['cols3'], outputs: ['colsT'], attrs: { perm: { ints: [0, 2, 1] } } },
-    { op: 'Col2Im', inputs: ['colsT', 'image', 'block'], outputs: ['yc'], attrs: { strides: { ints: strides }, pads: { ints: pads } } },
-    transpose('yc', 'y', TO_NHWC),
-  ], [['x', dyShape], ['w', filterShape]], ['y', inputShape], [
-    int64s('rows', [N * Ho * Wo, Co]), int64s('wshape', [Co, Ci * fh * fw]), int64s('colshape', [N, Ho * Wo, Ci * fh * fw]),
-    int64s('image', [H, W]), int64s('block', [fh, fw]),
-  ]);
-}
+const keyOf = (kind: string, g: ConvGeometry) => `${kind} ${Object.values(g).join(',')}`;
 
 /**
  * Below this many image channels (the RGB image: D's first layer, G's last), XNNPACK in wasm is faster: D's first
@@ -169,81 +138,26 @@ export function loadNativeConvolutions(threads: number): NativeConvolutions | nu
     session.run(feeds, { y: new OrtTensor('float32', heap.typedArrayFromHeap(out), outShape) }, {});
     return out;
   };
-  const usable = (attrs: ConvAttrs) => attrs.dataFormat === 'NHWC' && (attrs.dilations === undefined || attrs.dilations === 1 || (Array.isArray(attrs.dilations) && attrs.dilations.every((d) => d === 1)));
+  const serialized = (build: () => OnnxGraph) => () => serializeModel(build(), 'edge-generative native convolutions');
 
   return {
     get sessions() {
       return sessions.size;
     },
     conv2d(x, filter, attrs) {
-      if (!usable(attrs) || x.shape[3]! < MIN_IMAGE_CHANNELS) return null;
-      const xs = x.shape as Shape4;
-      const fs = filter.shape as Shape4;
-      const info = tf.backend_util.computeConv2DInfo(xs, fs, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-      const pads = padsOf(info);
-      if (!pads) return null;
-      const outShape: Shape4 = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
-      const key = `conv ${xs} ${fs} ${info.strideHeight},${info.strideWidth} ${pads}`;
-      const session = open(key, () => graph('conv', [
-        transpose('x', 'xc', TO_NCHW),
-        transpose('w', 'wc', FILTER_TO_ONNX),
-        { op: 'Conv', inputs: ['xc', 'wc'], outputs: ['yc'], attrs: { strides: { ints: [info.strideHeight, info.strideWidth] }, pads: { ints: [pads[0]!, pads[1]!, pads[2]!, pads[3]!] }, kernel_shape: { ints: [info.filterHeight, info.filterWidth] } } },
-        transpose('yc', 'y', TO_NHWC),
-      ], [['x', xs], ['w', fs]], ['y', outShape]));
-      return run(session, { x, w: filter }, outShape);
+      const g = x.shape[3]! >= MIN_IMAGE_CHANNELS ? geometryOf(x.shape as Shape4, filter.shape as Shape4, attrs) : null;
+      if (!g) return null;
+      return run(open(keyOf('conv', g), serialized(() => convForwardGraph(g))), { x, w: filter }, [g.batch, g.outHeight, g.outWidth, g.outChannels]);
     },
     conv2dBackpropInput(dy, filter, attrs) {
-      if (!usable(attrs) || attrs.inputShape[3] < MIN_IMAGE_CHANNELS) return null;
-      const fs = filter.shape as Shape4;
-      const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, fs, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-      const pads = padsOf(info);
-      if (!pads) return null;
-      const [, H, W] = attrs.inputShape;
-      // ConvTranspose's output side is s*(in - 1) + output_padding + k - pad_begin - pad_end: output_padding makes it
-      // the forward input's side, rows the forward pass never read (it must be in [0, s)).
-      const opH = H - (info.strideHeight * (info.outHeight - 1) + info.filterHeight - pads[0]! - pads[2]!);
-      const opW = W - (info.strideWidth * (info.outWidth - 1) + info.filterWidth - pads[1]! - pads[3]!);
-      if (opH < 0 || opW < 0 || opH >= info.strideHeight || opW >= info.strideWidth) return null;
-      const key = `convT ${dy.shape} ${fs} ${attrs.inputShape} ${info.strideHeight},${info.strideWidth} ${pads}`;
-      const batched = info.outHeight * info.outWidth <= BATCHED_MAX_POSITIONS;
-      const session = open(key, () => batched ? col2imGraph(dy.shape as Shape4, fs, attrs.inputShape, [info.strideHeight, info.strideWidth], pads) : graph('conv-transpose', [
-        transpose('x', 'xc', TO_NCHW),
-        transpose('w', 'wc', FILTER_TO_ONNX),
-        {
-          op: 'ConvTranspose',
-          inputs: ['xc', 'wc'],
-          outputs: ['yc'],
-          attrs: {
-            strides: { ints: [info.strideHeight, info.strideWidth] },
-            pads: { ints: [pads[0]!, pads[1]!, pads[2]!, pads[3]!] },
-            kernel_shape: { ints: [info.filterHeight, info.filterWidth] },
-            output_padding: { ints: [opH, opW] },
-          },
-        },
-        transpose('yc', 'y', TO_NHWC),
-      ], [['x', dy.shape as Shape4], ['w', fs]], ['y', attrs.inputShape]));
-      return run(session, { x: dy, w: filter }, attrs.inputShape);
+      const g = attrs.inputShape[3] >= MIN_IMAGE_CHANNELS ? geometryOf(attrs.inputShape, filter.shape as Shape4, attrs) : null;
+      if (!g) return null;
+      return run(open(keyOf('dx', g), serialized(() => convInputGradientGraph(g))), { dy, w: filter }, attrs.inputShape);
     },
     conv2dBackpropFilter(x, dy, attrs) {
-      if (!usable(attrs)) return null;
-      const xs = x.shape as Shape4;
-      const info = tf.backend_util.computeConv2DInfo(xs, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-      const { top, left } = info.padInfo;
-      const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-      // dW[kh, kw, ci, co] = sum over n, i, j of x[n, i*s + kh - top, j*s + kw - left, ci] * dy[n, i, j, co]: a
-      // convolution of x as [Ci, N, H, W] (batch Ci, channels N) with dy as [Co, N, Ho, Wo], dilated by the stride.
-      // The bottom and right padding make its output exactly fh x fw; negative (rows the forward pass never read): not here.
-      const bottom = (Ho - 1) * sh + fh - H - top;
-      const right = (Wo - 1) * sw + fw - W - left;
-      if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
-      const key = `convW ${xs} ${dy.shape} ${attrs.filterShape} ${sh},${sw} ${top},${left},${bottom},${right}`;
-      const session = open(key, () => graph('conv-filter-gradient', [
-        transpose('x', 'xc', [3, 0, 1, 2]),
-        transpose('dy', 'dyc', [3, 0, 1, 2]),
-        { op: 'Conv', inputs: ['xc', 'dyc'], outputs: ['yc'], attrs: { dilations: { ints: [sh, sw] }, pads: { ints: [top, left, bottom, right] }, kernel_shape: { ints: [Ho, Wo] } } },
-        transpose('yc', 'y', [2, 3, 0, 1]),
-      ], [['x', xs], ['dy', dy.shape as Shape4]], ['y', attrs.filterShape]));
-      return run(session, { x, dy }, attrs.filterShape);
+      const g = geometryOf(x.shape as Shape4, attrs.filterShape, attrs);
+      if (!g) return null;
+      return run(open(keyOf('dw', g), serialized(() => convFilterGradientGraph(g))), { x, dy }, attrs.filterShape);
     },
   };
 }
