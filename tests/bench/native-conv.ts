@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { tf } from '../../trainer/backend/tf.js';
 import { selectBackend } from '../../trainer/backend/select.js';
-import { nativeConvolutionsInUse, useNativeConvolutions } from '../../trainer/backend/kernels/register.js';
+import { nativeKernelsInUse, useNativeKernels } from '../../trainer/backend/kernels/register.js';
 import { FAMILIES } from '../../trainer/families/index.js';
 import type { Family } from '../../trainer/families/family.js';
 import { dcganChannels, type DcganConfig } from '../../trainer/families/dcgan.js';
@@ -21,12 +21,12 @@ const [side, threads, blocks, steps] = [values.size, values.threads, values.bloc
 const BATCH = 64;
 
 const backend = await selectBackend('wasm', threads, undefined, 'native');
-const native = nativeConvolutionsInUse()!;
+const native = nativeKernelsInUse()!;
 console.log(backend.description);
 
 /** Best of 3 blocks of 5 calls, in ms, with the convolutions on `on` (null: XNNPACK). */
 function bestMs(on: typeof native | null, f: () => tf.Tensor): number {
-  useNativeConvolutions(on);
+  useNativeKernels(on);
   f().dispose();
   let best = Infinity;
   for (let block = 0; block < 3; block++) {
@@ -61,18 +61,18 @@ const model = family.create(config, { image: data.shape, classCount: 0 }, new Se
 const nextBatch = batchStream(data, family, BATCH);
 const rng = new SeededRandom(2);
 for (const on of [native, null]) {
-  useNativeConvolutions(on);
+  useNativeKernels(on);
   for (let i = 0; i < 2; i++) await model.step(nextBatch, rng); // warm-up: sessions, first allocations
 }
 console.log(`training steps, ${side}x${side} RGB DCGAN, batch ${BATCH}, ${threads} thread(s), blocks of ${steps} alternating:`);
 for (let block = 0; block < blocks; block++) {
   const measured: string[] = [];
   for (const on of [native, null]) {
-    useNativeConvolutions(on);
+    useNativeKernels(on);
     const t = performance.now();
     for (let i = 0; i < steps; i++) await model.step(nextBatch, rng);
     measured.push(`${on ? 'native' : 'XNNPACK'} ${(steps / ((performance.now() - t) / 1000)).toFixed(2)}`);
   }
   console.log(`  block ${block}: ${measured.join(' steps/s, ')} steps/s`);
 }
-useNativeConvolutions(native);
+useNativeKernels(native);

@@ -16,7 +16,7 @@ import { bytesToPixels } from '../../shared/pixels.js';
 import { SeededRandom } from '../../shared/rng.js';
 import { dcganChannels, type DcganConfig } from '../../trainer/families/dcgan.js';
 import { startReference, type Reference } from './pytorch-reference.js';
-import { nativeConvolutionsInUse, useNativeConvolutions } from '../../trainer/backend/kernels/register.js';
+import { nativeKernelsInUse, useNativeKernels } from '../../trainer/backend/kernels/register.js';
 
 export interface TrainerResult {
   family: string;
@@ -97,7 +97,7 @@ export async function benchTrainer(quick: boolean, log: (line: string) => void, 
 async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string) => void, cases: string[]): Promise<TrainerResult[]> {
   const threads = availableParallelism();
   const backend = await selectBackend(choice, threads);
-  const label = backend.name === 'wasm' && nativeConvolutionsInUse() ? 'wasm + native convolutions' : backend.name;
+  const label = backend.name === 'wasm' && nativeKernelsInUse() ? 'wasm + native convolutions' : backend.name;
   const results: TrainerResult[] = [];
   const chosen = (await allCases()).filter((c) => cases.length === 0 || cases.some((part) => c.name.includes(part)));
   if (chosen.length === 0) throw new Error(`--cases ${cases.join(',')}: no trainer case matches`);
@@ -135,7 +135,7 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
     const refSeconds: number[] = [];
     const wasmSeconds: number[] = [];
     // The same steps with XNNPACK's convolutions, in the same blocks: what the native ones gain, measured here.
-    const native = reference && backend.name === 'wasm' ? nativeConvolutionsInUse() : null;
+    const native = reference && backend.name === 'wasm' ? nativeKernelsInUse() : null;
     const timed = async () => {
       const t = performance.now();
       for (let i = 0; i < per; i++) await model.step(nextBatch, rng);
@@ -146,8 +146,8 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
         images = 0;
         runs.push({ seconds: await timed(), images });
         if (native) {
-          useNativeConvolutions(null);
-          wasmSeconds.push(await timed().finally(() => useNativeConvolutions(native)));
+          useNativeKernels(null);
+          wasmSeconds.push(await timed().finally(() => useNativeKernels(native)));
         }
         if (pytorch) refSeconds.push(await pytorch.block());
       }

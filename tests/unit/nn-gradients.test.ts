@@ -1,16 +1,22 @@
 /**
- * The trainer's closed-form gradients (batch norm, LeakyReLU) against tfjs's automatic differentiation of the
- * textbook forward formulas, on the wasm backend the trainer uses.
+ * The trainer's closed-form gradients (batch norm, LeakyReLU, tanh) against tfjs's automatic differentiation of the
+ * textbook forward formulas, on the wasm backend the trainer uses: with the native kernels (onnxruntime-node, batch
+ * norm and its activation as one graph) and with the wasm kernels alone.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend/select.js';
 import { tf } from '../../trainer/backend/tf.js';
-import { batchNormTraining, type BatchStatistics } from '../../trainer/nn/batch-norm.js';
+import { batchNormTraining, type BatchStatistics, type Slope } from '../../trainer/nn/batch-norm.js';
+import { nativeKernelsInUse, useNativeKernels } from '../../trainer/backend/kernels/register.js';
+import type { NativeKernels } from '../../trainer/backend/kernels/native-kernels.js';
 import { leakyRelu } from '../../trainer/nn/leaky-relu.js';
+import { tanh } from '../../trainer/nn/tanh.js';
 import { SeededRandom } from '../../shared/rng.js';
 
+let native: NativeKernels;
 beforeAll(async () => {
-  await selectBackend('wasm');
+  await selectBackend('wasm', 2, undefined, 'native');
+  native = nativeKernelsInUse()!;
 });
 
 function random(rng: SeededRandom, shape: number[], offset = 0, scale = 1): tf.Tensor {
@@ -37,10 +43,18 @@ function referenceBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
 }
 
-describe('closed-form gradients', () => {
-  const shapes = [[8, 5, 5, 6], [16, 12], [3, 7, 4, 2]];
+const activations: [string, Slope, (t: tf.Tensor) => tf.Tensor][] = [
+  ['none', null, (t) => t],
+  ['ReLU', 0, (t) => tf.relu(t)],
+  ['LeakyReLU 0.2', 0.2, (t) => tf.leakyRelu(t, 0.2)],
+];
 
-  it.each(shapes)('batch norm: output and gradients match the differentiated formula for %o', async (...shape) => {
+describe.each(['native', 'wasm'])('closed-form gradients, %s kernels', (kernels) => {
+  beforeAll(() => useNativeKernels(kernels === 'native' ? native : null));
+  const shapes = [[8, 5, 5, 6], [16, 12], [3, 7, 4, 2]];
+  const cases = shapes.flatMap((shape) => activations.map(([name, slope, act]) => [shape, name, slope, act] as const));
+
+  it.each(cases)('batch norm: output and gradients match the differentiated formula for %o, then %s', async (shape, _name, slope, act) => {
     const rng = new SeededRandom(shape.length * 31 + shape[0]!);
     const c = shape[shape.length - 1]!;
     // An offset mean and a spread other than 1, so that centring and scaling both matter.
@@ -48,15 +62,23 @@ describe('closed-form gradients', () => {
     const gamma = random(rng, [c], 1, 0.3);
     const beta = random(rng, [c]);
     const weights = random(rng, shape); // a loss that weighs every output differently
-    const loss = (bn: typeof referenceBatchNorm) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(bn(a, g, b, 1e-5), weights));
-    const ours = tf.grads(loss(batchNormTraining))([x, gamma, beta]);
-    const reference = tf.grads(loss(referenceBatchNorm))([x, gamma, beta]);
+    const ourBn = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormTraining(a, g, b, 1e-5, undefined, slope);
+    const referenceBn = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => act(referenceBatchNorm(a, g, b, 1e-5));
+    const loss = (bn: typeof ourBn) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(bn(a, g, b), weights));
+    const sessions = native.sessions;
+    const ours = tf.grads(loss(ourBn))([x, gamma, beta]);
+    // The native path ran: a forward and a gradient session for this shape and activation.
+    if (kernels === 'native') expect(native.sessions).toBe(Math.min(64, sessions + 2));
+    const reference = tf.grads(loss(referenceBn))([x, gamma, beta]);
     for (let i = 0; i < 3; i++) await expectClose(ours[i]!, reference[i]!, 2e-5);
-    await expectClose(batchNormTraining(x, gamma, beta, 1e-5), referenceBatchNorm(x, gamma, beta, 1e-5), 1e-5);
+    await expectClose(ourBn(x, gamma, beta), referenceBn(x, gamma, beta), 1e-5);
     tf.dispose([x, gamma, beta, weights, ...ours, ...reference]);
   });
 
   it('batch norm hands the batch statistics to its caller, and leaks no tensors', async () => {
+    for (const slope of [null, 0.2]) await statisticsAndLeaks(slope);
+  });
+  const statisticsAndLeaks = async (slope: Slope) => {
     const rng = new SeededRandom(5);
     const x = random(rng, [6, 3, 3, 4], -1, 3);
     const gamma = random(rng, [4], 1, 0.1);
@@ -68,7 +90,7 @@ describe('closed-form gradients', () => {
       seen = { mean: Array.from(s.mean.dataSync()), variance: Array.from(s.variance.dataSync()) };
     };
     for (let i = 0; i < 2; i++) {
-      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(batchNormTraining(a, g, b, 1e-3, onStatistics))))([x, gamma, beta]);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(batchNormTraining(a, g, b, 1e-3, onStatistics, slope))))([x, gamma, beta]);
       tf.dispose(grads);
     }
     expect(tf.memory().numTensors).toBe(before);
@@ -77,6 +99,19 @@ describe('closed-form gradients', () => {
     seen!.mean.forEach((m, i) => expect(m).toBeCloseTo(mean[i]!, 5));
     seen!.variance.forEach((v, i) => expect(v).toBeCloseTo(variance[i]!, 4));
     tf.dispose([x, gamma, beta, expected.mean, expected.variance]);
+  };
+
+  it('tanh: output and gradient match tfjs', async () => {
+    const rng = new SeededRandom(11);
+    const x = random(rng, [4, 6, 6, 3], 0, 3);
+    const weights = random(rng, [4, 6, 6, 3]);
+    const sessions = native.sessions;
+    const [ours] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tanh(a), weights)))([x]);
+    if (kernels === 'native') expect(native.sessions).toBe(Math.min(64, sessions + 1));
+    const [reference] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.tanh(a), weights)))([x]);
+    await expectClose(ours!, reference!, 1e-6);
+    await expectClose(tanh(x), tf.tanh(x), 1e-6);
+    tf.dispose([x, weights, ours!, reference!]);
   });
 
   it('LeakyReLU: output and gradient match tfjs, at zero too', async () => {

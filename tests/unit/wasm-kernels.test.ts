@@ -2,12 +2,12 @@
  * The trainer's own wasm training kernels against the reference cpu backend: gradients of conv2d and of
  * conv2dTranspose (whose forward pass is Conv2DBackpropInput), transposed matmuls, slices, sums and means,
  * buffer-sharing clones, and no tensor leaks; then the same convolutions on onnxruntime-node's native kernels
- * (trainer/backend/kernels/native-conv.ts).
+ * (trainer/backend/kernels/native-kernels.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend/select.js';
-import { useNativeConvolutions } from '../../trainer/backend/kernels/register.js';
-import { loadNativeConvolutions, type NativeConvolutions } from '../../trainer/backend/kernels/native-conv.js';
+import { useNativeKernels } from '../../trainer/backend/kernels/register.js';
+import { loadNativeKernels, type NativeKernels } from '../../trainer/backend/kernels/native-kernels.js';
 import { tf } from '../../trainer/backend/tf.js';
 import { SeededRandom } from '../../shared/rng.js';
 import { maxRelativeError, type ConvCase } from '../helpers/kernel-parity.js';
@@ -172,35 +172,32 @@ describe('wasm training kernels', () => {
 });
 
 describe('native convolutions (onnxruntime-node)', () => {
-  let native: NativeConvolutions;
+  let native: NativeKernels;
   beforeAll(async () => {
     await selectBackend('wasm', 2, undefined, 'wasm');
-    const loaded = loadNativeConvolutions(2);
+    const loaded = loadNativeKernels(2);
     // onnxruntime-node is a dependency of the trainer: not loading is a failure here, not a skip.
     expect(loaded).not.toBeNull();
     native = loaded!;
-    useNativeConvolutions(native);
+    useNativeKernels(native);
   });
-  afterAll(() => useNativeConvolutions(null));
+  afterAll(() => useNativeKernels(null));
 
   // The cases above with 8 or more image channels (fewer stay on wasm), 'valid' padding whose last rows the forward
   // pass never reads (their input gradient is 0 there, and the patches never gather them), and a DCGAN layer at its
-  // real size.
+  // real size. The input gradient's two graphs (gemm-conv-graphs.ts): col2im up to 16 dy positions an image,
+  // windows beyond (the last three cases, and 14x14 above).
   const nativeCases: ConvCase[] = [
     ...convCases.filter((c) => c.ci >= 8 && c.co >= 8),
     { n: 2, h: 9, w: 9, ci: 8, co: 12, k: 3, s: 2, pad: 'valid' },
     { n: 2, h: 10, w: 10, ci: 8, co: 12, k: 3, s: 2, pad: 'valid' },
+    { n: 2, h: 16, w: 12, ci: 8, co: 16, k: 4, s: 2, pad: 'same' },
+    { n: 1, h: 15, w: 17, ci: 8, co: 8, k: 5, s: 3, pad: 'same' },
+    { n: 2, h: 11, w: 13, ci: 8, co: 8, k: 3, s: 2, pad: 'valid' },
     { n: 4, h: 8, w: 8, ci: 64, co: 32, k: 4, s: 2, pad: 'same' },
   ];
 
-  it.each(nativeCases)('conv2d gradients match cpu: %o', async (c) => {
-    const before = native.sessions;
-    await expectConv2dParity(c);
-    // Forward, input and filter gradient: each a session of its own, so the native path did run.
-    expect(native.sessions).toBeGreaterThan(before);
-  });
-  it.each(nativeCases)('conv2dTranspose forward and gradients match cpu: %o', expectConv2dTransposeParity);
-
+  // First, while fewer than 64 sessions are open (the parity cases below open more).
   it('leaves the RGB image layers to wasm and leaks no tensors', async () => {
     await tf.setBackend('wasm');
     const x = tf.randomNormal([2, 16, 16, 3]);
@@ -216,6 +213,14 @@ describe('native convolutions (onnxruntime-node)', () => {
     expect(native.sessions - sessions).toBe(2);
     tf.dispose([x, w]);
   });
+
+  it.each(nativeCases)('conv2d gradients match cpu: %o', async (c) => {
+    const before = native.sessions;
+    await expectConv2dParity(c);
+    // Forward, input and filter gradient: each a session of its own, so the native path did run.
+    expect(native.sessions).toBeGreaterThan(before);
+  });
+  it.each(nativeCases)('conv2dTranspose forward and gradients match cpu: %o', expectConv2dTransposeParity);
 
   it('keeps at most 64 sessions open, and an evicted shape runs again', async () => {
     await tf.setBackend('wasm');

@@ -5,8 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { tf } from './tf.js';
-import { registerWasmTrainingKernels, useNativeConvolutions } from './kernels/register.js';
-import { loadNativeConvolutions } from './kernels/native-conv.js';
+import { registerWasmTrainingKernels, useNativeKernels } from './kernels/register.js';
+import { loadNativeKernels } from './kernels/native-kernels.js';
 import { activateThreadedWasm } from './wasm-threads.js';
 import { activateWebGpu, BackendError, describeAdapter, findAdapter, mayHaveGpu, type GpuAdapterInfo } from './webgpu.js';
 
@@ -104,9 +104,9 @@ async function select(choice: BackendChoice, threads: number, gpuAdapter: string
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
       const running = await keepProcessHandlers(async () => (threads > 1 ? activateThreadedWasm(threads, wasm) : (await activate('wasm'), 1)));
-      const native = convKernels === 'wasm' ? null : loadNativeConvolutions(running);
+      const native = convKernels === 'wasm' ? null : loadNativeKernels(running);
       if (!native && convKernels === 'native') throw new BackendError('--conv-kernels native: onnxruntime-node did not load (it is a dependency of trainer/package.json: run npm ci)');
-      useNativeConvolutions(native);
+      useNativeKernels(native);
       const convolutions = native ? ', convolutions on onnxruntime-node (native)' : '';
       return { name: 'wasm', description: `tfjs-backend-wasm (XNNPACK, SIMD, ${running} thread${running > 1 ? 's' : ''}) + own training kernels${convolutions}` };
     } catch (err) {

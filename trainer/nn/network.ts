@@ -1,8 +1,9 @@
 /** A network spec made live in tfjs: its variables, its forward pass, its state for checkpoints. */
 import { tf, type Tensor } from '../backend/tf.js';
 import type { SeededRandom } from '../../shared/rng.js';
-import { batchNormTraining, type BatchStatistics } from './batch-norm.js';
+import { batchNormTraining, type BatchStatistics, type Slope } from './batch-norm.js';
 import { leakyRelu } from './leaky-relu.js';
+import { tanh } from './tanh.js';
 import { networkParams, traceShapes, type LayerSpec, type NetworkSpec, type ParamSpec } from './layers.js';
 
 export interface ApplyOptions {
@@ -99,7 +100,17 @@ export class Network {
       if (s < 0 || this.spec.layers.slice(s + 1).some((l) => l.kind !== 'reshape')) throw new Error(`${this.spec.name}: logits asked for, but the network does not end in a sigmoid`);
       layers = layers.filter(([, i]) => i !== s);
     }
-    return layers.reduce((h, [layer, i]) => this.applyLayer(layer, i, h, opts), x);
+    let h = x;
+    for (let k = 0; k < layers.length; k++) {
+      const [layer, i] = layers[k]!;
+      // A batch norm in training and the activation after it run as one (batch-norm.ts: one native pass each way).
+      const next = layers[k + 1]?.[0];
+      if (layer.kind === 'batchNorm' && opts.training && (next?.kind === 'relu' || next?.kind === 'leakyRelu')) {
+        h = this.batchNorm(layer, i, h, opts, undefined, undefined, next.kind === 'relu' ? 0 : next.alpha);
+        k++;
+      } else h = this.applyLayer(layer, i, h, opts);
+    }
+    return h;
   }
 
   private applyLayer(layer: LayerSpec, i: number, x: Tensor, opts: ApplyOptions): Tensor {
@@ -135,7 +146,7 @@ export class Network {
       case 'leakyRelu':
         return leakyRelu(x, layer.alpha);
       case 'tanh':
-        return tf.tanh(x);
+        return tanh(x);
       case 'sigmoid':
         return tf.sigmoid(x);
       case 'reshape':
@@ -182,9 +193,9 @@ export class Network {
 
   /**
    * Batch normalisation (Ioffe & Szegedy) over every axis but the channels; with `gamma` and `beta` given (1 and 0
-   * for a classBatchNorm), they replace the layer's own.
+   * for a classBatchNorm), they replace the layer's own. In training, `slope` adds the activation after it.
    */
-  private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions, gamma: Tensor = this.v(i, 'gamma'), beta: Tensor = this.v(i, 'beta')): Tensor {
+  private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions, gamma: Tensor = this.v(i, 'gamma'), beta: Tensor = this.v(i, 'beta'), slope: Slope = null): Tensor {
     const mm = this.v(i, 'movingMean');
     const mv = this.v(i, 'movingVariance');
     if (!opts.training) return tf.batchNorm(x, mm, mv, beta, gamma, layer.epsilon);
@@ -196,7 +207,7 @@ export class Network {
     };
     const seen = opts.onStatistics;
     const onStatistics = opts.updateStats ? moveAverages : seen ? (s: BatchStatistics) => seen(i, s) : undefined;
-    return batchNormTraining(x, gamma, beta, layer.epsilon, onStatistics);
+    return batchNormTraining(x, gamma, beta, layer.epsilon, onStatistics, slope);
   }
 
   /**

@@ -1,19 +1,20 @@
 /**
  * A convolution and both its gradients as gathers and matrix products, in NHWC, the layout tfjs keeps: the ONNX graphs
- * that native-conv.ts runs on onnxruntime-node.
+ * that native-kernels.ts runs on onnxruntime-node.
  *
  * Why not ONNX's Conv and ConvTranspose: onnxruntime's CPU Conv takes NCHW (a transpose in and out) and multiplies one
  * image at a time, a matrix as narrow as the image's output positions (16 to 256 here). Gathering the whole batch's
  * patches first (im2col as one Gather of rows, with a zero row for the padding) makes one product [N*Ho*Wo, kh*kw*Ci]
  * x [kh*kw*Ci, Co] whose operands are tfjs's own layouts, the filter [kh, kw, Ci, Co] included. Measured for D's
- * 64 -> 128 layer at 16x16 (batch 64, 2 threads of an AMD EPYC, `scratch`-free: tests/bench/native-conv.ts prints the
+ * 64 -> 128 layer at 16x16 (batch 64, 2 threads of an AMD EPYC, `scratch`-free: tests/bench/native-kernels.ts prints the
  * per-layer times): Transpose + Conv + Transpose 13.9 ms a call, Gather + MatMul 7.2 ms, within 2e-5.
  *
  * - forward: y = im2col(x) . w;
  * - filter gradient: dw = im2col(x)^T . dy (onnxruntime fuses the transpose into its matrix product);
- * - input gradient: each input position's taps form s x s phases (Dumoulin & Visin 2016, "A guide to convolution
- *   arithmetic", section 4): the positions of one phase meet the same ceil(k/s)^2 taps, so dx is one batched product
- *   per phase, dy's gathered rows by that phase's filter taps, and a last Gather puts the phases' rows back in order.
+ * - input gradient (the transposed convolution): the s x s input positions of a stride's window read the same
+ *   ceil(k/s)^2 rows of dy, each with its own taps of w (its phase; Dumoulin & Visin 2016, "A guide to convolution
+ *   arithmetic", section 4), so dx is one product of dy's gathered windows by w's taps arranged by phase, and a last
+ *   Gather puts the rows back in order.
  */
 import type { Initializer, OnnxGraph, OnnxNode } from '../../export/onnx-model.js';
 
@@ -120,87 +121,141 @@ export function convFilterGradientGraph(g: ConvGeometry): OnnxGraph {
 }
 
 /**
- * The input gradient's phases. An input position at padded coordinates (u, v) = (ih + top, iw + left) receives
- * dy[(u - a) / s] . w[a] from every tap a with u - a a multiple of s: a = u mod s, u mod s + s, ... So positions with
- * the same (u mod sh, v mod sw) share their taps: ceil(kh/sh) * ceil(kw/sw) of them (a tap past the filter's edge, or
- * a dy row out of range, reads the zero row).
+ * The input gradient's windows. An input position at padded coordinate u = ih + top receives dy[(u - a) / s] . w[a]
+ * from every tap a with u - a a multiple of s: a = r + s*j for its phase r = u mod s and j = 0, 1, ..., reading
+ * dy[q - j] where q = floor(u / s). So every position with the same q (any phase) reads the same window of
+ * t = ceil(k / s) rows of dy, q - t + 1 .. q, and one product [windows, th*tw*Co] x [th*tw*Co, sh*sw*Ci] gives every
+ * phase of every window at once (a tap past the filter's edge has a zero block of weights; a dy row out of range reads
+ * the zero row). A last Gather puts each input position's row back in NHWC order.
  */
-export function inputGradientPhases(g: ConvGeometry): { phases: number; slots: number; tapsPerPhase: number; dyRows: Int32Array; filterTaps: Int32Array; order: Int32Array } {
-  const { batch: N, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = g;
+export function inputGradientWindows(g: ConvGeometry): { windows: number; taps: number; dyRows: Int32Array; filterTaps: Int32Array; order: Int32Array } {
+  const { batch: N, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
   const th = Math.ceil(kh / sh);
   const tw = Math.ceil(kw / sw);
-  const phases = sh * sw;
-  const tapsPerPhase = th * tw;
-  // Positions per phase: as many as the largest phase holds; smaller phases end in unused slots of zero rows.
-  const count = new Int32Array(phases);
-  const phaseOf = (ih: number, iw: number) => (((ih + g.padTop) % sh) * sw) + ((iw + g.padLeft) % sw);
-  for (let ih = 0; ih < H; ih++) for (let iw = 0; iw < W; iw++) count[phaseOf(ih, iw)]! += N;
-  const slots = Math.max(...count);
-  const zeroDy = N * Ho * Wo;
-  const dyRows = new Int32Array(phases * slots * tapsPerPhase).fill(zeroDy);
+  const [q0h, q0w] = [Math.floor(pt / sh), Math.floor(pl / sw)];
+  const qh = Math.floor((H - 1 + pt) / sh) - q0h + 1;
+  const qw = Math.floor((W - 1 + pl) / sw) - q0w + 1;
+  const windows = N * qh * qw;
+  const taps = th * tw;
+  const dyRows = new Int32Array(windows * taps);
+  let i = 0;
+  for (let n = 0; n < N; n++)
+    for (let a = 0; a < qh; a++)
+      for (let b = 0; b < qw; b++)
+        for (let j = 0; j < th; j++)
+          for (let l = 0; l < tw; l++) {
+            const oh = q0h + a - j;
+            const ow = q0w + b - l;
+            dyRows[i++] = oh >= 0 && ow >= 0 && oh < Ho && ow < Wo ? (n * Ho + oh) * Wo + ow : N * Ho * Wo;
+          }
+  // The weights' rows are taps (j, l) and columns phases (r, c): w[r + s*j, c + s*l], or kh*kw (a zero block).
+  const filterTaps = new Int32Array(taps * sh * sw);
+  i = 0;
+  for (let j = 0; j < th; j++)
+    for (let l = 0; l < tw; l++)
+      for (let r = 0; r < sh; r++)
+        for (let c = 0; c < sw; c++) {
+          const [a, b] = [r + sh * j, c + sw * l];
+          filterTaps[i++] = a < kh && b < kw ? a * kw + b : kh * kw;
+        }
+  // The product's rows are (window, phase) pairs: input position (n, ih, iw) is row ((n, q_h, q_w), (r_h, r_w)).
   const order = new Int32Array(N * H * W);
-  const filled = new Int32Array(phases);
+  i = 0;
   for (let n = 0; n < N; n++)
     for (let ih = 0; ih < H; ih++)
       for (let iw = 0; iw < W; iw++) {
-        const u = ih + g.padTop;
-        const v = iw + g.padLeft;
-        const p = phaseOf(ih, iw);
-        const slot = filled[p]!++;
-        order[(n * H + ih) * W + iw] = p * slots + slot;
-        for (let i = 0; i < th; i++)
-          for (let j = 0; j < tw; j++) {
-            const a = (u % sh) + i * sh;
-            const b = (v % sw) + j * sw;
-            const oh = (u - a) / sh;
-            const ow = (v - b) / sw;
-            if (a < kh && b < kw && oh >= 0 && ow >= 0 && oh < Ho && ow < Wo) dyRows[(p * slots + slot) * tapsPerPhase + i * tw + j] = (n * Ho + oh) * Wo + ow;
-          }
+        const [u, v] = [ih + pt, iw + pl];
+        const window = (n * qh + Math.floor(u / sh) - q0h) * qw + Math.floor(v / sw) - q0w;
+        order[i++] = window * sh * sw + (u % sh) * sw + (v % sw);
       }
-  // Each phase's filter taps, kh*kw (a zero block) past the filter's edge.
-  const filterTaps = new Int32Array(phases * tapsPerPhase);
-  for (let p = 0; p < phases; p++)
-    for (let i = 0; i < th; i++)
-      for (let j = 0; j < tw; j++) {
-        const a = Math.floor(p / sw) + i * sh;
-        const b = (p % sw) + j * sw;
-        filterTaps[p * tapsPerPhase + i * tw + j] = a < kh && b < kw ? a * kw + b : kh * kw;
-      }
-  return { phases, slots, tapsPerPhase, dyRows, filterTaps, order };
+  return { windows, taps, dyRows, filterTaps, order };
 }
 
 /**
- * dx of conv(x, w), the transposed convolution: inputs dy (NHWC) and w ([kh, kw, Ci, Co]), output y (NHWC). Per
- * phase, [slots, taps*Co] (dy's gathered rows) x [taps*Co, Ci] (the phase's taps of w, transposed per tap).
+ * dx of conv(x, w), the transposed convolution: inputs dy (NHWC) and w ([kh, kw, Ci, Co]), output y (NHWC). By
+ * windows, or where dy has at most COL2IM_MAX_POSITIONS positions an image, by col2im (convInputGradientCol2imGraph).
  */
 export function convInputGradientGraph(g: ConvGeometry): OnnxGraph {
-  const { phases, slots, tapsPerPhase, dyRows, filterTaps, order } = inputGradientPhases(g);
-  const { inChannels: Ci, outChannels: Co } = g;
+  return g.outHeight * g.outWidth <= COL2IM_MAX_POSITIONS ? convInputGradientCol2imGraph(g) : convInputGradientWindowsGraph(g);
+}
+
+/**
+ * On a small dy the windows waste work: a 4x4 dy has 5x5 windows of a 4x4 filter at stride 2, 1.56 times the
+ * products the gradient needs. Measured for dy [64, 4, 4, 256] -> dx [64, 8, 8, 128] (2 threads, AMD EPYC): windows
+ * 14.4 ms, col2im 7.3-8.3; for dy [64, 16, 16, 64], windows 9.7 ms and col2im 11.8-13.0.
+ */
+const COL2IM_MAX_POSITIONS = 16;
+
+/**
+ * dx by col2im: every output position's contribution to each tap, [N*Ho*Wo, Co] x [Co, kh*kw*Ci] (dy with a zero
+ * row appended, so the product ends in kh*kw zero rows), then each input position gathers and sums the rows that land
+ * on it, as [taps, N*H*W, Ci] summed over its first axis.
+ */
+export function convInputGradientCol2imGraph(g: ConvGeometry): OnnxGraph {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, outChannels: Co } = g;
+  const M = N * Ho * Wo;
   const taps = g.filterHeight * g.filterWidth;
-  const inPlace = phases === 1 && order.every((o, i) => o === i) && slots === order.length;
+  const patches = patchRows(g);
+  // For each input row, the rows (m, tap) of the product that land on it; the longest list sets the depth.
+  const lists: number[][] = Array.from({ length: N * H * W }, () => []);
+  patches.forEach((row, i) => {
+    if (row < N * H * W) lists[row]!.push(i);
+  });
+  const depth = Math.max(1, ...lists.map((l) => l.length));
+  const landing = new Int32Array(depth * N * H * W).fill(M * taps);
+  lists.forEach((l, row) => l.forEach((i, d) => (landing[d * N * H * W + row] = i)));
+  return graph('conv-input-gradient-col2im', [
+    reshape('dy', 'dy_rows', 'dy2'),
+    withZeroRow('dy2', 'zero', 'dyz'),
+    reshape('w', 'w_shape', 'w2'),
+    { op: 'Transpose', inputs: ['w2'], outputs: ['wT'], attrs: { perm: { ints: [1, 0] } } },
+    { op: 'MatMul', inputs: ['dyz', 'wT'], outputs: ['cols'] },
+    reshape('cols', 'col_rows', 'cols2'),
+    gather('cols2', 'landing', 'parts'),
+    { op: 'ReduceSum', inputs: ['parts', 'axis0'], outputs: ['dx2'], attrs: { keepdims: { i: 0 } } },
+    reshape('dx2', 'y_shape', 'y'),
+  ], [['dy', outputShape(g)], ['w', filterShape(g)]], ['y', inputShape(g)], [
+    shape('dy_rows', [M, Co]),
+    zeros('zero', [1, Co]),
+    shape('w_shape', [taps * Ci, Co]),
+    shape('col_rows', [(M + 1) * taps, Ci]),
+    int64s('landing', [depth, N * H * W], landing),
+    shape('axis0', [0]),
+    shape('y_shape', inputShape(g)),
+  ]);
+}
+
+/** dx by windows: [windows, taps*Co] (dy's gathered windows) x [taps*Co, phases*Ci] (w's taps by phase). */
+export function convInputGradientWindowsGraph(g: ConvGeometry): OnnxGraph {
+  const { windows, taps, dyRows, filterTaps, order } = inputGradientWindows(g);
+  const { inChannels: Ci, outChannels: Co } = g;
+  const phases = g.strideHeight * g.strideWidth;
+  const inPlace = phases === 1 && order.every((o, i) => o === i) && windows === order.length;
   return graph('conv-input-gradient', [
     reshape('dy', 'dy_rows', 'dy2'),
     withZeroRow('dy2', 'zero', 'dyz'),
-    gather('dyz', 'dy_taps', 'dy_cols4'),
-    reshape('dy_cols4', 'dy_cols_shape', 'dy_cols'),
+    gather('dyz', 'dy_taps', 'dy_cols3'),
+    reshape('dy_cols3', 'dy_cols_shape', 'dy_cols'),
+    // w as [kh*kw, Co, Ci] with a zero block, gathered to [taps, phases, Co, Ci], then rows (tap, co), columns (phase, ci).
     reshape('w', 'w_taps', 'w3'),
     { op: 'Transpose', inputs: ['w3'], outputs: ['wt'], attrs: { perm: { ints: [0, 2, 1] } } },
     withZeroRow('wt', 'zero_tap', 'wtz'),
-    gather('wtz', 'filter_taps', 'w_phases4'),
-    reshape('w_phases4', 'w_phases_shape', 'w_phases'),
-    { op: 'MatMul', inputs: ['dy_cols', 'w_phases'], outputs: ['dx3'] },
-    reshape('dx3', 'dx_rows', 'dx2'),
+    gather('wtz', 'filter_taps', 'w_taps4'),
+    { op: 'Transpose', inputs: ['w_taps4'], outputs: ['w_taps4t'], attrs: { perm: { ints: [0, 2, 1, 3] } } },
+    reshape('w_taps4t', 'w_cols_shape', 'w_cols'),
+    { op: 'MatMul', inputs: ['dy_cols', 'w_cols'], outputs: ['dx_windows'] },
+    reshape('dx_windows', 'dx_rows', 'dx2'),
     ...(inPlace ? [reshape('dx2', 'y_shape', 'y')] : [gather('dx2', 'order', 'dx_ordered'), reshape('dx_ordered', 'y_shape', 'y')]),
   ], [['dy', outputShape(g)], ['w', filterShape(g)]], ['y', inputShape(g)], [
     shape('dy_rows', [g.batch * g.outHeight * g.outWidth, Co]),
     zeros('zero', [1, Co]),
-    int64s('dy_taps', [phases, slots, tapsPerPhase], dyRows),
-    shape('dy_cols_shape', [phases, slots, tapsPerPhase * Co]),
-    shape('w_taps', [taps, Ci, Co]),
+    int64s('dy_taps', [windows, taps], dyRows),
+    shape('dy_cols_shape', [windows, taps * Co]),
+    shape('w_taps', [g.filterHeight * g.filterWidth, Ci, Co]),
     zeros('zero_tap', [1, Co, Ci]),
-    int64s('filter_taps', [phases, tapsPerPhase], filterTaps),
-    shape('w_phases_shape', [phases, tapsPerPhase * Co, Ci]),
-    shape('dx_rows', [phases * slots, Ci]),
+    int64s('filter_taps', [taps, phases], filterTaps),
+    shape('w_cols_shape', [taps * Co, phases * Ci]),
+    shape('dx_rows', [windows * phases, Ci]),
     ...(inPlace ? [] : [int64s('order', [order.length], order)]),
     shape('y_shape', inputShape(g)),
   ]);

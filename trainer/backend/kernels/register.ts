@@ -6,25 +6,25 @@ import { tf, type TensorInfo } from '../tf.js';
 import { asTensor, conv2dBackpropFilter, conv2dBackpropInput } from './conv-gradients.js';
 import { leadingAxesReduction } from './reduce.js';
 import { sliceKernel } from './slice.js';
-import type { NativeConvolutions } from './native-conv.js';
+import type { NativeKernels } from './native-kernels.js';
 
 let registered = false;
-let native: NativeConvolutions | null = null;
+let native: NativeKernels | null = null;
 
 /**
- * Routes the convolutions (Conv2D and both gradients) to onnxruntime-node's native kernels (native-conv.ts), or
+ * Routes the convolutions (Conv2D and both gradients) to onnxruntime-node's native kernels (native-kernels.ts), or
  * back to the wasm ones with null. A case the native path does not take stays on wasm.
  */
-export function useNativeConvolutions(convolutions: NativeConvolutions | null): void {
+export function useNativeKernels(convolutions: NativeKernels | null): void {
   native = convolutions;
 }
 
 /** The native convolutions in use, or null (the bench times a step both ways). */
-export function nativeConvolutionsInUse(): NativeConvolutions | null {
+export function nativeKernelsInUse(): NativeKernels | null {
   return native;
 }
 
-type ConvArgs<I> = { inputs: I; attrs: Parameters<NativeConvolutions['conv2d']>[2] };
+type ConvArgs<I> = { inputs: I; attrs: Parameters<NativeKernels['conv2d']>[2] };
 
 function replaceKernel(config: tf.KernelConfig): void {
   if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
