@@ -194,6 +194,13 @@ describe('native convolutions (onnxruntime-node)', () => {
     { n: 2, h: 16, w: 12, ci: 8, co: 16, k: 4, s: 2, pad: 'same' },
     { n: 1, h: 15, w: 17, ci: 8, co: 8, k: 5, s: 3, pad: 'same' },
     { n: 2, h: 11, w: 13, ci: 8, co: 8, k: 3, s: 2, pad: 'valid' },
+    // RGB: the forward pass and input gradient stay on wasm, the filter gradient runs natively on the image folded by
+    // the stride (kernel 4, stride 2; 'valid' with an even side), or unfolded (kernel 3; an odd side that folding
+    // would overrun).
+    { n: 2, h: 16, w: 12, ci: 3, co: 8, k: 4, s: 2, pad: 'same' },
+    { n: 2, h: 10, w: 10, ci: 3, co: 8, k: 4, s: 2, pad: 'valid' },
+    { n: 2, h: 11, w: 10, ci: 3, co: 8, k: 4, s: 2, pad: 'valid' },
+    { n: 2, h: 9, w: 7, ci: 3, co: 8, k: 3, s: 2, pad: 'valid' },
     { n: 4, h: 8, w: 8, ci: 64, co: 32, k: 4, s: 2, pad: 'same' },
   ];
 

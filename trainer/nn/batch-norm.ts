@@ -30,7 +30,7 @@ export interface BatchStatistics {
  */
 export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics?: (s: BatchStatistics) => void, slope: Slope = null): Tensor {
   const native = nativeKernelsInUse();
-  if (native && tf.getBackend() === 'wasm' && x.dtype === 'float32' && process.env['NATIVE_BN'] !== '0') {
+  if (native && tf.getBackend() === 'wasm' && x.dtype === 'float32') {
     const fresh = (info: TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
     const op = tf.customGrad((input, scale, offset, save) => {
       const [y, mean, variance] = native.batchNorm(input as Tensor, scale as Tensor, offset as Tensor, epsilon, slope).map(fresh) as [Tensor, Tensor, Tensor];
