@@ -63,7 +63,9 @@ export function generatorLoss(loss: AdversarialLoss, fake: tf.Tensor): tf.Scalar
  * The R1 penalty (Mescheder et al. 2018, eq. 9): (gamma / 2) E ||grad_x D(x)||^2 on real images, which keeps D
  * from growing steep around the data and so steadies the game near its equilibrium. Times `every` for lazy
  * regularisation. D's gradient with respect to its input is taken inside D's own gradient (a second-order
- * gradient), so the penalty trains D's weights.
+ * gradient), so the penalty trains D's weights: `d` must be a pass that tfjs can differentiate twice (ApplyOptions'
+ * secondOrder). With batch norm in D, each image's gradient also moves through the batch's statistics, as in
+ * PyTorch's autograd (scripts/pytorch-dcgan-reference.py).
  */
 export function r1Penalty(d: (x: tf.Tensor4D) => tf.Tensor, real: tf.Tensor4D, gamma: number, every: number): tf.Scalar {
   const g = tf.grad((x: tf.Tensor) => tf.sum(d(x as tf.Tensor4D)))(real);
@@ -81,7 +83,7 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
   const augment = (x: tf.Tensor4D) => (policies.length > 0 ? diffAugment(x, policies, rng) : x);
   const withLabels = (labels: Uint8Array) => (s.labelCode ? { labels: s.labelCode(labels) } : {});
   // D's logits for images as D sees them (after DiffAugment, where it is on), with their labels.
-  const dOf = (x: tf.Tensor4D, labels: Uint8Array) => s.discriminator.apply((s.discriminatorInput ?? ((y) => y))(x, labels), { training: true, ...withLabels(labels) });
+  const dOf = (x: tf.Tensor4D, labels: Uint8Array, secondOrder = false) => s.discriminator.apply((s.discriminatorInput ?? ((y) => y))(x, labels), { training: true, secondOrder, ...withLabels(labels) });
   const dCosts: tf.Scalar[] = [];
   let batchSize = 0;
   let labels: Uint8Array = new Uint8Array(0);
@@ -101,7 +103,7 @@ export async function adversarialStep(s: AdversarialSetup, nextBatch: () => Batc
         const real = augment(batch.images);
         const realLogits = dOf(real, batch.labels);
         const cost = discriminatorLoss(s.loss, realLogits, dOf(augment(fake), batch.labels));
-        return lazyR1 ? tf.add(cost, r1Penalty((x) => dOf(x, batch.labels), real, lazyR1.gamma, lazyR1.every)) : cost;
+        return lazyR1 ? tf.add(cost, r1Penalty((x) => dOf(x, batch.labels, true), real, lazyR1.gamma, lazyR1.every)) : cost;
       }, true, s.discriminator.trainableVariables())!;
     });
     dCosts.push(cost);
@@ -240,8 +242,6 @@ export function adversarialFamily<C extends AdversarialConfig>(f: {
       const k = f.conditional ? ctx.classCount : 0;
       if (f.conditional && k < 2) throw new Error(`a conditional GAN needs labelled data with at least 2 classes, got ${k}`);
       const { generator, discriminator } = f.build(c, ctx.image, k);
-      // Batch norm's closed-form gradient (nn/batch-norm.ts) has no second derivative, which R1 needs.
-      if (c.r1Gamma && discriminator.layers.some((l) => l.kind === 'batchNorm')) throw new Error('--r1-gamma needs a discriminator without batch norm: add --discriminator-norm spectral');
       return createAdversarialModel(c, ctx, generator, discriminator, rng, k);
     },
   };

@@ -17,6 +17,12 @@ export interface ApplyOptions {
   labels?: Tensor;
   /** With `training`: sees each batch norm's batch statistics (by layer index), valid only during the call. */
   onStatistics?: (layer: number, s: BatchStatistics) => void;
+  /**
+   * With `training`: this pass is differentiated twice (the R1 penalty). Batch norm then runs as plain ops, whose
+   * gradient tfjs can differentiate again: its closed-form gradient (batch-norm.ts) treats the batch's mean and
+   * variance as saved constants, which is exact once but drops their terms from a second derivative.
+   */
+  secondOrder?: boolean;
 }
 
 /** Initial values drawn from the run's seeded stream, so a run is reproducible from its seed alone. */
@@ -105,7 +111,7 @@ export class Network {
       const [layer, i] = layers[k]!;
       // A batch norm in training and the activation after it run as one (batch-norm.ts: one native pass each way).
       const next = layers[k + 1]?.[0];
-      if (layer.kind === 'batchNorm' && opts.training && (next?.kind === 'relu' || next?.kind === 'leakyRelu')) {
+      if (layer.kind === 'batchNorm' && opts.training && !opts.secondOrder && (next?.kind === 'relu' || next?.kind === 'leakyRelu')) {
         h = this.batchNorm(layer, i, h, opts, undefined, undefined, next.kind === 'relu' ? 0 : next.alpha);
         k++;
       } else h = this.applyLayer(layer, i, h, opts);
@@ -199,6 +205,10 @@ export class Network {
     const mm = this.v(i, 'movingMean');
     const mv = this.v(i, 'movingVariance');
     if (!opts.training) return tf.batchNorm(x, mm, mv, beta, gamma, layer.epsilon);
+    if (opts.secondOrder) {
+      const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, a) => a));
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, layer.epsilon))), gamma), beta);
+    }
     // The running averages are statistics, not parameters: plain assignments, outside any gradient, once per
     // optimiser step.
     const moveAverages = ({ mean, variance }: BatchStatistics) => {
