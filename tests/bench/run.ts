@@ -79,10 +79,10 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
     if (e.load) lines.push(`Load test: ${e.load.requests} requests over all public routes at concurrency ${e.load.concurrency}: statuses ${JSON.stringify(e.load.statuses)}, p50 ${e.load.latency.p50} ms, p99 ${e.load.latency.p99} ms, ${e.load.latency.perSecond} req/s; isolate heap in use per tenth ${e.load.isolateHeapUsedMiB.join(', ')} MiB; workerd process RSS per tenth ${e.load.rssMiB.join(', ')} MiB, and after a full GC of every isolate ${e.load.rssAfterGcMiB.join(', ')} MiB.`);
   }
   if (r.trainer) {
-    lines.push('', '| trainer (default config, batch 64) | backend | steps/s | images/s | XNNPACK convolutions instead, same run, steps/s | PyTorch CPU, same run, steps/s | trainer / PyTorch |', '|---|---|---|---|---|---|---|');
+    lines.push('', '| trainer (default config, batch 64) | backend | steps/s | images/s | without native kernels, same run, steps/s | PyTorch CPU, same run, steps/s | trainer / PyTorch |', '|---|---|---|---|---|---|---|');
     for (const x of r.trainer) {
       const ref = x.pytorch ? `${x.pytorch.stepsPerSecond} (${x.pytorch.torch}, ${x.pytorch.threads} threads) | ${x.pytorch.ratio} x` : x.pytorchAbsent ? 'absent | -' : '- | -';
-      const wasm = x.wasmConvolutions ? `${x.wasmConvolutions.stepsPerSecond} (native ${x.wasmConvolutions.speedup} x)` : '-';
+      const wasm = x.withoutNative ? `${x.withoutNative.stepsPerSecond} (native ${x.withoutNative.speedup} x)` : '-';
       lines.push(`| ${x.family} | ${x.adapter ?? `${x.backend}, ${x.threads} threads`} | ${x.stepsPerSecond} | ${x.imagesPerSecond} | ${wasm} | ${ref} |`);
     }
   }

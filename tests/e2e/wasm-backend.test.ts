@@ -31,7 +31,7 @@ describe('wasm backend in its own process', () => {
     expect(one.stderr).toContain('tfjs-backend-wasm (XNNPACK, SIMD, 1 thread)');
     expect(two.stderr).toContain('tfjs-backend-wasm (XNNPACK, SIMD, 2 threads)');
     // The convolutions ran on onnxruntime-node (its pool sized the same), and still bit-identically.
-    expect(two.stderr).toContain('convolutions on onnxruntime-node (native)');
+    expect(two.stderr).toContain('convolutions, batch norm and tanh on onnxruntime-node (native)');
     const a = (await loadCheckpoint<RunMeta>(one.out))!;
     const b = (await loadCheckpoint<RunMeta>(two.out))!;
     expect(b.meta.step).toBe(6);

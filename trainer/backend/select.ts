@@ -107,7 +107,7 @@ async function select(choice: BackendChoice, threads: number, gpuAdapter: string
       const native = convKernels === 'wasm' ? null : loadNativeKernels(running);
       if (!native && convKernels === 'native') throw new BackendError('--conv-kernels native: onnxruntime-node did not load (it is a dependency of trainer/package.json: run npm ci)');
       useNativeKernels(native);
-      const convolutions = native ? ', convolutions on onnxruntime-node (native)' : '';
+      const convolutions = native ? ', convolutions, batch norm and tanh on onnxruntime-node (native)' : '';
       return { name: 'wasm', description: `tfjs-backend-wasm (XNNPACK, SIMD, ${running} thread${running > 1 ? 's' : ''}) + own training kernels${convolutions}` };
     } catch (err) {
       if (choice === 'wasm' || err instanceof BackendError) throw err;

@@ -27,7 +27,7 @@ export interface TrainOptions {
   threads?: number;
   /** webgpu: the adapter whose name contains this (Dawn lists the adapters when none matches). */
   gpuAdapter?: string;
-  /** wasm: convolutions on onnxruntime-node's native kernels ('native'), on XNNPACK's ('wasm'), or native where it loads ('auto'). */
+  /** wasm: convolutions, batch norm and tanh on onnxruntime-node's native kernels ('native'), on wasm's ('wasm'), or native where it loads ('auto'). */
   convKernels?: ConvKernelChoice;
   limit?: number;
   checkpointEvery: number;
@@ -138,7 +138,7 @@ export function usage(): string {
     'usage: npm run train -- [--model NAME] [--data DIR] [--epochs N | --steps N] [--out runs/NAME] [--resume]',
     '       [--batch-size 64] [--seed 1] [--backend auto|cuda|tensorflow|webgpu|wasm|cpu] [--threads N (wasm; default: every core)]',
     '       [--gpu-adapter NAME (webgpu: the adapter whose name contains NAME)]',
-    '       [--conv-kernels auto|native|wasm (wasm: convolutions on onnxruntime-node\'s native kernels, or XNNPACK\'s; auto: native where it loads)]',
+    '       [--conv-kernels auto|native|wasm (wasm: convolutions, batch norm and tanh on onnxruntime-node\'s native kernels, or wasm\'s; auto: native where it loads)]',
     '       [--limit N] [--checkpoint-every 200]',
     '       [--eval-n 2000 (0: no per-epoch FCD)] [--until-plateau 0.05 (stop when FCD improves less over an epoch)]',
     '       [--plateau-patience 5 (epochs per window: the best FCD of the last N epochs against the N before)]',
