@@ -1,12 +1,13 @@
 /**
- * The wasm backend's convolutions on the CPU's native kernels: onnxruntime-node's MLAS (AVX2 or AVX-512 with fused
- * multiply-add where the CPU has them), called synchronously from inside a tfjs kernel. WebAssembly has 128-bit SIMD
- * without fused multiply-add, so XNNPACK's convolutions in wasm reach 14-16 G multiply-adds/s on this machine's two
- * cores, and the convolutions are most of a DCGAN step (docs/benchmarks.md, "Making the CPU trainer faster").
+ * The wasm backend's heaviest kernels on the CPU's native ones: onnxruntime-node's MLAS (AVX2 or AVX-512 with fused
+ * multiply-add where the CPU has them), called synchronously from inside a tfjs kernel or op. WebAssembly has 128-bit
+ * SIMD without fused multiply-add, so XNNPACK's convolutions in wasm reach 14-16 G multiply-adds/s on this machine's
+ * two cores, and the convolutions are most of a DCGAN step (docs/benchmarks.md, "Making the CPU trainer faster").
  *
- * Each convolution is a one-node ONNX graph (with the layout transposes inside it: tfjs is NHWC, ONNX NCHW), one
- * session per shape, opened once and kept. The tensors are read from and written to the wasm heap directly: the
- * inputs as views, the output as a pre-allocated ORT tensor over the tfjs output's memory.
+ * Each kernel is a small ONNX graph: the convolutions as Gathers and one matrix product in tfjs's NHWC layout
+ * (gemm-conv-graphs.ts), batch norm with its activation, and tanh (batch-norm-graphs.ts); one session per graph and
+ * shape, opened once and kept. The tensors are read from and written to the wasm heap directly: the inputs as views,
+ * the outputs as pre-allocated ORT tensors over the new tfjs tensors' memory.
  *
  * onnxruntime-node's public `run` is asynchronous, but it only defers a synchronous native call
  * (`dist/binding`'s InferenceSession, "a simple synchronized inference session object wrap"): a tfjs kernel must
@@ -71,9 +72,11 @@ function geometryOf(xShape: Shape4, filterShape: Shape4, attrs: ConvAttrs): Conv
 const keyOf = (kind: string, g: ConvGeometry) => `${kind} ${Object.values(g).join(',')}`;
 
 /**
- * Below this many image channels (the RGB image: D's first layer, G's last), XNNPACK in wasm is faster: D's first
- * layer on 64 x 32 x 32 x 3 took 13-19 ms a call here against 3-4 ms in wasm, and the matching input gradient 15 ms
- * against 7-9 (1 thread, docs/benchmarks.md). Its filter gradient stays native (2.3-2.7 ms against 9.5-17).
+ * Below this many image channels (the RGB image: D's first layer's forward pass and input gradient, G's last
+ * transposed convolution), XNNPACK in wasm is as fast or faster: D's first layer natively took 5.1 ms a call against
+ * 1.6 in wasm at 32x32, 10.0 against 4.0 at 64x64 (2 threads, AMD EPYC); whole steps with its input gradient native
+ * ran as fast as without (docs/benchmarks.md). Its filter gradient is native at any width (gemm-conv-graphs.ts folds
+ * the image first).
  */
 const MIN_IMAGE_CHANNELS = 8;
 
@@ -98,7 +101,7 @@ export interface NativeKernels {
   readonly sessions: number;
 }
 
-/** The native convolutions on `threads` threads, or null where onnxruntime-node's binding does not load. */
+/** The native kernels on `threads` threads, or null where onnxruntime-node's binding does not load. */
 export function loadNativeKernels(threads: number): NativeKernels | null {
   let binding: Binding;
   let OrtTensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensorLike;
@@ -116,7 +119,8 @@ export function loadNativeKernels(threads: number): NativeKernels | null {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    // Between runs tfjs has the cores: ORT's pool must not spin-wait for work after each convolution.
+    // Between runs tfjs has the cores: ORT's pool must not spin-wait for work after each graph (spinning: 0.5 steps/s
+    // against 1.2 at 64x64).
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
   // Most recently used last. A run uses a few dozen shapes; evaluation and sampling at other batch sizes add some.
