@@ -13,13 +13,14 @@ let native: NativeKernels | null = null;
 
 /**
  * Routes the convolutions (Conv2D and both gradients) to onnxruntime-node's native kernels (native-kernels.ts), or
- * back to the wasm ones with null. A case the native path does not take stays on wasm.
+ * back to the wasm ones with null; trainer/nn's batch norm and tanh ask `nativeKernelsInUse` too. A case the native
+ * path does not take stays on wasm.
  */
-export function useNativeKernels(convolutions: NativeKernels | null): void {
-  native = convolutions;
+export function useNativeKernels(kernels: NativeKernels | null): void {
+  native = kernels;
 }
 
-/** The native convolutions in use, or null (the bench times a step both ways). */
+/** The native kernels in use, or null (the bench times a step both ways). */
 export function nativeKernelsInUse(): NativeKernels | null {
   return native;
 }
