@@ -120,14 +120,16 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
     };
     const rng = new SeededRandom(2);
     for (let i = 0; i < 2; i++) await model.step(nextBatch, rng); // warm-up: kernel compilation, first allocations
-    // Three timed runs of `per` steps each; the figures are those of the median run.
+    // Timed runs of `per` steps each (3; 5 beside PyTorch); the figures are those of the median run, and the ratio to
+    // PyTorch the median of each block's own ratio: this machine drifts by 10-20% between blocks, alike for both.
+    const blocks = reference && choice === 'auto' ? 5 : 3;
     const per = Math.max(1, Math.round((planned * (quick ? 0.3 : 1)) / 3));
     let pytorch: Reference | undefined;
     let pytorchAbsent: string | undefined;
     if (reference && choice === 'auto') {
       const channels = dcganChannels(config as DcganConfig, data.shape);
       const { kernel } = config as DcganConfig;
-      const opts = { images: data.images, labels: data.labels, count: data.count, imageSize: width, generatorChannels: channels.generator, discriminatorChannels: channels.discriminator, kernel, batch: BATCH, threads, stepsPerBlock: per, blocks: 3 };
+      const opts = { images: data.images, labels: data.labels, count: data.count, imageSize: width, generatorChannels: channels.generator, discriminatorChannels: channels.discriminator, kernel, batch: BATCH, threads, stepsPerBlock: per, blocks };
       pytorch = await startReference(opts).catch((err: Error) => ((pytorchAbsent = err.message), undefined));
       if (!pytorch) log(`trainer ${name}: PyTorch absent, no ratio (${pytorchAbsent})`);
     }
@@ -142,7 +144,7 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
       return (performance.now() - t) / 1000;
     };
     try {
-      for (let run = 0; run < 3; run++) {
+      for (let run = 0; run < blocks; run++) {
         images = 0;
         runs.push({ seconds: await timed(), images });
         if (native) {
@@ -154,20 +156,22 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
     } finally {
       await pytorch?.close();
     }
-    const mid = runs.sort((a, b) => a.seconds - b.seconds)[1]!;
-    const steps = per * 3;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const blockRatios = refSeconds.map((ref, i) => ref / runs[i]!.seconds);
+    const mid = [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+    const steps = per * blocks;
     const r: TrainerResult = { family: name, backend: label, ...(backend.adapter ? { adapter: backend.description } : {}), batchSize: BATCH, stepsPerSecond: round(per / mid.seconds), imagesPerSecond: round(mid.images / mid.seconds), steps, threads };
     log(`trainer ${name}: ${r.stepsPerSecond} steps/s, ${r.imagesPerSecond} images/s (batch ${BATCH}, ${backend.adapter ? backend.description : `${label}, ${threads} threads`})`);
     if (native) {
-      const wasmMid = wasmSeconds.sort((a, b) => a - b)[1]!;
+      const wasmMid = median(wasmSeconds);
       r.withoutNative = { stepsPerSecond: round(per / wasmMid), speedup: round(wasmMid / mid.seconds) };
       log(`trainer ${name}: the same blocks without native kernels (XNNPACK's convolutions, wasm batch norm): ${r.withoutNative.stepsPerSecond} steps/s; native kernels ${r.withoutNative.speedup}x as fast`);
     }
     if (pytorch) {
-      const refMid = refSeconds.sort((a, b) => a - b)[1]!;
+      const refMid = median(refSeconds);
       const stepsPerSecond = round(per / refMid);
-      r.pytorch = { ...pytorch.ready, stepsPerSecond, ratio: round(per / mid.seconds / (per / refMid)) };
-      log(`trainer ${name}: PyTorch ${pytorch.ready.torch} CPU (${pytorch.ready.blas}), ${pytorch.ready.threads} threads, same blocks: ${stepsPerSecond} steps/s; trainer / PyTorch ${r.pytorch.ratio}x`);
+      r.pytorch = { ...pytorch.ready, stepsPerSecond, ratio: round(median(blockRatios)) };
+      log(`trainer ${name}: PyTorch ${pytorch.ready.torch} CPU (${pytorch.ready.blas}), ${pytorch.ready.threads} threads, same blocks: ${stepsPerSecond} steps/s; trainer / PyTorch ${r.pytorch.ratio}x (the median of the blocks' ${blockRatios.map((b) => b.toFixed(2)).join(', ')})`);
     } else if (pytorchAbsent) r.pytorchAbsent = pytorchAbsent;
     results.push(r);
     for (const net of Object.values(model.networks)) net.dispose();
