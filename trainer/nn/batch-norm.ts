@@ -25,8 +25,8 @@ export interface BatchStatistics {
 }
 
 /**
- * y for batch statistics, then the activation of `slope`. `onStatistics` sees the batch mean and variance (to move running averages), valid only
- * during the call.
+ * y for batch statistics, then the activation of `slope`. `onStatistics` sees the batch mean and variance (to move
+ * running averages), valid only during the call.
  */
 export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics?: (s: BatchStatistics) => void, slope: Slope = null): Tensor {
   const native = nativeKernelsInUse();
