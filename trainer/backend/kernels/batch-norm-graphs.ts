@@ -32,7 +32,7 @@ function foldOf(rows: number, channels: number): number {
   return fold;
 }
 
-/** The geometry both graphs share: x as [rows / fold, fold * C], and how to tile a [C] vector and fold a [1, fold * C] sum. */
+/** The geometry both graphs share: x as [rows / fold, fold * C], and how to tile a [C] vector and sum a wide tensor per channel. */
 function layout(shape: number[]) {
   const channels = shape[shape.length - 1]!;
   const rows = shape.reduce((a, b) => a * b, 1) / channels;
@@ -47,26 +47,28 @@ function layout(shape: number[]) {
   ];
   /** A [C] input as a [1, fold * C] row. */
   const tiled = (input: string, output: string): OnnxNode[] => [op('Reshape', [input, 'row'], `${output}_row`), op('Tile', [`${output}_row`, 'tiles'], output)];
-  /** A [1, fold * C] sum (or mean) of wide rows as [C]: the fold's parts added (or averaged). */
-  const toChannels = (input: string, output: string, reduce: 'ReduceSum' | 'ReduceMean'): OnnxNode[] => [op('Reshape', [input, 'folded'], `${output}_folded`), op(reduce, [`${output}_folded`, 'axis0'], output, { keepdims: { i: 0 } })];
-  return { channels, rows, fold, initializers, tiled, toChannels };
+  /** A wide [rows / fold, fold * C] tensor's sum (or mean) per channel, [C]: over its rows, then over the fold's parts. */
+  const perChannel = (input: string, output: string, reduce: 'ReduceSum' | 'ReduceMean'): OnnxNode[] => [
+    op(reduce, [input, 'axis0'], `${output}_wide`, { keepdims: { i: 1 } }),
+    op('Reshape', [`${output}_wide`, 'folded'], `${output}_folded`),
+    op(reduce, [`${output}_folded`, 'axis0'], output, { keepdims: { i: 0 } }),
+  ];
+  return { channels, rows, fold, initializers, tiled, perChannel };
 }
 
 /** Inputs x (NHWC), gamma [C], beta [C]; outputs y (NHWC, after the activation), mean [C], variance [C]. */
 export function batchNormForwardGraph(shape: number[], epsilon: number, slope: Slope): OnnxGraph {
-  const { channels, initializers, tiled, toChannels } = layout(shape);
+  const { channels, initializers, tiled, perChannel } = layout(shape);
   const activation: OnnxNode[] = slope === null ? [op('Identity', ['normalised'], 'y2')] : slope === 0 ? [op('Relu', ['normalised'], 'y2')] : [op('LeakyRelu', ['normalised'], 'y2', { alpha: { f: slope } })];
   return {
     name: 'batch-norm',
     nodes: [
       op('Reshape', ['x', 'wide'], 'x2'),
-      op('ReduceMean', ['x2', 'axis0'], 'wide_mean', { keepdims: { i: 1 } }),
-      ...toChannels('wide_mean', 'mean', 'ReduceMean'),
+      ...perChannel('x2', 'mean', 'ReduceMean'),
       ...tiled('mean', 'mean_tiled'),
       op('Sub', ['x2', 'mean_tiled'], 'centred'),
       op('Mul', ['centred', 'centred'], 'squares'),
-      op('ReduceMean', ['squares', 'axis0'], 'wide_variance', { keepdims: { i: 1 } }),
-      ...toChannels('wide_variance', 'variance', 'ReduceMean'),
+      ...perChannel('squares', 'variance', 'ReduceMean'),
       op('Add', ['variance', 'epsilon'], 'var_eps'),
       op('Sqrt', ['var_eps'], 'deviation'),
       op('Div', ['gamma', 'deviation'], 'scale'),
@@ -89,7 +91,7 @@ export function batchNormForwardGraph(shape: number[], epsilon: number, slope: S
  * dbeta = sum(g), dgamma = sum(g * xhat), dx = gamma * inv * (g - (dbeta + xhat * dgamma) / m).
  */
 export function batchNormGradientGraph(shape: number[], epsilon: number, slope: Slope): OnnxGraph {
-  const { channels, rows, initializers, tiled, toChannels } = layout(shape);
+  const { channels, rows, initializers, tiled, perChannel } = layout(shape);
   const activation: OnnxNode[] =
     slope === null
       ? [op('Identity', ['dy2'], 'g')]
@@ -107,11 +109,9 @@ export function batchNormGradientGraph(shape: number[], epsilon: number, slope: 
       ...tiled('inv', 'inv_tiled'),
       op('Sub', ['x2', 'mean_tiled'], 'centred'),
       op('Mul', ['centred', 'inv_tiled'], 'xhat'),
-      op('ReduceSum', ['g', 'axis0'], 'wide_dbeta', { keepdims: { i: 1 } }),
-      ...toChannels('wide_dbeta', 'dbeta', 'ReduceSum'),
+      ...perChannel('g', 'dbeta', 'ReduceSum'),
       op('Mul', ['g', 'xhat'], 'g_xhat'),
-      op('ReduceSum', ['g_xhat', 'axis0'], 'wide_dgamma', { keepdims: { i: 1 } }),
-      ...toChannels('wide_dgamma', 'dgamma', 'ReduceSum'),
+      ...perChannel('g_xhat', 'dgamma', 'ReduceSum'),
       // dx = k * g + (c2 * xhat + c1), with k = gamma * inv, c2 = -k * dgamma / m, c1 = -k * dbeta / m (per channel).
       op('Mul', ['gamma', 'inv'], 'k'),
       op('Mul', ['k', 'minus_one_over_m'], 'k_m'),
