@@ -250,7 +250,8 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       }
       const epoch = Math.floor(cursor.batchesSeen / perEpoch);
       metrics.push(`${JSON.stringify({ step: meta.step, epoch: cursor.batchesSeen / perEpoch, ...losses, time: wallBefore + (now - started) / 1000 })}\n`);
-      progress.update(meta.step, losses, speed || ((meta.step - firstStep) * 1000) / (now - started + 1e-9));
+      const average = ((meta.step - firstStep) * 1000) / (now - started + 1e-9);
+      progress.update(meta.step, losses, speed || average, false, average);
 
       // Samples (every epoch) and checkpoints (every epoch, every N steps, at the end).
       const epochDone = epoch > epochBefore;
@@ -268,6 +269,8 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       }
       if (epochDone || plateau || meta.step % opts.checkpointEvery === 0 || meta.step === totalSteps) await checkpoint();
       if (plateau) break;
+      // The shown rate counts training steps only: its window starts again after an epoch's samples, eval and save.
+      if (epochDone) [windowStart, windowSteps] = [performance.now(), 0];
     }
     if (stop) {
       await checkpoint();
