@@ -1,5 +1,5 @@
 /**
- * The trainer's closed-form gradients (batch norm, LeakyReLU, tanh, the bias add) against tfjs's automatic differentiation of the
+ * The trainer's closed-form gradients (batch norm, LeakyReLU, tanh) against tfjs's automatic differentiation of the
  * textbook forward formulas, on the wasm backend the trainer uses: with the native kernels (onnxruntime-node, batch
  * norm and its activation as one graph) and with the wasm kernels alone.
  */
@@ -9,7 +9,6 @@ import { tf } from '../../trainer/backend/tf.js';
 import { batchNormTraining, type BatchStatistics, type Slope } from '../../trainer/nn/batch-norm.js';
 import { nativeKernelsInUse, useNativeKernels } from '../../trainer/backend/kernels/register.js';
 import type { NativeKernels } from '../../trainer/backend/kernels/native-kernels.js';
-import { biasAdd } from '../../trainer/nn/bias-add.js';
 import { leakyRelu } from '../../trainer/nn/leaky-relu.js';
 import { tanh } from '../../trainer/nn/tanh.js';
 import { SeededRandom } from '../../shared/rng.js';
@@ -126,27 +125,5 @@ describe.each(['native', 'wasm'])('closed-form gradients, %s kernels', (kernels)
       await expectClose(leakyRelu(x, alpha), tf.leakyRelu(x, alpha), 0);
     }
     tf.dispose([x, weights]);
-  });
-
-  it('bias add: the same values as tf.add, its gradients, its second derivative, no leaks', async () => {
-    const rng = new SeededRandom(13);
-    for (const shape of [[2, 5, 7, 3], [2, 3, 4, 32], [2, 2, 2, 64]]) {
-      const x = random(rng, shape);
-      const bias = random(rng, [shape[3]!]);
-      const weights = random(rng, shape);
-      await expectClose(biasAdd(x, bias), tf.add(x, bias), 0);
-      const loss = (add: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.square(add(a, b)), weights));
-      const ours = tf.grads(loss(biasAdd))([x, bias]);
-      const reference = tf.grads(loss(tf.add))([x, bias]);
-      for (let i = 0; i < 2; i++) await expectClose(ours[i]!, reference[i]!, 1e-6);
-      // R1's pass differentiates an input gradient again (trainer/families/gan-recipe.ts): through the bias add too.
-      const second = (add: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
-        tf.grad((b: tf.Tensor) => tf.sum(tf.square(tf.grad((a: tf.Tensor) => loss(add)(a, b))(x))))(bias);
-      await expectClose(second(biasAdd), second(tf.add), 1e-5);
-      const before = tf.memory().numTensors;
-      tf.dispose(tf.grads(loss(biasAdd))([x, bias]));
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([x, bias, weights, ...ours, ...reference]);
-    }
   });
 });

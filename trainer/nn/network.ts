@@ -4,7 +4,6 @@ import type { SeededRandom } from '../../shared/rng.js';
 import { batchNormTraining, type BatchStatistics, type Slope } from './batch-norm.js';
 import { leakyRelu } from './leaky-relu.js';
 import { tanh } from './tanh.js';
-import { biasAdd } from './bias-add.js';
 import { networkParams, traceShapes, type LayerSpec, type NetworkSpec, type ParamSpec } from './layers.js';
 
 export interface ApplyOptions {
@@ -125,13 +124,13 @@ export class Network {
       case 'dense':
         return tf.add(tf.matMul(x as tf.Tensor2D, this.kernel(layer, i) as tf.Tensor2D), this.v(i, 'bias'));
       case 'conv2d':
-        return biasAdd(tf.conv2d(x as tf.Tensor4D, this.kernel(layer, i) as tf.Tensor4D, layer.stride, 'same'), this.v(i, 'bias'));
+        return tf.add(tf.conv2d(x as tf.Tensor4D, this.kernel(layer, i) as tf.Tensor4D, layer.stride, 'same'), this.v(i, 'bias'));
       case 'upsample':
         return upsampleNearest(x as tf.Tensor4D, layer.factor);
       case 'conv2dTranspose': {
         const [n, h, w] = x.shape as number[];
         const out: [number, number, number, number] = [n!, h! * layer.stride, w! * layer.stride, layer.filters];
-        return biasAdd(tf.conv2dTranspose(x as tf.Tensor4D, this.v(i, 'kernel') as tf.Tensor4D, out, layer.stride, 'same'), this.v(i, 'bias'));
+        return tf.add(tf.conv2dTranspose(x as tf.Tensor4D, this.v(i, 'kernel') as tf.Tensor4D, out, layer.stride, 'same'), this.v(i, 'bias'));
       }
       case 'batchNorm':
         return this.batchNorm(layer, i, x, opts);
