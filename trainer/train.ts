@@ -186,6 +186,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
     return r;
   };
   if (evaluator && previous && evals.length === 0) await measure(Math.floor(meta.batchesSeen / perEpoch)).then(afterSaved);
+  const evalsBefore = evals.length; // the plateau rule waits for a window of epochs measured from here on
   let plateau = false;
 
   // Loop
@@ -259,7 +260,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
       if (epochDone && evaluator) {
         await measure(epoch);
         // Stop once FCD improves by less than the asked fraction over a window of epochs: more steps no longer pay.
-        const improvement = opts.untilPlateau !== undefined ? plateauReached(evals.map((e) => e.fcd), opts.untilPlateau, opts.plateauPatience ?? 5) : null;
+        const improvement = opts.untilPlateau !== undefined ? plateauReached(evals.map((e) => e.fcd), opts.untilPlateau, opts.plateauPatience ?? 5, evals.length - evalsBefore) : null;
         if (improvement !== null) {
           plateau = true;
           const n = opts.plateauPatience ?? 5;

@@ -23,4 +23,14 @@ describe('the plateau rule (--until-plateau, --plateau-patience)', () => {
     expect(plateauReached([50, 50, 50, 50, 50], 0.05, 3)).toBeNull();
     expect(plateauReached([50, 50, 50, 50, 50, 50], 0.05, 3)).toBe(0);
   });
+
+  it('after a resume, waits for a window of new epochs before judging', () => {
+    // emoji-dcgan's R1 run: flat over epochs 60-98, resumed at 98 with the learning rate back up and a window of 30.
+    const flat = [...Array(30).fill(3.57), ...Array(30).fill(3.44)];
+    expect(plateauReached(flat, 0.05, 30)).toBeCloseTo((3.57 - 3.44) / 3.57, 12); // judged on the old window: stop
+    expect(plateauReached([...flat, 3.45], 0.05, 30, 1)).toBeNull(); // one epoch since the resume: go on
+    expect(plateauReached([...flat, ...Array(29).fill(3.3)], 0.05, 30, 29)).toBeNull();
+    expect(plateauReached([...flat, ...Array(30).fill(3.3)], 0.05, 30, 30)).toBeCloseTo((3.44 - 3.3) / 3.44, 12); // a whole new window, 4% better: stop
+    expect(plateauReached([...flat, ...Array(30).fill(2.9)], 0.05, 30, 30)).toBeNull(); // 16% better: go on
+  });
 });

@@ -111,9 +111,15 @@ function skip(why: string, log: (line: string) => void): null {
  * and 39, after their best epoch (docs/training.md). Most of that noise was the EMA generator's copied batch-norm
  * statistics: with standing statistics (adversarial.ts) the cGAN's per-epoch FCD moved by 1.5%. Returns the
  * improvement when the plateau is reached, null to go on.
+ *
+ * `sinceStart`, the epochs measured since this process started or resumed the run: the rule waits for a whole
+ * window of them. A run resumed to go on after the rule stopped it (often with a longer schedule, or the learning
+ * rate back up) would otherwise stop again after one epoch, judged on the window that stopped it: emoji-dcgan's R1
+ * run, resumed at epoch 98 with a window of 30, stopped at once (3.7% in epochs 69-98), then improved by 22% over
+ * the next 52 epochs (docs/training.md, "R1 in this trainer").
  */
-export function plateauReached(fcds: readonly number[], fraction: number, patience: number): number | null {
-  if (fcds.length < 2 * patience) return null;
+export function plateauReached(fcds: readonly number[], fraction: number, patience: number, sinceStart = Infinity): number | null {
+  if (fcds.length < 2 * patience || sinceStart < patience) return null;
   const recent = Math.min(...fcds.slice(-patience));
   const before = Math.min(...fcds.slice(-2 * patience, -patience));
   const improvement = (before - recent) / before;
