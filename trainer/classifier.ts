@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { tf } from './backend/tf.js';
+import { adam } from './nn/adam.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend/select.js';
 import { loadCheckpoint, saveCheckpoint, type NamedArray } from './run/checkpoint.js';
 import { runCli } from './cli/main.js';
@@ -128,7 +129,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const nets = { features, head };
   const vars = [...features.trainableVariables(), ...head.trainableVariables()];
   const lrAt = (epoch: number) => c.learningRate * 0.5 ** Math.floor(epoch / c.decayEvery);
-  let opt = tf.train.adam(lrAt(previous?.meta.epoch ?? 0));
+  let opt = adam(lrAt(previous?.meta.epoch ?? 0));
   let meta: Omit<ClassifierMeta, 'optimizerWeights'> = previous?.meta ?? { config: c, seed, batchSize, validation, limit: limit ?? null, epoch: 0, best: { epoch: 0, valAccuracy: 0 }, history: [] };
   const best = new Map<string, NamedArray>();
   if (previous) {
@@ -144,7 +145,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const progress = new ProgressBar(opts.epochs * perEpoch, `classifier ${opts.out}`);
   for (let epoch = meta.epoch; epoch < opts.epochs; epoch++) {
     if (lrAt(epoch) !== lrAt(epoch - 1) && epoch > 0) {
-      const next = tf.train.adam(lrAt(epoch));
+      const next = adam(lrAt(epoch));
       await next.setWeights(await opt.getWeights());
       opt.dispose();
       opt = next;

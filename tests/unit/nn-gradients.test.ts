@@ -11,6 +11,8 @@ import { nativeKernelsInUse, useNativeKernels } from '../../trainer/backend/kern
 import type { NativeKernels } from '../../trainer/backend/kernels/native-kernels.js';
 import { leakyRelu } from '../../trainer/nn/leaky-relu.js';
 import { tanh } from '../../trainer/nn/tanh.js';
+import { Network } from '../../trainer/nn/network.js';
+import type { NetworkSpec } from '../../trainer/nn/layers.js';
 import { SeededRandom } from '../../shared/rng.js';
 
 let native: NativeKernels;
@@ -73,6 +75,44 @@ describe.each(['native', 'wasm'])('closed-form gradients, %s kernels', (kernels)
     for (let i = 0; i < 3; i++) await expectClose(ours[i]!, reference[i]!, 2e-5);
     await expectClose(ourBn(x, gamma, beta), referenceBn(x, gamma, beta), 1e-5);
     tf.dispose([x, gamma, beta, weights, ...ours, ...reference]);
+  });
+
+  it('a bias before a batch norm is left out in training: the same output and gradients, a zero gradient for it, and running averages that include it', async () => {
+    const spec: NetworkSpec = {
+      name: 'bias-before-norm',
+      inputShape: [6, 6, 3],
+      layers: [{ kind: 'conv2d', filters: 5, kernel: 3, stride: 2 }, { kind: 'batchNorm', momentum: 0.5, epsilon: 1e-5 }, { kind: 'leakyRelu', alpha: 0.2 }, { kind: 'flatten' }, { kind: 'dense', units: 1 }],
+      init: 'dcgan-normal',
+    };
+    const net = new Network(spec, new SeededRandom(3));
+    const rng = new SeededRandom(4);
+    const bias = net.variables.get('0.bias')!;
+    bias.assign(random(rng, [5], 0.5, 2)); // far from its initial zeros, so that leaving it out would show
+    const x = random(rng, [4, 6, 6, 3]);
+    const vars = net.trainableVariables();
+    // The reference: the textbook layers with the bias added, differentiated by tfjs.
+    const reference = () => {
+      const conv = tf.add(tf.conv2d(x as tf.Tensor4D, net.variables.get('0.kernel')! as tf.Tensor4D, 2, 'same'), bias);
+      const h = tf.leakyRelu(referenceBatchNorm(conv, net.variables.get('1.gamma')!, net.variables.get('1.beta')!, 1e-5), 0.2);
+      return tf.sum(tf.add(tf.matMul(tf.reshape(h, [4, -1]), net.variables.get('4.kernel')! as tf.Tensor2D), net.variables.get('4.bias')!)) as tf.Scalar;
+    };
+    const expected = tf.variableGrads(reference, vars);
+    const expectedMean = tf.tidy(() => tf.mul(tf.mean(tf.add(tf.conv2d(x as tf.Tensor4D, net.variables.get('0.kernel')! as tf.Tensor4D, 2, 'same'), bias), [0, 1, 2]), 0.5));
+    const before = tf.memory().numTensors;
+    const ours = tf.variableGrads(() => tf.sum(net.apply(x, { training: true, updateStats: true })) as tf.Scalar, vars);
+    await expectClose(ours.value, expected.value, 1e-5);
+    // Every trainable variable has its gradient, in the same order (tfjs's Adam keeps its moments by position).
+    expect(Object.keys(ours.grads)).toEqual(Object.keys(expected.grads));
+    for (const name of Object.keys(expected.grads)) {
+      if (name === bias.name) expect(Array.from(await ours.grads[name]!.data())).toEqual([0, 0, 0, 0, 0]);
+      else await expectClose(ours.grads[name]!, expected.grads[name]!, 2e-5);
+    }
+    // The running mean moved from 0 toward the batch mean of conv + bias.
+    await expectClose(net.variables.get('1.movingMean')!, expectedMean, 1e-5);
+    tf.dispose([ours.value, ...Object.values(ours.grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, expected.value, expectedMean, ...Object.values(expected.grads)]);
+    net.dispose();
   });
 
   it('batch norm hands the batch statistics to its caller, and leaks no tensors', async () => {

@@ -221,6 +221,21 @@ describe('native convolutions (onnxruntime-node)', () => {
     tf.dispose([x, w]);
   });
 
+  it('runs the dense layers\' products natively, transposed operands too, matching cpu; small ones stay on wasm', async () => {
+    const before = native.sessions;
+    // G's first layer and D's last, at a smaller batch: [16, 100] x [100, 512], [16, 512] x [512, 1], and their gradients.
+    await expectParity([[16, 100], [100, 512], [16, 512], [512, 1]], (z, w, h, v) => {
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.add(tf.sum(tf.sin(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D))), tf.sum(tf.sin(tf.matMul(c as tf.Tensor2D, d as tf.Tensor2D)))))([z!, w!, h!, v!]);
+      return [tf.matMul(z!, w!), tf.matMul(w!, z!, true, true), ...grads];
+    }, 1e-4); // sums of up to 512 products, as toleranceFor above
+    // z.w, w^T.z^T, and the first product's gradients dz = dy.w^T and dw = z^T.dy; the [512, 1] layer's products
+    // (8,192 multiply-adds each) stay on wasm.
+    expect(native.sessions - before).toBe(4);
+    const small = native.sessions;
+    await expectParity([[5, 7], [7, 9]], (a, b) => [tf.matMul(a!, b!)]);
+    expect(native.sessions).toBe(small);
+  });
+
   it.each(nativeCases)('conv2d gradients match cpu: %o', async (c) => {
     const before = native.sessions;
     await expectConv2dParity(c);

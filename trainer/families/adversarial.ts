@@ -4,6 +4,7 @@
  * family of it from its two network builders.
  */
 import { tf } from '../backend/tf.js';
+import { adam } from '../nn/adam.js';
 import { Network } from '../nn/network.js';
 import type { NetworkSpec } from '../nn/layers.js';
 import type { Batch, Family, FamilyContext, TrainingModel } from './family.js';
@@ -165,8 +166,8 @@ export function createAdversarialModel(
 ): TrainingModel {
   const generator = new Network(gSpec, rng);
   const discriminator = new Network(dSpec, rng);
-  const optG = tf.train.adam(c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
-  const optD = tf.train.adam(c.discriminatorLearningRate || c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
+  const optG = adam(c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
+  const optD = adam(c.discriminatorLearningRate || c.learningRate, c.beta1, c.beta2 ?? 0.999, 1e-8);
   const k = classCount;
   const inLayers = (spec: NetworkSpec) => spec.layers.some((l) => l.kind === 'classBatchNorm' || l.kind === 'projection');
   const conditional = k > 0

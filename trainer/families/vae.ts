@@ -10,6 +10,7 @@
  * shape a proper density on [0, 1]; use it for colour images. The served decoder outputs lambda in both cases.
  */
 import { tf } from '../backend/tf.js';
+import { adam } from '../nn/adam.js';
 import type { Family } from './family.js';
 import type { NetworkSpec } from '../nn/layers.js';
 import { Network } from '../nn/network.js';
@@ -114,7 +115,7 @@ export const vae: Family<VaeConfig> = {
     if (c.arch !== 'mlp' && c.arch !== 'conv') throw new Error(`--arch must be mlp or conv, got "${c.arch}"`);
     const encoder = new Network(buildEncoder(c, ctx.image), rng);
     const decoder = new Network(buildDecoder(c, ctx.image), rng);
-    const opt = tf.train.adam(c.learningRate, c.beta1, 0.999, 1e-8);
+    const opt = adam(c.learningRate, c.beta1, 0.999, 1e-8);
     const L = c.latentSize;
     const vars = [...encoder.trainableVariables(), ...decoder.trainableVariables()];
     const encode = (x: tf.Tensor4D) => {

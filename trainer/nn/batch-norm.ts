@@ -27,40 +27,56 @@ export interface BatchStatistics {
 /**
  * y for batch statistics, then the activation of `slope`. `onStatistics` sees the batch mean and variance (to move
  * running averages), valid only during the call.
+ *
+ * `leftOut` is the bias of the layer before, which that layer did not add (trainer/nn/network.ts): y is the same
+ * without it, so its gradient is exactly 0, given as such so that the optimiser sees the same variables at every
+ * step (tfjs's Adam keeps its moments by position), and the mean reported includes it.
  */
-export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics?: (s: BatchStatistics) => void, slope: Slope = null): Tensor {
+export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics?: (s: BatchStatistics) => void, slope: Slope = null, leftOut?: Tensor): Tensor {
+  const report =
+    onStatistics && leftOut
+      ? (s: BatchStatistics) => {
+          const mean = tf.add(s.mean, leftOut);
+          onStatistics({ mean, variance: s.variance });
+          mean.dispose();
+        }
+      : onStatistics;
   const native = nativeKernelsInUse();
   if (native && tf.getBackend() === 'wasm' && x.dtype === 'float32') {
     const fresh = (info: TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
-    const op = tf.customGrad((input, scale, offset, save) => {
-      const [y, mean, variance] = native.batchNorm(input as Tensor, scale as Tensor, offset as Tensor, epsilon, slope).map(fresh) as [Tensor, Tensor, Tensor];
-      onStatistics?.({ mean, variance });
-      (save as tf.GradSaveFunc)([input as Tensor, y, mean, variance, scale as Tensor]);
+    const op = tf.customGrad((...args) => {
+      const [input, scale, offset] = args as Tensor[];
+      const save = args.at(-1) as tf.GradSaveFunc;
+      const [y, mean, variance] = native.batchNorm(input!, scale!, offset!, epsilon, slope).map(fresh) as [Tensor, Tensor, Tensor];
+      report?.({ mean, variance });
+      save([input!, y, mean, variance, scale!]);
       return {
         value: y,
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
           const [xs, ys, m, v, g] = saved as [Tensor, Tensor, Tensor, Tensor, Tensor];
-          return native.batchNormGradient({ dy, y: ys, x: xs, mean: m, variance: v, gamma: g }, epsilon, slope).map(fresh);
+          const grads = native.batchNormGradient({ dy, y: ys, x: xs, mean: m, variance: v, gamma: g }, epsilon, slope).map(fresh);
+          return leftOut ? [...grads, tf.zerosLike(leftOut)] : grads;
         },
       };
     });
-    return op(x, gamma, beta);
+    return leftOut ? op(x, gamma, beta, leftOut) : op(x, gamma, beta);
   }
-  const y = batchNormWasm(x, gamma, beta, epsilon, onStatistics);
+  const y = batchNormWasm(x, gamma, beta, epsilon, report, leftOut);
   return slope === null ? y : slope === 0 ? tf.relu(y) : leakyRelu(y, slope);
 }
 
-function batchNormWasm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics?: (s: BatchStatistics) => void): Tensor {
+function batchNormWasm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics?: (s: BatchStatistics) => void, leftOut?: Tensor): Tensor {
   const axes = x.shape.slice(0, -1).map((_, a) => a);
   const m = x.size / x.shape[x.rank - 1]!;
-  const op = tf.customGrad((input, scale, offset, save) => {
-    const xs = input as Tensor;
-    const { mean, variance } = tf.moments(xs, axes);
+  const op = tf.customGrad((...args) => {
+    const [xs, scale, offset] = args as Tensor[];
+    const save = args.at(-1) as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(xs!, axes);
     onStatistics?.({ mean, variance });
-    (save as tf.GradSaveFunc)([xs, mean, variance, scale as Tensor]);
+    save([xs!, mean, variance, scale!]);
     return {
       // One fused per-channel affine pass on wasm (FusedBatchNorm).
-      value: tf.batchNorm(xs, mean, variance, offset as Tensor, scale as Tensor, epsilon),
+      value: tf.batchNorm(xs!, mean, variance, offset!, scale!, epsilon),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [xSaved, meanSaved, varianceSaved, gammaSaved] = saved as [Tensor, Tensor, Tensor, Tensor];
         const xhat = tf.batchNorm(xSaved, meanSaved, varianceSaved, undefined, undefined, epsilon);
@@ -68,9 +84,9 @@ function batchNormWasm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, 
         const dgamma = tf.sum(tf.mul(dy, xhat), axes);
         const k = tf.mul(gammaSaved, tf.rsqrt(tf.add(varianceSaved, epsilon)));
         const centred = tf.sub(dy, tf.add(tf.mul(xhat, tf.div(dgamma, m)), tf.div(dbeta, m)));
-        return [tf.mul(centred, k), dgamma, dbeta];
+        return [tf.mul(centred, k), dgamma, dbeta, ...(leftOut ? [tf.zerosLike(leftOut)] : [])];
       },
     };
   });
-  return op(x, gamma, beta);
+  return leftOut ? op(x, gamma, beta, leftOut) : op(x, gamma, beta);
 }

@@ -106,31 +106,46 @@ export class Network {
       if (s < 0 || this.spec.layers.slice(s + 1).some((l) => l.kind !== 'reshape')) throw new Error(`${this.spec.name}: logits asked for, but the network does not end in a sigmoid`);
       layers = layers.filter(([, i]) => i !== s);
     }
+    const fast = opts.training && !opts.secondOrder;
     let h = x;
+    /** The bias a layer left out (below), for the batch norm after it. */
+    let leftOut: Tensor | undefined;
     for (let k = 0; k < layers.length; k++) {
       const [layer, i] = layers[k]!;
-      // A batch norm in training and the activation after it run as one (batch-norm.ts: one native pass each way).
       const next = layers[k + 1]?.[0];
-      if (layer.kind === 'batchNorm' && opts.training && !opts.secondOrder && (next?.kind === 'relu' || next?.kind === 'leakyRelu')) {
-        h = this.batchNorm(layer, i, h, opts, undefined, undefined, next.kind === 'relu' ? 0 : next.alpha);
+      if (layer.kind === 'batchNorm' && fast && (next?.kind === 'relu' || next?.kind === 'leakyRelu')) {
+        // A batch norm in training and the activation after it run as one (batch-norm.ts: one native pass each way).
+        h = this.batchNorm(layer, i, h, opts, undefined, undefined, next.kind === 'relu' ? 0 : next.alpha, leftOut);
         k++;
+      } else if (layer.kind === 'batchNorm') {
+        h = this.batchNorm(layer, i, h, opts, undefined, undefined, null, fast ? leftOut : undefined);
+      } else if (fast && next?.kind === 'batchNorm' && (layer.kind === 'dense' || layer.kind === 'conv2d' || layer.kind === 'conv2dTranspose')) {
+        // In training, a batch norm subtracts its batch's mean, so a bias before it changes nothing: BN(x + b) = BN(x),
+        // and b's gradient is 0 (Ioffe & Szegedy 2015, section 3.2, drop such a bias). The add and its gradient's sum
+        // are left out (17 full-size passes a step of the 64x64 DCGAN); the norm adds b to the batch mean it reports,
+        // so the running averages are those of x + b, as the exported graph, which adds b, expects.
+        h = this.applyLayer(layer, i, h, opts, false);
+        leftOut = this.v(i, 'bias');
+        continue;
       } else h = this.applyLayer(layer, i, h, opts);
+      leftOut = undefined;
     }
     return h;
   }
 
-  private applyLayer(layer: LayerSpec, i: number, x: Tensor, opts: ApplyOptions): Tensor {
+  private applyLayer(layer: LayerSpec, i: number, x: Tensor, opts: ApplyOptions, withBias = true): Tensor {
+    const biased = (y: Tensor) => (withBias ? tf.add(y, this.v(i, 'bias')) : y);
     switch (layer.kind) {
       case 'dense':
-        return tf.add(tf.matMul(x as tf.Tensor2D, this.kernel(layer, i) as tf.Tensor2D), this.v(i, 'bias'));
+        return biased(tf.matMul(x as tf.Tensor2D, this.kernel(layer, i) as tf.Tensor2D));
       case 'conv2d':
-        return tf.add(tf.conv2d(x as tf.Tensor4D, this.kernel(layer, i) as tf.Tensor4D, layer.stride, 'same'), this.v(i, 'bias'));
+        return biased(tf.conv2d(x as tf.Tensor4D, this.kernel(layer, i) as tf.Tensor4D, layer.stride, 'same'));
       case 'upsample':
         return upsampleNearest(x as tf.Tensor4D, layer.factor);
       case 'conv2dTranspose': {
         const [n, h, w] = x.shape as number[];
         const out: [number, number, number, number] = [n!, h! * layer.stride, w! * layer.stride, layer.filters];
-        return tf.add(tf.conv2dTranspose(x as tf.Tensor4D, this.v(i, 'kernel') as tf.Tensor4D, out, layer.stride, 'same'), this.v(i, 'bias'));
+        return biased(tf.conv2dTranspose(x as tf.Tensor4D, this.v(i, 'kernel') as tf.Tensor4D, out, layer.stride, 'same'));
       }
       case 'batchNorm':
         return this.batchNorm(layer, i, x, opts);
@@ -199,9 +214,10 @@ export class Network {
 
   /**
    * Batch normalisation (Ioffe & Szegedy) over every axis but the channels; with `gamma` and `beta` given (1 and 0
-   * for a classBatchNorm), they replace the layer's own. In training, `slope` adds the activation after it.
+   * for a classBatchNorm), they replace the layer's own. In training, `slope` adds the activation after it, and
+   * `leftOut`, the bias the layer before it did not add, is added to the batch mean it reports.
    */
-  private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions, gamma: Tensor = this.v(i, 'gamma'), beta: Tensor = this.v(i, 'beta'), slope: Slope = null): Tensor {
+  private batchNorm(layer: Extract<LayerSpec, { kind: 'batchNorm' }>, i: number, x: Tensor, opts: ApplyOptions, gamma: Tensor = this.v(i, 'gamma'), beta: Tensor = this.v(i, 'beta'), slope: Slope = null, leftOut?: Tensor): Tensor {
     const mm = this.v(i, 'movingMean');
     const mv = this.v(i, 'movingVariance');
     if (!opts.training) return tf.batchNorm(x, mm, mv, beta, gamma, layer.epsilon);
@@ -217,7 +233,7 @@ export class Network {
     };
     const seen = opts.onStatistics;
     const onStatistics = opts.updateStats ? moveAverages : seen ? (s: BatchStatistics) => seen(i, s) : undefined;
-    return batchNormTraining(x, gamma, beta, layer.epsilon, onStatistics, slope);
+    return batchNormTraining(x, gamma, beta, layer.epsilon, onStatistics, slope, leftOut);
   }
 
   /**

@@ -86,6 +86,8 @@ export function registerWasmTrainingKernels(): void {
   // XNNPACK's matmul takes transposed operands 10-20x slower than an explicit transpose first (docs/architecture.md).
   wrapKernel('BatchMatMul', (matMul) => (args) => {
     const { inputs, attrs } = args as unknown as { inputs: { a: TensorInfo; b: TensorInfo }; attrs: { transposeA: boolean; transposeB: boolean } };
+    const fast = inputs.a.dtype === 'float32' ? native?.matMul(inputs.a, inputs.b, attrs.transposeA, attrs.transposeB) : null;
+    if (fast) return fast;
     if (!attrs.transposeA && !attrs.transposeB) return matMul(args);
     const a = attrs.transposeA ? transposeInner(inputs.a) : undefined;
     const b = attrs.transposeB ? transposeInner(inputs.b) : undefined;

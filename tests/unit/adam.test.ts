@@ -1,0 +1,93 @@
+/**
+ * The trainer's Adam (trainer/nn/adam.ts: one native graph per update on the wasm backend with native kernels)
+ * against tfjs's own AdamOptimizer on the same backend: the same values and moments bit for bit, the same weights for
+ * checkpoints (each resumes the other), a changed learning rate, and no more tensors left than tfjs leaves.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../trainer/backend/select.js';
+import { nativeKernelsInUse } from '../../trainer/backend/kernels/register.js';
+import { tf } from '../../trainer/backend/tf.js';
+import { adam } from '../../trainer/nn/adam.js';
+import { SeededRandom } from '../../shared/rng.js';
+
+const SHAPES = [[4, 4, 8, 16], [16], [100, 33], [1]];
+
+function values(rng: SeededRandom, shape: number[], scale = 1): Float32Array {
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * rng.nextNormal());
+}
+
+/** Variables of SHAPES and three steps' gradients, the same for every call. */
+function problem() {
+  const rng = new SeededRandom(11);
+  const vars = SHAPES.map((s) => tf.tidy(() => tf.variable(tf.tensor(values(rng, s), s))));
+  // Gradients from tiny to large, so that eps and the square root both matter.
+  const grads = [1e-6, 1, 30].map((scale) => SHAPES.map((s) => tf.tensor(values(rng, s, scale), s)));
+  return { vars, grads };
+}
+
+const bytes = async (t: tf.Tensor) => Buffer.from(((await t.data()) as Float32Array).buffer);
+
+async function train(opt: tf.AdamOptimizer, steps: number, from = 0, setup?: (vars: tf.Variable[]) => Promise<void>) {
+  const { vars, grads } = problem();
+  await setup?.(vars);
+  for (let s = from; s < from + steps; s++) {
+    if (s === 2) opt.learningRate = 0.5 * opt.learningRate; // the schedule changes it between updates
+    opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, grads[s]![i]!])));
+  }
+  const weights = await opt.getWeights();
+  const out = { values: await Promise.all(vars.map(bytes)), moments: await Promise.all(weights.slice(1).map((w) => bytes(w.tensor))), names: weights.slice(1).map((w) => w.name.replace(/^.*\//, '')), weights };
+  tf.dispose([...vars, ...grads.flat()]);
+  return out;
+}
+
+describe('Adam', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm', 2, undefined, 'native');
+    expect(nativeKernelsInUse()).not.toBeNull();
+  });
+
+  it('gives the same values and moments as tfjs\'s AdamOptimizer, bit for bit', async () => {
+    const ours = adam(2e-4, 0.5, 0.999, 1e-8);
+    const theirs = tf.train.adam(2e-4, 0.5, 0.999, 1e-8);
+    const sessions = nativeKernelsInUse()!.sessions;
+    const a = await train(ours, 3);
+    expect(nativeKernelsInUse()!.sessions).toBe(sessions + 1); // one graph for the four variables: the native path ran
+    const b = await train(theirs, 3);
+    a.values.forEach((v, i) => expect(v.equals(b.values[i]!)).toBe(true));
+    a.moments.forEach((m, i) => expect(m.equals(b.moments[i]!)).toBe(true));
+    expect(a.names).toEqual(['m', 'm', 'm', 'm', 'v', 'v', 'v', 'v']);
+    // The values moved: the update ran.
+    const start = problem();
+    expect((await bytes(start.vars[0]!)).equals(a.values[0]!)).toBe(false);
+    tf.dispose([start.vars, start.grads, a.weights[0]!.tensor, b.weights[0]!.tensor]);
+    ours.dispose();
+    theirs.dispose();
+  });
+
+  it('leaks no more tensors than tfjs\'s AdamOptimizer', async () => {
+    const left: number[] = [];
+    for (const make of [adam, tf.train.adam]) {
+      const before = tf.memory().numTensors;
+      const opt = make(2e-4, 0.5, 0.999, 1e-8);
+      const { weights } = await train(opt, 3);
+      tf.dispose(weights[0]!.tensor);
+      opt.dispose();
+      left.push(tf.memory().numTensors - before);
+    }
+    expect(left[0]).toBe(left[1]);
+    expect(left[0]).toBeLessThanOrEqual(1); // tfjs's optimiser keeps one scalar after dispose()
+  });
+
+  it('resumes from weights that either saved, as tfjs\'s AdamOptimizer does, bit for bit', async () => {
+    for (const first of [adam, tf.train.adam]) {
+      const partial = await train(first(1e-3, 0.9, 0.999, 1e-8), 2);
+      const resumed = await Promise.all([adam, tf.train.adam].map(async (second) => {
+        const opt = second(1e-3, 0.9, 0.999, 1e-8);
+        await opt.setWeights(partial.weights);
+        return train(opt, 1, 2, async (vars) => vars.forEach((v, i) => v.assign(tf.tensor(new Float32Array(partial.values[i]!.buffer), SHAPES[i]!))));
+      }));
+      resumed[0]!.values.forEach((v, i) => expect(v.equals(resumed[1]!.values[i]!)).toBe(true));
+      resumed[0]!.moments.forEach((m, i) => expect(m.equals(resumed[1]!.moments[i]!)).toBe(true));
+    }
+  });
+});
