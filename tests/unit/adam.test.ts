@@ -31,8 +31,9 @@ async function train(opt: tf.AdamOptimizer, steps: number, from = 0, setup?: (va
   const { vars, grads } = problem();
   await setup?.(vars);
   for (let s = from; s < from + steps; s++) {
-    if (s === 2) opt.learningRate = 0.5 * opt.learningRate; // the schedule changes it between updates
-    opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, grads[s]![i]!])));
+    // The schedule changes the rate between updates, through the field it reads (trainer/run/lr-schedule.ts).
+    if (s === 2) (opt as unknown as { learningRate: number }).learningRate *= 0.5;
+    opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[s]![i]! })));
   }
   const weights = await opt.getWeights();
   const out = { values: await Promise.all(vars.map(bytes)), moments: await Promise.all(weights.slice(1).map((w) => bytes(w.tensor))), names: weights.slice(1).map((w) => w.name.replace(/^.*\//, '')), weights };
