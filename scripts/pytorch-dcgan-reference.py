@@ -239,7 +239,7 @@ def write_manifest(folder, a, row, classes, batches, side, channels):
                                   'hinge' if a.loss == 'hinge' else '', 'spectral D' if a.discriminator_norm == 'spectral' else '', 'nearest upsampling' if a.upsample == 'nearest' else '',
                                   'projection' if a.conditioning == 'projection' and classes else '', f'r1 {a.r1_gamma}' if a.r1_gamma else '',
                                   f'lr G {a.learning_rate} D {a.discriminator_learning_rate or a.learning_rate}' if a.discriminator_learning_rate else '',
-                                  f'lr decay over the last {a.lr_decay_epochs} epochs' if a.lr_decay_epochs else '', 'standing statistics' if a.standing_stats and a.ema else ''] if x) or 'plain'
+                                  f'learning-rate parts {a.lr_parts}' if a.lr_parts else f'lr decay over the last {a.lr_decay_epochs} epochs' if a.lr_decay_epochs else '', 'standing statistics' if a.standing_stats and a.ema else ''] if x) or 'plain'
     labels = a.labels.split(',')[:classes] if classes else []
     manifest = {
         'schemaVersion': 1,
@@ -331,6 +331,7 @@ def main():
     p.add_argument('--r1-gamma', type=float, default=0.0, help='R1 penalty on real images (Mescheder et al. 2018); 0: off')
     p.add_argument('--r1-every', type=int, default=16, help='lazy R1: every N D steps, N times as strong')
     p.add_argument('--lr-decay-epochs', type=int, default=0, help='the last N epochs lower both learning rates linearly toward 0 (trainer/run/lr-schedule.ts); 0: constant')
+    p.add_argument('--lr-parts', default='', help='the schedule of a trainer run resumed in parts, END:DECAY,... (e.g. 67:0,97:30,150:25 for --epochs 67, then --resume --epochs 97 --lr-decay-epochs 30, then --resume --epochs 150 --lr-decay-epochs 25): each part starts at the full rate; replaces --lr-decay-epochs')
     p.add_argument('--standing-stats', action='store_true', help="with --ema: before grids and exports, the average's batch norms get the mean of their batch statistics over 128 batches of 64 (Brock et al. 2019), as the trainer")
     a = p.parse_args()
     if not a.steps and not a.out:
@@ -438,16 +439,26 @@ def main():
     started = time.time()
     print(f'{count} images {tuple(data.shape[1:])}, {batches} batches per epoch, {device}', flush=True)
     base_lrs = [(group, group['lr']) for o in (opt_g, opt_d) for group in o.param_groups]
-    total_steps, decay_steps = a.epochs * batches, a.lr_decay_epochs * batches
+    # Each part (end epoch, decay epochs) is one trainer invocation; without --lr-parts the run is one part.
+    try:
+        parts = [tuple(int(x) for x in part.split(':')) for part in a.lr_parts.split(',')] if a.lr_parts else [(a.epochs, a.lr_decay_epochs)]
+    except ValueError:
+        parts = []
+    if not parts or any(len(x) != 2 for x in parts) or parts[-1][0] != a.epochs or any(e1 >= e2 for (e1, _), (e2, _) in zip(parts, parts[1:])):
+        p.error('--lr-parts: increasing END:DECAY pairs, the last END equal to --epochs')
     for epoch in range(1, a.epochs + 1):
         order = torch.randperm(count, device=device)
         for b in range(batches):
             t = (epoch - 1) * batches + b
-            if decay_steps:  # learningRateFactor in trainer/run/lr-schedule.ts (Zhu et al. 2017)
+            end, decay = next((e * batches, d * batches) for e, d in parts if t < e * batches)
+            if decay:  # learningRateFactor in trainer/run/lr-schedule.ts (Zhu et al. 2017)
                 for group, lr0 in base_lrs:
-                    group['lr'] = lr0 * max(0.0, min(1.0, (total_steps - t) / decay_steps))
+                    group['lr'] = lr0 * max(0.0, min(1.0, (end - t) / decay))
+            else:
+                for group, lr0 in base_lrs:
+                    group['lr'] = lr0
             loss_d, loss_g = train_step(order[b * bs:(b + 1) * bs], t)
-        row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'wall': round(time.time() - started, 2)}
+        row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'lr': opt_g.param_groups[0]['lr'], 'wall': round(time.time() - started, 2)}
         log.write(json.dumps(row) + '\n')
         if epoch % a.grid_every == 0 or epoch in exports:
             print(json.dumps(row), flush=True)
