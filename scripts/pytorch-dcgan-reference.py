@@ -331,7 +331,7 @@ def main():
     p.add_argument('--r1-gamma', type=float, default=0.0, help='R1 penalty on real images (Mescheder et al. 2018); 0: off')
     p.add_argument('--r1-every', type=int, default=16, help='lazy R1: every N D steps, N times as strong')
     p.add_argument('--lr-decay-epochs', type=int, default=0, help='the last N epochs lower both learning rates linearly toward 0 (trainer/run/lr-schedule.ts); 0: constant')
-    p.add_argument('--lr-parts', default='', help='the schedule of a trainer run resumed in parts, END:DECAY,... (e.g. 67:0,97:30,150:25 for --epochs 67, then --resume --epochs 97 --lr-decay-epochs 30, then --resume --epochs 150 --lr-decay-epochs 25): each part starts at the full rate; replaces --lr-decay-epochs')
+    p.add_argument('--lr-parts', default='', help='the schedule of a trainer run resumed in parts, END:DECAY,... (e.g. 67:0,97:30,150:25 for --epochs 67, then --resume --epochs 97 --lr-decay-epochs 30, then --resume --epochs 150 --lr-decay-epochs 25): each part decays over its last DECAY epochs as the trainer's --lr-decay-epochs does (0: constant); replaces --lr-decay-epochs')
     p.add_argument('--standing-stats', action='store_true', help="with --ema: before grids and exports, the average's batch norms get the mean of their batch statistics over 128 batches of 64 (Brock et al. 2019), as the trainer")
     a = p.parse_args()
     if not a.steps and not a.out:
@@ -444,8 +444,8 @@ def main():
         parts = [tuple(int(x) for x in part.split(':')) for part in a.lr_parts.split(',')] if a.lr_parts else [(a.epochs, a.lr_decay_epochs)]
     except ValueError:
         parts = []
-    if not parts or any(len(x) != 2 for x in parts) or parts[-1][0] != a.epochs or any(e1 >= e2 for (e1, _), (e2, _) in zip(parts, parts[1:])):
-        p.error('--lr-parts: increasing END:DECAY pairs, the last END equal to --epochs')
+    if not parts or any(len(x) != 2 or x[1] < 0 for x in parts) or parts[-1][0] != a.epochs or any(e1 >= e2 for (e1, _), (e2, _) in zip(parts, parts[1:])):
+        p.error('--lr-parts: END:DECAY pairs with increasing END and DECAY >= 0, the last END equal to --epochs')
     for epoch in range(1, a.epochs + 1):
         order = torch.randperm(count, device=device)
         for b in range(batches):

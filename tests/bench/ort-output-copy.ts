@@ -3,7 +3,8 @@
  * graph for a large output. The native kernels pre-allocate each output on the wasm heap, and onnxruntime writes it
  * there; the binding then copies it into a new ArrayBuffer for the result object anyway (1.30: its
  * OrtValueToNapiValue), which the kernels drop. Relu of N floats written into a pre-allocated output, against the
- * same Relu followed by a ReduceMax inside the graph (the same work, a 4-byte output), on 2 threads.
+ * same Relu followed by a ReduceMax inside the graph (the same work, a 4-byte output), on 2 threads; and beside them
+ * what a fresh buffer of the same size costs in plain JS.
  */
 import { createRequire } from 'node:module';
 import { serializeModel, type OnnxNode } from '../../trainer/export/onnx-model.js';
@@ -50,5 +51,9 @@ for (const mib of [1, 8, 32]) {
     copied = r['y']!.data.buffer !== y.buffer;
   });
   const inside = ms(() => reluMax.run(feeds(), { y: new OrtTensor('float32', scalar, []) }, {}));
+  // What any fresh buffer of that size costs in this process: allocating it (zeroed pages) and filling it.
+  const fresh = ms(() => new Float32Array(n).set(x));
+  const fill = ms(() => y.set(x));
+  console.log(`${String(mib).padStart(2)} MiB: in plain JS a new Float32Array filled by set ${fresh.toFixed(2)} ms, set into an existing one ${fill.toFixed(2)} ms`);
   console.log(`${String(mib).padStart(2)} MiB: Relu into a pre-allocated output ${out.toFixed(2)} ms (result ${copied ? 'a copy' : 'our buffer'}), Relu + ReduceMax inside the graph ${inside.toFixed(2)} ms: ${((out - inside) / mib).toFixed(2)} ms a MiB more`);
 }

@@ -8,8 +8,10 @@ import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../trainer/run/atomic.js';
-import type { EdgeResults } from './edge-bench.js';
-import { benchTrainer, type TrainerResult } from './trainer-bench.js';
+import { spawn } from 'node:child_process';
+import { benchEdge, type EdgeResults } from './edge-bench.js';
+import type { TrainerResult } from './trainer-bench.js';
+import { buildBundle } from '../helpers/workerd-worker.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -91,21 +93,28 @@ function markdown(r: { edge?: EdgeResults; trainer?: TrainerResult[]; bundle?: {
 /** The page whose table a full run rewrites. */
 const BENCH_DOC = 'docs/benchmarks.md';
 
+/** benchTrainer in a fresh process (trainer-process.ts says why), with this process's loader flags. */
+function trainerInItsOwnProcess(quick: boolean, cases: string[]): Promise<TrainerResult[]> {
+  const args = [...process.execArgv, 'tests/bench/trainer-process.ts', ...(quick ? ['--quick'] : []), ...(cases.length > 0 ? ['--cases', cases.join(',')] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as TrainerResult[]) : reject(new Error(`the trainer benchmark exited with code ${code}`))));
+  });
+}
+
 async function main() {
   const { values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'edge,bundle,trainer' }, load: { type: 'string', default: '20000' }, port: { type: 'string', default: '8799' }, cases: { type: 'string', default: '' } } });
   const cases = values.cases!.split(',').filter(Boolean);
   const only = new Set(values.only!.split(','));
   const date = new Date().toISOString();
   const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}`;
-  // The trainer first, before the edge's modules load: wrangler and miniflare add about 50 MB to this process's JS
-  // heap (37 -> 87 MB after a mark-compact), and every one of the trainer's frequent major GCs (onnxruntime-node
-  // copies each native kernel's output into a new ArrayBuffer: 236 MiB a 64x64 step, a mark-compact per 64 MB)
-  // then walks it: 64x64 steps/s / PyTorch's measured 0.65-0.70x with them loaded, 0.82-0.88x without, 3 runs each.
-  // `npm run train` never loads them.
-  const trainer = only.has('trainer') ? await benchTrainer(values.quick!, log, cases) : undefined;
-  const built = only.has('edge') || only.has('bundle') ? (await import('../helpers/workerd-worker.js')).buildBundle() : undefined;
-  const edge = built && only.has('edge') ? await (await import('./edge-bench.js')).benchEdge({ quick: values.quick!, loadRequests: values.quick ? Math.min(2000, Number(values.load)) : Number(values.load), port: Number(values.port), bundle: built }, log) : undefined;
+  const built = only.has('edge') || only.has('bundle') ? buildBundle() : undefined;
+  const edge = built && only.has('edge') ? await benchEdge({ quick: values.quick!, loadRequests: values.quick ? Math.min(2000, Number(values.load)) : Number(values.load), port: Number(values.port), bundle: built }, log) : undefined;
   const bundle = built && only.has('bundle') ? { totalKiB: built.totalKiB, gzipKiB: built.gzipKiB } : undefined;
+  const trainer = only.has('trainer') ? await trainerInItsOwnProcess(values.quick!, cases) : undefined;
   const t = targets(edge, trainer, bundle);
   for (const x of t) log(`${x.met ? 'ok  ' : 'MISS'} ${x.what}: ${x.value} ${x.unit} (target ${x.target})`);
   const results = { date, machine, quick: values.quick, edge, bundle, trainer, targets: t };

@@ -165,7 +165,7 @@ async function benchOn(choice: BackendChoice, quick: boolean, log: (line: string
     if (native) {
       const wasmMid = median(wasmSeconds);
       r.withoutNative = { stepsPerSecond: round(per / wasmMid), speedup: round(wasmMid / mid.seconds) };
-      log(`trainer ${name}: the same blocks without native kernels (XNNPACK's convolutions, wasm batch norm): ${r.withoutNative.stepsPerSecond} steps/s; native kernels ${r.withoutNative.speedup}x as fast`);
+      log(`trainer ${name}: the same blocks without native kernels (XNNPACK's convolutions and products, wasm batch norm, tfjs's Adam): ${r.withoutNative.stepsPerSecond} steps/s; native kernels ${r.withoutNative.speedup}x as fast`);
     }
     if (pytorch) {
       const refMid = median(refSeconds);

@@ -79,6 +79,30 @@ describe('Adam', () => {
     expect(left[0]).toBeLessThanOrEqual(1); // tfjs's optimiser keeps one scalar after dispose()
   });
 
+  it('trains 25 variables through minimize, and skips one without a gradient, as tfjs\'s AdamOptimizer does', async () => {
+    // 25 variables: the graph's names must stay apart past 20 (variable 0's g squared against variable 20's g).
+    const run = async (opt: tf.AdamOptimizer) => {
+      const rng = new SeededRandom(5);
+      const vars = Array.from({ length: 25 }, (_, i) => tf.variable(tf.tensor(values(rng, [3 + (i % 4)]), [3 + (i % 4)])));
+      for (let s = 0; s < 3; s++) {
+        // A loss whose gradients differ per variable and per step.
+        opt.minimize(() => tf.addN(vars.map((v, i) => tf.sum(tf.mul(tf.square(v), (i + 1) * (s + 1))))) as tf.Scalar, false, vars);
+      }
+      // Then a map of gradients in which the last variable has none: tfjs leaves it unchanged.
+      const named: Record<string, tf.Tensor> = Object.fromEntries(vars.map((v, i) => [v.name, i === 24 ? (null as unknown as tf.Tensor) : tf.onesLike(v)]));
+      opt.applyGradients(named as unknown as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
+      const out = await Promise.all(vars.map(bytes));
+      tf.dispose([...vars, ...Object.values(named).filter(Boolean)]);
+      opt.dispose();
+      return out;
+    };
+    const sessions = nativeKernelsInUse()!.sessions;
+    const ours = await run(adam(0.01, 0.5, 0.999, 1e-8));
+    expect(nativeKernelsInUse()!.sessions).toBeGreaterThan(sessions); // the native graphs ran
+    const theirs = await run(tf.train.adam(0.01, 0.5, 0.999, 1e-8));
+    ours.forEach((v, i) => expect(v.equals(theirs[i]!)).toBe(true));
+  });
+
   it('resumes from weights that either saved, as tfjs\'s AdamOptimizer does, bit for bit', async () => {
     for (const first of [adam, tf.train.adam]) {
       const partial = await train(first(1e-3, 0.9, 0.999, 1e-8), 2);

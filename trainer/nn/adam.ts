@@ -25,22 +25,25 @@ class Adam extends tf.AdamOptimizer {
       return;
     }
     const state = this as unknown as AdamState;
-    const entries: [string, Tensor][] = Array.isArray(variableGradients) ? variableGradients.map((v): [string, Tensor] => [v.name, v.tensor]) : Object.entries(variableGradients);
+    const entries: [string, Tensor | null][] = Array.isArray(variableGradients) ? variableGradients.map((v): [string, Tensor] => [v.name, v.tensor]) : Object.entries(variableGradients);
     tf.tidy(() => {
-      // The moments by position, created as tfjs creates them.
-      const updates = entries.map(([name, gradient], i) => {
+      // The moments by position, created as tfjs creates them, also for a variable without a gradient, which tfjs
+      // then leaves as it is.
+      const updates = entries.flatMap(([name, gradient], i) => {
         const value = tf.engine().registeredVariables[name]!;
         state.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
         state.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        return { w: value, g: gradient, m: state.accumulatedFirstMoment[i]!.variable, v: state.accumulatedSecondMoment[i]!.variable };
+        return gradient ? [{ w: value, g: gradient, m: state.accumulatedFirstMoment[i]!.variable, v: state.accumulatedSecondMoment[i]!.variable }] : [];
       });
-      const negLr = tf.scalar(-this.learningRate);
-      const out = native.adam(updates, { acc1: state.accBeta1, acc2: state.accBeta2, negLr }, { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon }).map((info) => tf.engine().makeTensorFromTensorInfo(info));
-      updates.forEach(({ w, m, v }, i) => {
-        m.assign(out[3 * i + 1]!);
-        v.assign(out[3 * i + 2]!);
-        w.assign(out[3 * i]!);
-      });
+      if (updates.length > 0) {
+        const negLr = tf.scalar(-this.learningRate);
+        const out = native.adam(updates, { acc1: state.accBeta1, acc2: state.accBeta2, negLr }, { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon }).map((info) => tf.engine().makeTensorFromTensorInfo(info));
+        updates.forEach(({ w, m, v }, i) => {
+          m.assign(out[3 * i + 1]!);
+          v.assign(out[3 * i + 2]!);
+          w.assign(out[3 * i]!);
+        });
+      }
       state.accBeta1.assign(tf.mul(state.accBeta1, this.beta1));
       state.accBeta2.assign(tf.mul(state.accBeta2, this.beta2));
     });

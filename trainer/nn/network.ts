@@ -118,7 +118,7 @@ export class Network {
         h = this.batchNorm(layer, i, h, opts, undefined, undefined, next.kind === 'relu' ? 0 : next.alpha, leftOut);
         k++;
       } else if (layer.kind === 'batchNorm') {
-        h = this.batchNorm(layer, i, h, opts, undefined, undefined, null, fast ? leftOut : undefined);
+        h = this.batchNorm(layer, i, h, opts, undefined, undefined, null, leftOut);
       } else if (fast && next?.kind === 'batchNorm' && (layer.kind === 'dense' || layer.kind === 'conv2d' || layer.kind === 'conv2dTranspose')) {
         // In training, a batch norm subtracts its batch's mean, so a bias before it changes nothing: BN(x + b) = BN(x),
         // and b's gradient is 0 (Ioffe & Szegedy 2015, section 3.2, drop such a bias). The add and its gradient's sum

@@ -8,8 +8,9 @@
  *   m' = m * b1 + g * (1 - b1),  v' = v * b2 + g^2 * (1 - b2)
  *   w' = (m' / (1 - b1^t)) / (sqrt(v' / (1 - b2^t)) + eps) * -lr + w
  *
- * Inputs: w{i}, g{i}, m{i}, v{i} for each variable, acc1 and acc2 (b1^t and b2^t, tfjs's accBeta1 and accBeta2) and
- * negLr (-lr) as scalars; outputs w{i}', m{i}', v{i}' as `w{i}_new`, `m{i}_new`, `v{i}_new`.
+ * Inputs: w_i, g_i, m_i, v_i for each variable i, acc1 and acc2 (b1^t and b2^t, tfjs's accBeta1 and accBeta2) and
+ * negLr (-lr) as scalars; outputs w_i', m_i', v_i' as `w_i_new`, `m_i_new`, `v_i_new`. Every name has the index after
+ * an underscore: without it, variable 0's `g2` (g squared) would be variable 20's gradient `g20`.
  */
 import type { OnnxGraph, OnnxNode } from '../../export/onnx-model.js';
 
@@ -22,11 +23,14 @@ export interface AdamConstants {
 const op = (type: string, inputs: string[], output: string): OnnxNode => ({ op: type, inputs, outputs: [output] });
 const scalar = (name: string, value: number) => ({ name, dims: [], data: Float32Array.of(value) });
 
+/** The graph's name of `name` (an input, output or intermediate) for variable `i`. */
+export const adamName = (name: string, i: number) => `${name}_${i}`;
+
 export function adamGraph(shapes: number[][], c: AdamConstants): OnnxGraph {
   const nodes: OnnxNode[] = [op('Sub', ['one', 'acc1'], 'c1'), op('Sub', ['one', 'acc2'], 'c2')];
   shapes.forEach((_, i) => {
-    const [w, g, m, v] = ['w', 'g', 'm', 'v'].map((n) => `${n}${i}`) as [string, string, string, string];
-    const t = (name: string) => `${name}${i}`;
+    const [w, g, m, v] = ['w', 'g', 'm', 'v'].map((n) => adamName(n, i)) as [string, string, string, string];
+    const t = (name: string) => adamName(name, i);
     nodes.push(
       op('Mul', [m, 'b1'], t('m_b1')),
       op('Mul', [g, 'omb1'], t('g_omb1')),
@@ -49,7 +53,7 @@ export function adamGraph(shapes: number[][], c: AdamConstants): OnnxGraph {
     name: 'adam',
     nodes,
     initializers: [scalar('one', 1), scalar('b1', c.beta1), scalar('omb1', 1 - c.beta1), scalar('b2', c.beta2), scalar('omb2', 1 - c.beta2), scalar('eps', c.epsilon)],
-    inputs: [...shapes.flatMap((s, i) => ['w', 'g', 'm', 'v'].map((n) => io(`${n}${i}`, s))), io('acc1', []), io('acc2', []), io('negLr', [])],
-    outputs: shapes.flatMap((s, i) => ['w', 'm', 'v'].map((n) => io(`${n}${i}_new`, s))),
+    inputs: [...shapes.flatMap((s, i) => ['w', 'g', 'm', 'v'].map((n) => io(adamName(n, i), s))), io('acc1', []), io('acc2', []), io('negLr', [])],
+    outputs: shapes.flatMap((s, i) => ['w', 'm', 'v'].map((n) => io(`${adamName(n, i)}_new`, s))),
   };
 }

@@ -5,8 +5,9 @@
  * two cores, and the convolutions are most of a DCGAN step (docs/benchmarks.md, "Making the CPU trainer faster").
  *
  * Each kernel is a small ONNX graph: the convolutions as Gathers and one matrix product in tfjs's NHWC layout
- * (gemm-conv-graphs.ts), batch norm with its activation, and tanh (batch-norm-graphs.ts); one session per graph and
- * shape, opened once and kept. The tensors are read from and written to the wasm heap directly: the inputs as views,
+ * (gemm-conv-graphs.ts), batch norm with its activation, and tanh (batch-norm-graphs.ts), the dense layers' matrix
+ * products, and Adam's update of all of an optimiser's variables (adam-graph.ts); one session per graph and shape,
+ * opened once and kept. The tensors are read from and written to the wasm heap directly: the inputs as views,
  * the outputs as pre-allocated ORT tensors over the new tfjs tensors' memory.
  *
  * onnxruntime-node's public `run` is asynchronous, but it only defers a synchronous native call
@@ -18,9 +19,8 @@ import { createRequire } from 'node:module';
 import { tf, type TensorInfo } from '../tf.js';
 import { serializeModel, type OnnxGraph } from '../../export/onnx-model.js';
 import { batchNormForwardGraph, batchNormGradientGraph, type Slope } from './batch-norm-graphs.js';
-import { matMulGraph } from './gemm-conv-graphs.js';
-import { adamGraph, type AdamConstants } from './adam-graph.js';
-import { convFilterGradientGraph, convForwardGraph, convInputGradientGraph, type ConvGeometry, type Shape4 } from './gemm-conv-graphs.js';
+import { adamGraph, adamName, type AdamConstants } from './adam-graph.js';
+import { convFilterGradientGraph, convForwardGraph, convInputGradientGraph, matMulGraph, type ConvGeometry, type Shape4 } from './gemm-conv-graphs.js';
 
 type ConvAttrs = {
   strides: number | [number, number];
@@ -216,9 +216,9 @@ export function loadNativeKernels(threads: number): NativeKernels | null {
       const session = open(`adam ${JSON.stringify(shapes)} ${Object.values(constants)}`, serialized(() => adamGraph(shapes, constants)));
       const inputs: Record<string, TensorInfo> = { ...scalars };
       const outputs: Record<string, number[]> = {};
-      variables.forEach(({ w, g, m, v }, i) => {
-        Object.assign(inputs, { [`w${i}`]: w, [`g${i}`]: g, [`m${i}`]: m, [`v${i}`]: v });
-        for (const n of ['w', 'm', 'v']) outputs[`${n}${i}_new`] = w.shape;
+      variables.forEach((tensors, i) => {
+        for (const [n, t] of Object.entries(tensors)) inputs[adamName(n, i)] = t;
+        for (const n of ['w', 'm', 'v']) outputs[`${adamName(n, i)}_new`] = tensors.w.shape;
       });
       return run(session, inputs, outputs);
     },
