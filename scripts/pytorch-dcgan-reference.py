@@ -331,7 +331,7 @@ def main():
     p.add_argument('--r1-gamma', type=float, default=0.0, help='R1 penalty on real images (Mescheder et al. 2018); 0: off')
     p.add_argument('--r1-every', type=int, default=16, help='lazy R1: every N D steps, N times as strong')
     p.add_argument('--lr-decay-epochs', type=int, default=0, help='the last N epochs lower both learning rates linearly toward 0 (trainer/run/lr-schedule.ts); 0: constant')
-    p.add_argument('--lr-parts', default='', help='the schedule of a trainer run resumed in parts, END:DECAY,... (e.g. 67:0,97:30,150:25 for --epochs 67, then --resume --epochs 97 --lr-decay-epochs 30, then --resume --epochs 150 --lr-decay-epochs 25): each part decays over its last DECAY epochs as the trainer's --lr-decay-epochs does (0: constant); replaces --lr-decay-epochs')
+    p.add_argument('--lr-parts', default='', help='the schedule of a trainer run resumed in parts, END:DECAY,... (e.g. 67:0,97:30,150:25 for --epochs 67, then --resume --epochs 97 --lr-decay-epochs 30, then --resume --epochs 150 --lr-decay-epochs 25): each part decays over its last DECAY epochs as the trainer does with --lr-decay-epochs (0: constant); replaces --lr-decay-epochs')
     p.add_argument('--standing-stats', action='store_true', help="with --ema: before grids and exports, the average's batch norms get the mean of their batch statistics over 128 batches of 64 (Brock et al. 2019), as the trainer")
     a = p.parse_args()
     if not a.steps and not a.out:
