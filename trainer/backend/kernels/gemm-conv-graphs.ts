@@ -348,19 +348,14 @@ export function convInputGradientWindowsGraph(g: ConvGeometry): OnnxGraph {
   ]);
 }
 
-/** y = a . b for matrices a and b, each transposed or not, or for rank-3 operands with a batch of 1: one Gemm. */
+/** y = a . b for matrices a and b, each transposed or not: one Gemm. */
 export function matMulGraph(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): OnnxGraph {
-  const [a, b] = [aShape.slice(-2), bShape.slice(-2)] as [[number, number], [number, number]];
-  const y = [...aShape.slice(0, -2), transposeA ? a[1] : a[0], transposeB ? b[0] : b[1]];
+  const [a, b] = [aShape, bShape] as [[number, number], [number, number]];
+  const y = [transposeA ? a[1] : a[0], transposeB ? b[0] : b[1]];
   return {
     name: 'matmul',
-    nodes: [
-      reshape('a', 'a_rows', 'a2'),
-      reshape('b', 'b_rows', 'b2'),
-      { op: 'Gemm', inputs: ['a2', 'b2'], outputs: ['y2'], attrs: { transA: { i: transposeA ? 1 : 0 }, transB: { i: transposeB ? 1 : 0 } } },
-      reshape('y2', 'y_shape', 'y'),
-    ],
-    initializers: [shape('a_rows', a), shape('b_rows', b), shape('y_shape', y)],
+    nodes: [{ op: 'Gemm', inputs: ['a', 'b'], outputs: ['y'], attrs: { transA: { i: transposeA ? 1 : 0 }, transB: { i: transposeB ? 1 : 0 } } }],
+    initializers: [],
     inputs: [
       { name: 'a', dtype: 'float32', shape: aShape },
       { name: 'b', dtype: 'float32', shape: bShape },

@@ -105,8 +105,7 @@ export interface NativeKernels {
   /** Its gradient, from the forward pass's y (after the activation): dx, dgamma and dbeta. */
   batchNormGradient(inputs: { dy: TensorInfo; y: TensorInfo; x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma: TensorInfo }, epsilon: number, slope: Slope): [TensorInfo, TensorInfo, TensorInfo];
   /**
-   * One matrix product (the dense layers): matrices, or rank-3 operands with a batch of 1, of at least
-   * MIN_MATMUL_MACS multiply-adds; null otherwise.
+   * One matrix product (the dense layers): matrices of at least MIN_MATMUL_MACS multiply-adds; null otherwise.
    */
   matMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo | null;
   /**
@@ -201,15 +200,15 @@ export function loadNativeKernels(threads: number): NativeKernels | null {
       return run(session, { x, gamma, beta }, { y: x.shape, mean: c, variance: c }) as [TensorInfo, TensorInfo, TensorInfo];
     },
     matMul(a, b, transposeA, transposeB) {
-      // Matrices, or a batch of one matrix each.
-      const rank = a.shape.length;
-      if (b.shape.length !== rank || !(rank === 2 || (rank === 3 && a.shape[0] === 1 && b.shape[0] === 1))) return null;
-      const [ar, ac] = a.shape.slice(-2) as [number, number];
-      const [br, bc] = b.shape.slice(-2) as [number, number];
+      // Matrices only: tf.matMul hands BatchMatMul its rank-2 operands as they are (the dense layers and their
+      // gradients); a batch of matrices (DiffAugment's translation) stays on XNNPACK.
+      if (a.shape.length !== 2 || b.shape.length !== 2) return null;
+      const [ar, ac] = a.shape as [number, number];
+      const [br, bc] = b.shape as [number, number];
       const [m, k, n] = [transposeA ? ac : ar, transposeA ? ar : ac, transposeB ? br : bc];
       if (m * k * n < MIN_MATMUL_MACS) return null;
       const session = open(`matmul ${a.shape} ${b.shape} ${transposeA} ${transposeB}`, serialized(() => matMulGraph(a.shape, b.shape, transposeA, transposeB)));
-      return run(session, { a, b }, { y: rank === 2 ? [m, n] : [1, m, n] })[0]!;
+      return run(session, { a, b }, { y: [m, n] })[0]!;
     },
     adam(variables, scalars, constants) {
       const shapes = variables.map((v) => v.w.shape);
