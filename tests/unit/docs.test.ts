@@ -36,6 +36,7 @@ const OTHER_TOOLS: Record<string, string> = {
   flip: 'scripts/pytorch-dcgan-reference.py',
   'fresh-z': 'scripts/pytorch-dcgan-reference.py',
   'standing-stats': 'scripts/pytorch-dcgan-reference.py',
+  'lr-parts': 'scripts/pytorch-dcgan-reference.py',
 };
 
 const flagsIn = (text: string) => [...text.matchAll(/(?<![\w-])--([a-z][a-z0-9-]*)/g)].map((m) => m[1]!);
