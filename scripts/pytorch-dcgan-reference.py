@@ -450,13 +450,11 @@ def main():
         order = torch.randperm(count, device=device)
         for b in range(batches):
             t = (epoch - 1) * batches + b
+            # learningRateFactor in trainer/run/lr-schedule.ts (Zhu et al. 2017), in the part that holds step t.
             end, decay = next((e * batches, d * batches) for e, d in parts if t < e * batches)
-            if decay:  # learningRateFactor in trainer/run/lr-schedule.ts (Zhu et al. 2017)
-                for group, lr0 in base_lrs:
-                    group['lr'] = lr0 * max(0.0, min(1.0, (end - t) / decay))
-            else:
-                for group, lr0 in base_lrs:
-                    group['lr'] = lr0
+            factor = max(0.0, min(1.0, (end - t) / decay)) if decay else 1.0
+            for group, lr0 in base_lrs:
+                group['lr'] = lr0 * factor
             loss_d, loss_g = train_step(order[b * bs:(b + 1) * bs], t)
         row = {'epoch': epoch, 'step': epoch * batches, 'd': loss_d.item(), 'g': loss_g.item(), 'lr': opt_g.param_groups[0]['lr'], 'wall': round(time.time() - started, 2)}
         log.write(json.dumps(row) + '\n')

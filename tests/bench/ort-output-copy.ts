@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { serializeModel, type OnnxNode } from '../../trainer/export/onnx-model.js';
+import { sessionOptions } from '../../trainer/backend/kernels/native-kernels.js';
 
 interface Tensor {
   dims: readonly number[];
@@ -21,7 +22,7 @@ const require = createRequire(import.meta.url);
 const loaded = require('onnxruntime-node/dist/binding') as { binding: { InferenceSession: new () => Session }; initOrt(): void };
 loaded.initOrt();
 const OrtTensor = (require('onnxruntime-node') as { Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => Tensor }).Tensor;
-const options = { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } };
+const options = sessionOptions(2); // the native kernels' own
 
 function open(n: number, nodes: OnnxNode[], out: number[]): Session {
   const bytes = serializeModel({ name: 'g', nodes, initializers: [], inputs: [{ name: 'x', dtype: 'float32', shape: [n] }], outputs: [{ name: 'y', dtype: 'float32', shape: out }] }, 'bench', 17);

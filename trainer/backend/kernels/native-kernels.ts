@@ -119,6 +119,19 @@ export interface NativeKernels {
   readonly sessions: number;
 }
 
+/** The options of every native kernel's session (tests/bench/ort-output-copy.ts opens its graphs with them too). */
+export function sessionOptions(threads: number) {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Between runs tfjs has the cores: ORT's pool must not spin-wait for work after each graph (spinning: 0.5 steps/s
+    // against 1.2 at 64x64).
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
 /** The native kernels on `threads` threads, or null where onnxruntime-node's binding does not load. */
 export function loadNativeKernels(threads: number): NativeKernels | null {
   let binding: Binding;
@@ -132,15 +145,7 @@ export function loadNativeKernels(threads: number): NativeKernels | null {
   } catch {
     return null;
   }
-  const options = {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    // Between runs tfjs has the cores: ORT's pool must not spin-wait for work after each graph (spinning: 0.5 steps/s
-    // against 1.2 at 64x64).
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  };
+  const options = sessionOptions(threads);
   // Most recently used last. A run uses a few dozen shapes; evaluation and sampling at other batch sizes add some.
   const sessions = new Map<string, BindingSession>();
   const open = (key: string, build: () => Uint8Array): BindingSession => {
