@@ -46,6 +46,8 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.e
 const object = <T extends z.ZodRawShape>(shape: T) => z.object(shape, { error: 'must be an object' });
 const isoDate = () => text().refine((v) => !Number.isNaN(Date.parse(v)), { error: (iss) => `must be an ISO date, got ${got(iss.input)}` });
 const sha256 = () => matching(/^[0-9a-f]{64}$/);
+/** One fraction in [0, 1] per class, or null. */
+const fractions = () => z.array(z.number().min(0).max(1).nullable(), { error: 'must be an array of numbers in [0, 1] or null, one per class' });
 
 export const TensorSpecSchema = object({
   name: text(),
@@ -100,6 +102,13 @@ export const EvaluationSchema = object({
   metrics: z.record(z.string(), z.number({ error: 'must be a finite number' }), { error: 'must be an object' }),
   /** How many samples the classifier puts in each class. */
   classHistogram: z.array(z.number().int().min(0), { error: 'must be an array of counts' }),
+  /**
+   * Conditional models, per class (the ruler's class order; null: no sample or test image of that class): how often
+   * a sample asked for the class is classified as it, and how often the ruler classifies its real test images of the
+   * class correctly, its ceiling. The overall classAccuracy weights the first by the test split's class counts.
+   */
+  classAccuracyByClass: fractions().optional(),
+  rulerAccuracyByClass: fractions().optional(),
 });
 
 /** The manifest's fields; ManifestSchema adds the checks that span fields. */

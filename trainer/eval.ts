@@ -137,9 +137,15 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
     seed: opts.seed,
     metrics,
     classHistogram: samples.classHistogram,
+    ...(samples.classAccuracyByClass ? { classAccuracyByClass: samples.classAccuracyByClass, rulerAccuracyByClass: ref.rulerAccuracyByClass } : {}),
   };
   for (const [k, v] of Object.entries(metrics)) log(`  ${k.padEnd(20)} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
   log(`  classHistogram       ${samples.classHistogram.join(' ')}`);
+  if (samples.classAccuracyByClass) {
+    const pct = (a: number | null) => (a === null ? '-' : `${(100 * a).toFixed(1)}%`);
+    log('  class accuracy by class (samples asked for it; the ruler on its real test images):');
+    samples.classAccuracyByClass.forEach((a, c) => log(`    ${(m.classes.labels[c] ?? String(c)).padEnd(22)} ${pct(a).padStart(6)}  ${pct(ref.rulerAccuracyByClass[c] ?? null).padStart(6)}  (${ref.classCounts[c]} test images)`));
+  }
   if (opts.write) {
     // Re-read and re-validate: the card is written into the manifest as it is now, atomically.
     const path = join(opts.modelDir, 'manifest.json');

@@ -50,7 +50,7 @@ export async function writeReport(runDir: string, log: (line: string) => void = 
 
   const last = steps.at(-1);
   const final = evals.at(-1);
-  const row = (k: string, v: unknown) => `<tr><th>${escapeMarkup(k)}</th><td>${escapeMarkup(typeof v === 'number' ? String(Number(v.toPrecision(6))) : JSON.stringify(v))}</td></tr>`;
+  const row = (k: string, v: unknown) => `<tr><th>${escapeMarkup(k)}</th><td>${escapeMarkup(typeof v === 'number' ? String(Number(v.toPrecision(6))) : typeof v === 'string' ? v : JSON.stringify(v))}</td></tr>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeMarkup(config.family)} run report: ${escapeMarkup(runDir)}</title>
@@ -63,7 +63,7 @@ figure { margin: 0; } figure img { image-rendering: pixelated; width: 224px; bor
 <h1>${escapeMarkup(config.family)}: <code>${escapeMarkup(runDir)}</code></h1>
 <table>${row('steps', last?.['step'] ?? 0)}${row('epochs', last ? Number(last['epoch']!.toFixed(2)) : 0)}${row('wall time (s)', last ? Math.round(last['time']!) : 0)}${row('batch size', config.batchSize)}${row('seed', config.seed)}${backend !== undefined ? row('backend', backend) : ''}${row('config', config.config)}</table>
 <h2>Final numbers</h2>
-${final ? `<table>${row('FCD', final.fcd)}${row('FCD real vs real (floor at this N)', final.fcdRealReference)}${row('classifier score', final.classifierScore)}${final.classAccuracy !== undefined ? row('class accuracy', final.classAccuracy) : ''}${row('samples (N)', final.n)}${row('predicted-class histogram', final.classHistogram)}</table>` : '<p>No evaluation recorded (no ruler for the data set in rulers/, or --eval-n 0).</p>'}
+${final ? `<table>${row('FCD', final.fcd)}${row('FCD real vs real (floor at this N)', final.fcdRealReference)}${row('classifier score', final.classifierScore)}${final.classAccuracy !== undefined ? row('class accuracy', final.classAccuracy) : ''}${final.classAccuracyByClass ? row('class accuracy by class', final.classAccuracyByClass.map((a) => (a === null ? '-' : `${(100 * a).toFixed(1)}%`)).join(' ')) : ''}${row('samples (N)', final.n)}${row('predicted-class histogram', final.classHistogram)}</table>` : '<p>No evaluation recorded (no ruler for the data set in rulers/, or --eval-n 0).</p>'}
 <h2>Curves</h2>
 <div class="charts">${losses}${evals.length > 0 ? fcd + score + classAcc : ''}</div>
 <h2>Sample grids</h2>

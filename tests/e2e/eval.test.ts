@@ -67,6 +67,14 @@ describe('npm run eval', () => {
   it('measures a cGAN by class accuracy and a VAE by likelihood bounds that match its model card', async () => {
     const c = await evaluateModel(options('models/cgan-fashion', { n: 200 }), quiet);
     expect(c.metrics['classAccuracy']!).toBeGreaterThan(0.5);
+    // Per class: Fashion-MNIST's test split is balanced, so the samples ask for every class equally often (20 each)
+    // and the overall accuracy is the mean of the ten; the ruler's per-class accuracies on real images average to
+    // its card's test accuracy (the same 10,000 images).
+    const byClass = c.classAccuracyByClass!.map((a) => a!);
+    expect(byClass).toHaveLength(10);
+    expect(byClass.reduce((s, a) => s + a, 0) / 10).toBeCloseTo(c.metrics['classAccuracy']!, 12);
+    const ruler = c.rulerAccuracyByClass!.map((a) => a!);
+    expect(ruler.reduce((s, a) => s + a, 0) / 10).toBeCloseTo(c.classifier.testAccuracy, 2);
     const v = await evaluateModel(options('models/vae-fashion', { n: 200 }), quiet);
     const m = v.metrics;
     // Negative log-likelihoods in nats per image, against the card (N = 10,000 test images: ELBO 243.0, of which

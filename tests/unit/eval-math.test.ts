@@ -1,7 +1,7 @@
 /** The evaluation's mathematics on cases with known answers: Frechet distance, scores, IWAE vs ELBO, charts. */
 import { describe, expect, it } from 'vitest';
 import { fitGaussian, frechetDistance, sqrtPsd, symmetricEigen, type Gaussian } from '../../trainer/eval/frechet.js';
-import { classAccuracy, classHistogram, classifierScore } from '../../trainer/eval/scores.js';
+import { classAccuracy, classAccuracyByClass, classHistogram, classifierScore } from '../../trainer/eval/scores.js';
 import { importanceWeightedBound, negativeElbo, type VaeFunctions } from '../../trainer/eval/likelihood.js';
 import { downsample, lineChart, ticks } from '../../trainer/eval/chart.js';
 import { SeededRandom } from '../../shared/rng.js';
@@ -130,6 +130,16 @@ describe('classifier scores', () => {
     expect(classHistogram(collapsed, k)).toEqual([8, 0, 0, 0]);
     expect(classAccuracy(confident, k, Uint8Array.from({ length: 8 }, (_, i) => i % k))).toBe(1);
     expect(classAccuracy(confident, k, new Uint8Array(8))).toBe(0.25);
+  });
+
+  it('splits class accuracy by the class asked for, null for a class never asked', () => {
+    const k = 3;
+    // Predictions 0 0 1 2 2 1 for labels 0 0 0 2 2 2: class 0 two of three, class 1 never asked, class 2 two of three.
+    const probs = new Float32Array(6 * k);
+    [0, 0, 1, 2, 2, 1].forEach((p, i) => (probs[i * k + p] = 0.9));
+    const labels = Uint8Array.from([0, 0, 0, 2, 2, 2]);
+    expect(classAccuracyByClass(probs, k, labels)).toEqual([2 / 3, null, 2 / 3]);
+    expect(classAccuracy(probs, k, labels)).toBeCloseTo(4 / 6, 12);
   });
 });
 

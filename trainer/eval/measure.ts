@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { type Classifier, EvaluationError } from './classifier-runtime.js';
 import { fitGaussian, frechetDistance, type Gaussian } from './frechet.js';
-import { classAccuracy, classHistogram, classifierScore } from './scores.js';
+import { classAccuracy, classAccuracyByClass, classHistogram, classifierScore } from './scores.js';
 import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { loadSplits } from '../data/splits.js';
 import { dataFingerprint } from '../data/fingerprint.js';
@@ -25,6 +25,8 @@ export interface Reference {
   trainCount: number;
   /** Images per class in the test split: the proportions a conditional model is asked for (referenceLabels). */
   classCounts: number[];
+  /** The ruler's accuracy on each class of the test split: what a conditional model's per-class accuracy compares with. */
+  rulerAccuracyByClass: (number | null)[];
 }
 
 /**
@@ -41,7 +43,10 @@ export async function buildReference(classifier: Classifier, dataDir: string | u
   const testGaussian = fitGaussian(testOut.features, test.count, dim);
   const classCounts = new Array<number>(classifier.classes).fill(0);
   for (const label of test.labels) classCounts[label] = (classCounts[label] ?? 0) + 1;
-  return { test: testGaussian, testImages: test.images, testCount: test.count, realVsReal: frechetDistance(fitGaussian(trainOut.features, m, dim), testGaussian), n: m, trainImages: train.images, trainCount: train.count, classCounts };
+  return {
+    test: testGaussian, testImages: test.images, testCount: test.count, realVsReal: frechetDistance(fitGaussian(trainOut.features, m, dim), testGaussian), n: m,
+    trainImages: train.images, trainCount: train.count, classCounts, rulerAccuracyByClass: classAccuracyByClass(testOut.probs, classifier.classes, test.labels),
+  };
 }
 
 /** The first `n` images of a seeded shuffle of `data` (real-vs-real's training side): the same picks at any image size. */
@@ -73,6 +78,8 @@ export interface SampleMetrics {
   classHistogram: number[];
   /** Conditional models: how often the classifier sees the class that was asked for. */
   classAccuracy?: number;
+  /** The same per class asked for (null: none asked), beside Reference.rulerAccuracyByClass. */
+  classAccuracyByClass?: (number | null)[];
 }
 
 /** Metrics of `n` generated 8-bit images (labels: the classes asked of a conditional model), and their features. */
@@ -83,7 +90,7 @@ export async function measureSamples(classifier: Classifier, ref: Reference, ima
     fcd: frechetDistance(fitGaussian(out.features, n, classifier.card.featureSize), ref.test),
     classifierScore: classifierScore(out.probs, k),
     classHistogram: classHistogram(out.probs, k),
-    ...(labels ? { classAccuracy: classAccuracy(out.probs, k, labels) } : {}),
+    ...(labels ? { classAccuracy: classAccuracy(out.probs, k, labels), classAccuracyByClass: classAccuracyByClass(out.probs, k, labels) } : {}),
   };
   return { metrics, features: out.features };
 }

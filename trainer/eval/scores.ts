@@ -45,3 +45,19 @@ export function classAccuracy(probs: Float32Array, k: number, labels: Uint8Array
   pred.forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
   return correct / pred.length;
 }
+
+/**
+ * Per class: the fraction of images labelled c whose predicted class is c, or null where no image is labelled c.
+ * The overall classAccuracy is these weighted by each class's count; a large class can hide small ones that fail.
+ */
+export function classAccuracyByClass(probs: Float32Array, k: number, labels: Uint8Array): (number | null)[] {
+  const pred = predictions(probs, k);
+  const correct = new Array<number>(k).fill(0);
+  const count = new Array<number>(k).fill(0);
+  pred.forEach((p, i) => {
+    const label = labels[i]!;
+    count[label]!++;
+    if (p === label) correct[label]!++;
+  });
+  return count.map((c, j) => (c === 0 ? null : correct[j]! / c));
+}
