@@ -9,6 +9,7 @@ import { selectBackend } from './backend/select.js';
 import { parseTrainArgs, usage, UsageError, type Augment, type TrainOptions } from './cli/options.js';
 import type { ImageDataset } from './data/idx.js';
 import { loadDataset } from './data/load.js';
+import { balancedOrder, classQuotas } from './data/class-balance.js';
 import { FAMILIES } from './families/index.js';
 import type { Batch, Family } from './families/family.js';
 import { keepAsBest, loadCheckpoint, saveCheckpoint } from './run/checkpoint.js';
@@ -61,14 +62,17 @@ function mirror(img: Float32Array, { height, width, channels }: ImageDataset['sh
 /**
  * Hands out batch number `cursor`, `cursor + 1`, ... of the shuffled data set, in the family's pixel range, with
  * half the images mirrored when `augment` is 'flip' (DCGAN practice for small data sets; pytorch/examples too).
+ * With `classBalance` below 1 an epoch visits the classes re-weighted (data/class-balance.ts) instead.
  */
-function batchSource(data: ImageDataset, family: Family<object>, seed: number, batchSize: number, state: { batchesSeen: number }, augment: Augment) {
+function batchSource(data: ImageDataset, family: Family<object>, seed: number, batchSize: number, state: { batchesSeen: number }, augment: Augment, classBalance: number) {
   const perEpoch = Math.floor(data.count / batchSize);
   const pixels = data.shape.width * data.shape.height * data.shape.channels;
+  const orderOf = (epoch: number) =>
+    classBalance === 1 ? epochOrder(seed, epoch, data.count) : balancedOrder(data.labels, data.classNames.length, classBalance, perEpoch * batchSize, (Math.imul(epoch + 1, 0x9e3779b1) ^ seed ^ 0xba1a) >>> 0);
   let order: { epoch: number; perm: Uint32Array } | null = null;
   return (): Batch => {
     const epoch = Math.floor(state.batchesSeen / perEpoch);
-    if (order?.epoch !== epoch) order = { epoch, perm: epochOrder(seed, epoch, data.count) };
+    if (order?.epoch !== epoch) order = { epoch, perm: orderOf(epoch) };
     const start = (state.batchesSeen % perEpoch) * batchSize;
     const values = new Float32Array(batchSize * pixels);
     const labels = new Uint8Array(batchSize);
@@ -121,6 +125,13 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   // A schedule, not a model option: it may be given or changed on resume, and is saved for the next.
   const lrDecayEpochs = opts.lrDecayEpochs ?? previous?.meta.lrDecayEpochs ?? 0;
   const decaySteps = Math.floor((lrDecayEpochs * perEpoch) / dSteps);
+  // Also a schedule: which images an epoch visits, not what the model is.
+  const classBalance = opts.classBalance ?? previous?.meta.classBalance ?? 1;
+  if (classBalance !== 1 && data.classNames.length < 2) throw new UsageError(`--class-balance needs labelled data: ${data.name} has ${data.classNames.length} class`);
+  if (classBalance !== 1) {
+    const shares = classQuotas(data.classNames.map((_, c) => data.labels.filter((l) => l === c).length), classBalance, 1000);
+    log(`class balance ${classBalance}: per 1000 images ${data.classNames.map((n, c) => `${n} ${shares[c]}`).join(', ')}`);
+  }
   log(`data: ${data.name}, ${data.count} images ${data.shape.width}x${data.shape.height}x${data.shape.channels}, ${perEpoch} batches of ${batchSize} per epoch`);
 
   // Model
@@ -150,13 +161,13 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   // Resume
   let meta: Omit<RunMeta, 'optimizerWeights'> = {
     family: familyName, config, seed, batchSize, limit: limit ?? null, dataDir, dataset: data.name, datasetSize: data.count,
-    image: data.shape, classNames: data.classNames, ...(data.preprocess ? { preprocess: data.preprocess } : {}), augment, ema, diffAugment, lrDecayEpochs, step: 0, batchesSeen: 0, totalSteps, rng: rng.state(),
+    image: data.shape, classNames: data.classNames, ...(data.preprocess ? { preprocess: data.preprocess } : {}), augment, ema, diffAugment, lrDecayEpochs, classBalance, step: 0, batchesSeen: 0, totalSteps, rng: rng.state(),
     backend: backend.description, wallTimeSeconds: 0, losses: {},
   };
   let stepRng = rng;
   if (previous) {
     await restoreRun(model, previous);
-    meta = { ...previous.meta, totalSteps, lrDecayEpochs, backend: backend.description };
+    meta = { ...previous.meta, totalSteps, lrDecayEpochs, classBalance, backend: backend.description };
     stepRng = SeededRandom.fromState(previous.meta.rng);
     log(`resumed ${runDir} at step ${meta.step}/${totalSteps}`);
   } else {
@@ -191,7 +202,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
 
   // Loop
   const cursor = { batchesSeen: meta.batchesSeen };
-  const nextBatch = batchSource(data, family as Family<object>, seed, batchSize, cursor, augment);
+  const nextBatch = batchSource(data, family as Family<object>, seed, batchSize, cursor, augment, classBalance);
   const metrics: string[] = [];
   const progress = new ProgressBar(totalSteps, `${familyName} ${runDir}`);
   const started = performance.now();

@@ -47,6 +47,8 @@ export interface TrainOptions {
   diffAugment?: DiffAugmentPolicy[];
   /** The last N epochs lower every learning rate linearly toward 0 (run/lr-schedule.ts); 0: constant. May change on resume. */
   lrDecayEpochs?: number;
+  /** Labelled data: class c drawn in proportion to count_c^P (data/class-balance.ts); 1, the default: as the data has them. May change on resume. */
+  classBalance?: number;
   /** Family config values given on the command line. */
   overrides: Record<string, unknown>;
 }
@@ -83,6 +85,7 @@ const COMMON = {
   ema: { type: 'string' },
   'diff-augment': { type: 'string' },
   'lr-decay-epochs': { type: 'string' },
+  'class-balance': { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -133,6 +136,12 @@ function typedLike(flag: string, example: unknown, value: string, choices?: read
   return value;
 }
 
+function unitInterval(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a number in [0, 1], got "${value}"`);
+  return n;
+}
+
 export function usage(): string {
   const lines = [
     'usage: npm run train -- [--model NAME] [--data DIR] [--epochs N | --steps N] [--out runs/NAME] [--resume]',
@@ -145,6 +154,7 @@ export function usage(): string {
     '       [--augment none|flip] [--ema 0.999 (GANs: samples and export from an average of G\'s weights)]',
     `       [--diff-augment ${DIFF_AUGMENT_POLICIES.join(',')} (GANs: DiffAugment, Zhao et al. 2020; any subset)]`,
     '       [--lr-decay-epochs N (the last N epochs lower the learning rates linearly toward 0; 0: constant, the default)]',
+    '       [--class-balance P (labelled data: draw class c in proportion to its count^P; 1: as the data has them, the default; 0: equally often)]',
     '  --data DIR: MNIST-style IDX files, or a folder of PNG/JPEG/WebP/GIF images (labels: first-level subfolders):',
     `       [--image-size ${IMAGE_SIZE_RANGE[0]}..${IMAGE_SIZE_RANGE[1]} (default: the images' size if shared, else 64)] [--channels 1|3 (default: 3 if any has colour)]`,
     '       [--fit crop|pad|stretch (crop)] [--background white|black|#rrggbb (white)] [--labels FILE.csv (path,label)]',
@@ -225,6 +235,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | null {
     augment: oneOf('augment', v['augment'] as string, AUGMENTS),
     ...(v['ema'] !== undefined ? { ema: fraction('ema', v['ema'] as string) } : {}),
     ...(v['lr-decay-epochs'] !== undefined ? { lrDecayEpochs: positiveInt('lr-decay-epochs', v['lr-decay-epochs'] as string, 0) } : {}),
+    ...(v['class-balance'] !== undefined ? { classBalance: unitInterval('class-balance', v['class-balance'] as string) } : {}),
     ...(v['diff-augment'] !== undefined ? { diffAugment: (v['diff-augment'] as string).split(',').map((p) => oneOf('diff-augment', p, DIFF_AUGMENT_POLICIES)) } : {}),
     overrides,
   };

@@ -17,7 +17,30 @@ interface AdamState {
   incrementIterations(): void;
 }
 
+type NamedTensor = Awaited<ReturnType<tf.AdamOptimizer['getWeights']>>[number];
+
+/** The names under which getWeights adds b1^t and b2^t, so a checkpoint keeps them exactly. */
+const ACC_BETAS = ['accBeta1', 'accBeta2'] as const;
+
 class Adam extends tf.AdamOptimizer {
+  /**
+   * tfjs's weights plus b1^t and b2^t. Without them setWeights recomputes both as pow(b, t + 1), which differs from
+   * the running product in the last bit at some steps: a run resumed mid-epoch then drifted from one that never
+   * stopped by 1e-7 in its losses (tests/unit/class-balance.test.ts). They are the optimiser's own variables.
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    const state = this as unknown as AdamState;
+    return [...(await super.getWeights()), { name: ACC_BETAS[0], tensor: state.accBeta1 }, { name: ACC_BETAS[1], tensor: state.accBeta2 }];
+  }
+
+  /** tfjs's setWeights, then b1^t and b2^t as saved; a checkpoint from before they were saved keeps tfjs's pow. */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const isAcc = (w: NamedTensor) => (ACC_BETAS as readonly string[]).includes(w.name);
+    await super.setWeights(weightValues.filter((w) => !isAcc(w)));
+    const state = this as unknown as AdamState;
+    for (const w of weightValues.filter(isAcc)) (w.name === ACC_BETAS[0] ? state.accBeta1 : state.accBeta2).assign(w.tensor);
+  }
+
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     const native = nativeKernelsInUse();
     if (!native || tf.getBackend() !== 'wasm') {

@@ -29,6 +29,8 @@ export interface RunMeta {
   diffAugment?: DiffAugmentPolicy[];
   /** The last N epochs lower the learning rates linearly toward 0 (run/lr-schedule.ts; absent or 0: constant). */
   lrDecayEpochs?: number;
+  /** Classes drawn in proportion to count^P (data/class-balance.ts; absent or 1: as the data has them). */
+  classBalance?: number;
   /** Optimisation steps done (one generator step, or one VAE step). */
   step: number;
   /** Real batches consumed: the data cursor. */

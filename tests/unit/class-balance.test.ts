@@ -1,0 +1,97 @@
+/**
+ * --class-balance P: an epoch draws class c in proportion to count_c^P (trainer/data/class-balance.ts). The order is
+ * a function of the seed and epoch alone, so a run that stops and resumes computes the same losses.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../trainer/backend/select.js';
+import { balancedOrder, classQuotas } from '../../trainer/data/class-balance.js';
+import { parseTrainArgs, type TrainOptions } from '../../trainer/cli/options.js';
+import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
+import type { RunMeta } from '../../trainer/run/run-state.js';
+import { makeImageFolder } from '../helpers/image-folder.js';
+import { tempDir } from '../helpers/tmp.js';
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+// The emoji folder's category sizes (npm run data:emoji), Activities .. Travel & Places.
+const EMOJI = [85, 159, 270, 131, 264, 2261, 169, 224, 218];
+const total = EMOJI.reduce((a, b) => a + b, 0);
+
+describe('--class-balance (trainer/data/class-balance.ts)', () => {
+  it('gives each class count^P of the slots, by largest remainders', () => {
+    const n = 59 * 64;
+    for (const p of [0, 0.5, 1]) expect(classQuotas(EMOJI, p, n).reduce((a, b) => a + b, 0)).toBe(n);
+    // P = 1: the data's own proportions; P = 0: equal shares (3776 = 9 * 419 + 5); P = 0.5: the square root.
+    classQuotas(EMOJI, 1, total).forEach((q, c) => expect(q).toBe(EMOJI[c]));
+    expect(classQuotas(EMOJI, 0, n)).toEqual([420, 420, 420, 420, 420, 419, 419, 419, 419]);
+    const sqrt = classQuotas(EMOJI, 0.5, n);
+    const roots = EMOJI.map(Math.sqrt);
+    const rootSum = roots.reduce((a, b) => a + b, 0);
+    sqrt.forEach((q, c) => expect(Math.abs(q - (n * roots[c]!) / rootSum)).toBeLessThan(1));
+    // An empty class gets nothing, whatever P.
+    expect(classQuotas([0, 10, 30], 0, 7)).toEqual([0, 4, 3]);
+  });
+
+  it('visits every image of a class before repeating one, is a function of its seed, and shuffles the classes together', () => {
+    const labels = Uint8Array.from(EMOJI.flatMap((c, k) => new Array<number>(c).fill(k)));
+    const length = 59 * 64;
+    const a = balancedOrder(labels, EMOJI.length, 0, length, 7);
+    expect(balancedOrder(labels, EMOJI.length, 0, length, 7)).toEqual(a);
+    expect(balancedOrder(labels, EMOJI.length, 0, length, 8)).not.toEqual(a);
+    expect(a).toHaveLength(length);
+    const quotas = classQuotas(EMOJI, 0, length);
+    for (let c = 0; c < EMOJI.length; c++) {
+      const picks = [...a].filter((i) => labels[i] === c);
+      expect(picks).toHaveLength(quotas[c]!);
+      // Activities (85 images, 420 slots): every image 4 or 5 times; People & Body (2261, 419 slots): no repeats.
+      const times = new Map<number, number>();
+      for (const i of picks) times.set(i, (times.get(i) ?? 0) + 1);
+      const most = Math.max(...times.values());
+      expect(most).toBe(Math.ceil(quotas[c]! / EMOJI[c]!));
+      expect(times.size).toBe(Math.min(EMOJI[c]!, quotas[c]!));
+    }
+    // Not grouped by class: the first 64 slots (a batch) hold several classes.
+    expect(new Set([...a.subarray(0, 64)].map((i) => labels[i])).size).toBeGreaterThan(5);
+  });
+
+  it('is a number in [0, 1] on the command line', () => {
+    expect(parseTrainArgs(['--class-balance', '0.5'])!.classBalance).toBe(0.5);
+    expect(parseTrainArgs(['--class-balance', '0'])!.classBalance).toBe(0);
+    expect(parseTrainArgs([])!.classBalance).toBeUndefined();
+    for (const bad of ['1.5', '-0.1', 'half', '']) expect(() => parseTrainArgs([`--class-balance=${bad}`])).toThrow(/--class-balance must be a number in \[0, 1\]/);
+  });
+});
+
+describe('a run with --class-balance', () => {
+  const tiny = { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8] };
+  const losses = async (run: string) =>
+    (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { d: number; g: number });
+
+  it('trains on other batches, resumes to the same losses, keeps the option on resume, and needs labels', async () => {
+    const { train } = await import('../../trainer/train.js');
+    const folder = await makeImageFolder({ classes: ['a', 'b'], perClass: 6, broken: false });
+    const base = (out: string, extra: Partial<TrainOptions>): TrainOptions => ({ model: 'cgan', data: folder.dir, out, resume: false, batchSize: 4, seed: 1, backend: 'wasm',
+      checkpointEvery: 100, evalN: 0, epochs: 2, folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: tiny, ...extra });
+    const dir = tempDir('class-balance');
+    const plain = join(dir, 'plain');
+    const straight = join(dir, 'straight');
+    const resumed = join(dir, 'resumed');
+    const lines: string[] = [];
+    await train(base(plain, {}), () => {});
+    await train(base(straight, { classBalance: 0 }), (l) => lines.push(l));
+    expect(lines).toContain('class balance 0: per 1000 images a 500, b 500');
+    await train(base(resumed, { classBalance: 0, epochs: undefined, steps: 2 }), () => {});
+    await train(base(resumed, { resume: true, overrides: {} }), () => {});
+    const [p, s, r] = await Promise.all([losses(plain), losses(straight), losses(resumed)]);
+    expect(s).toHaveLength(6);
+    expect(s.map((x) => x.g)).not.toEqual(p.map((x) => x.g));
+    expect(r.map((x) => [x.d, x.g])).toEqual(s.map((x) => [x.d, x.g]));
+    expect((await loadCheckpoint<RunMeta>(resumed))!.meta.classBalance).toBe(0);
+    const single = await makeImageFolder({ classes: ['only'], perClass: 6, broken: false });
+    await expect(train({ ...base(join(dir, 'single'), { classBalance: 0.5 }), model: 'dcgan', data: single.dir }, () => {})).rejects.toThrow(/--class-balance needs labelled data/);
+  }, 120_000);
+});
