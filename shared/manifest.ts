@@ -109,6 +109,8 @@ export const EvaluationSchema = object({
    */
   classAccuracyByClass: fractions().optional(),
   rulerAccuracyByClass: fractions().optional(),
+  /** Conditional image-folder models, per class asked for: memorisedFraction of those samples. */
+  memorisedByClass: fractions().optional(),
 });
 
 /** The manifest's fields; ManifestSchema adds the checks that span fields. */

@@ -13,6 +13,7 @@ import { Classifier, EvaluationError } from './eval/classifier-runtime.js';
 import { rulerDir } from './eval/classifier-card.js';
 import { ModelRunner } from './eval/model-runner.js';
 import { buildReference, referenceLabels, measureSamples } from './eval/measure.js';
+import { meanByClass } from './eval/scores.js';
 import { importanceWeightedBound, negativeElbo, type VaeFunctions } from './eval/likelihood.js';
 import { fitGaussian, frechetDistance } from './eval/frechet.js';
 import { memorisation } from './eval/memorisation.js';
@@ -79,6 +80,7 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
   const metrics: Record<string, number> = { fcd: samples.fcd, fcdRealReference: ref.realVsReal, classifierScore: samples.classifierScore };
   if (samples.classAccuracy !== undefined) metrics['classAccuracy'] = samples.classAccuracy;
 
+  let memorisedByClass: (number | null)[] | undefined;
   // Image folders are small: check that the model does not copy them (memorisation.ts), against every image it
   // could have seen (the ruler's training and test splits together).
   if (classifier.card.data) {
@@ -88,6 +90,8 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
     const seen = await classifier.run(all, ref.trainCount + ref.testCount);
     const mem = memorisation(sampleFeatures, opts.n, seen.features, ref.trainCount + ref.testCount, classifier.card.featureSize);
     Object.assign(metrics, { memorisedFraction: mem.closerThanClosestTrainPairs, closerThanMedianTrainPair: mem.closerThanMedianTrainPair, nearestDistanceRatio: mem.medianDistanceRatio });
+    // Per class asked for: a small class seen many times an epoch (--class-balance) is where copying starts.
+    if (labels) memorisedByClass = meanByClass(mem.copied, labels, m.classes.count);
     if (opts.nearestGrid) {
       const k = Math.min(16, opts.n);
       const pairs = new Uint8Array(2 * k * rpx);
@@ -138,13 +142,16 @@ export async function evaluateModel(opts: EvalOptions, log: (line: string) => vo
     metrics,
     classHistogram: samples.classHistogram,
     ...(samples.classAccuracyByClass ? { classAccuracyByClass: samples.classAccuracyByClass, rulerAccuracyByClass: ref.rulerAccuracyByClass } : {}),
+    ...(memorisedByClass ? { memorisedByClass } : {}),
   };
   for (const [k, v] of Object.entries(metrics)) log(`  ${k.padEnd(20)} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
   log(`  classHistogram       ${samples.classHistogram.join(' ')}`);
   if (samples.classAccuracyByClass) {
     const pct = (a: number | null) => (a === null ? '-' : `${(100 * a).toFixed(1)}%`);
-    log('  class accuracy by class (samples asked for it; the ruler on its real test images):');
-    samples.classAccuracyByClass.forEach((a, c) => log(`    ${(m.classes.labels[c] ?? String(c)).padEnd(22)} ${pct(a).padStart(6)}  ${pct(ref.rulerAccuracyByClass[c] ?? null).padStart(6)}  (${ref.classCounts[c]} test images)`));
+    log(`  by class: accuracy of samples asked for it; the ruler's on its real test images${memorisedByClass ? '; samples memorised' : ''}`);
+    samples.classAccuracyByClass.forEach((a, c) =>
+      log(`    ${(m.classes.labels[c] ?? String(c)).padEnd(22)} ${pct(a).padStart(6)}  ${pct(ref.rulerAccuracyByClass[c] ?? null).padStart(6)}  (${ref.classCounts[c]} test images)${memorisedByClass ? `  ${pct(memorisedByClass[c] ?? null)}` : ''}`),
+    );
   }
   if (opts.write) {
     // Re-read and re-validate: the card is written into the manifest as it is now, atomically.

@@ -16,6 +16,8 @@ export interface MemorisationReport {
   medianDistanceRatio: number;
   /** For each sample, the index of its nearest training image. */
   nearest: Uint32Array;
+  /** For each sample, whether it is nearer than the closest 1% of training pairs (closerThanClosestTrainPairs' count). */
+  copied: Uint8Array;
 }
 
 /** Squared Euclidean distances' minimum from each row of `a` to the rows of `b` (skipping i == j when `self`). */
@@ -62,5 +64,6 @@ export function memorisation(samples: Float32Array, n: number, train: Float32Arr
     closerThanClosestTrainPairs: toTrain.distance.filter((d) => d < closest).length / n,
     medianDistanceRatio: quantile(sampleSorted, 0.5) / median,
     nearest: toTrain.index,
+    copied: Uint8Array.from(toTrain.distance, (d) => (d < closest ? 1 : 0)),
   };
 }

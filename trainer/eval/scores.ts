@@ -46,18 +46,22 @@ export function classAccuracy(probs: Float32Array, k: number, labels: Uint8Array
   return correct / pred.length;
 }
 
+/** The mean of a 0/1 flag over the images of each class (null: no image of it). */
+export function meanByClass(flags: Uint8Array, labels: Uint8Array, k: number): (number | null)[] {
+  const sum = new Array<number>(k).fill(0);
+  const count = new Array<number>(k).fill(0);
+  labels.forEach((c, i) => {
+    count[c]!++;
+    sum[c]! += flags[i]!;
+  });
+  return count.map((n, c) => (n === 0 ? null : sum[c]! / n));
+}
+
 /**
  * Per class: the fraction of images labelled c whose predicted class is c, or null where no image is labelled c.
  * The overall classAccuracy is these weighted by each class's count; a large class can hide small ones that fail.
  */
 export function classAccuracyByClass(probs: Float32Array, k: number, labels: Uint8Array): (number | null)[] {
   const pred = predictions(probs, k);
-  const correct = new Array<number>(k).fill(0);
-  const count = new Array<number>(k).fill(0);
-  pred.forEach((p, i) => {
-    const label = labels[i]!;
-    count[label]!++;
-    if (p === label) correct[label]!++;
-  });
-  return count.map((c, j) => (c === 0 ? null : correct[j]! / c));
+  return meanByClass(pred.map((p, i) => (p === labels[i] ? 1 : 0)), labels, k);
 }
