@@ -127,7 +127,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const decaySteps = Math.floor((lrDecayEpochs * perEpoch) / dSteps);
   // Also a schedule: which images an epoch visits, not what the model is.
   const classBalance = opts.classBalance ?? previous?.meta.classBalance ?? 1;
-  if (classBalance !== 1 && data.classNames.length < 2) throw new UsageError(`--class-balance needs labelled data: ${data.name} has ${data.classNames.length} class`);
+  if (classBalance !== 1 && data.classNames.length < 2) throw new UsageError(`--class-balance needs labelled data: ${data.name} has ${data.classNames.length === 1 ? 'one class' : 'no labels'}`);
   if (classBalance !== 1) {
     const shares = classQuotas(data.classNames.map((_, c) => data.labels.filter((l) => l === c).length), classBalance, 1000);
     log(`class balance ${classBalance}: per 1000 images ${data.classNames.map((n, c) => `${n} ${shares[c]}`).join(', ')}`);
