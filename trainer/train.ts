@@ -9,7 +9,7 @@ import { selectBackend } from './backend/select.js';
 import { parseTrainArgs, usage, UsageError, type Augment, type TrainOptions } from './cli/options.js';
 import type { ImageDataset } from './data/idx.js';
 import { loadDataset } from './data/load.js';
-import { balancedOrder, classQuotas } from './data/class-balance.js';
+import { balancedOrder, classQuotas, classSampler } from './data/class-balance.js';
 import { FAMILIES } from './families/index.js';
 import type { Batch, Family } from './families/family.js';
 import { keepAsBest, loadCheckpoint, saveCheckpoint } from './run/checkpoint.js';
@@ -143,13 +143,14 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   const reconN = Math.min(SAMPLE_GRID.n / 2, data.count);
   const reconSource = { n: reconN, data: bytesToPixels(data.images.subarray(0, reconN * pixels), family.pixelRange) };
   // What samples, evaluation and checkpoints (so the export) use, readied once per step it is needed at: an EMA
-  // generator's own batch-norm statistics (adversarial.ts), from classes drawn as the data has them, by a stream of
+  // generator's own batch-norm statistics (adversarial.ts), from classes drawn as the steps draw them, by a stream of
   // the seed alone, so the same weights always get the same statistics.
   let settledAt = -1;
   const settle = () => {
     if (!model.settle || settledAt === meta.step) return;
     const pick = new SeededRandom((seed ^ 0x5e771e) >>> 0);
-    model.settle((n) => new Uint8Array(n).map(() => data.labels[pick.nextInt(data.count)] ?? 0));
+    // Classes as the steps drew them: the data's proportions, or re-weighted by --class-balance.
+    model.settle(classBalance === 1 ? (n) => new Uint8Array(n).map(() => data.labels[pick.nextInt(data.count)] ?? 0) : classSampler(data.labels, data.classNames.length, classBalance, pick));
     settledAt = meta.step;
   };
   const writeSamples = async (name: string) => {

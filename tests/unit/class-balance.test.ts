@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../trainer/backend/select.js';
-import { balancedOrder, classQuotas } from '../../trainer/data/class-balance.js';
+import { balancedOrder, classQuotas, classSampler } from '../../trainer/data/class-balance.js';
+import { SeededRandom } from '../../shared/rng.js';
 import { parseTrainArgs, type TrainOptions } from '../../trainer/cli/options.js';
 import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
 import type { RunMeta } from '../../trainer/run/run-state.js';
@@ -56,6 +57,22 @@ describe('--class-balance (trainer/data/class-balance.ts)', () => {
     }
     // Not grouped by class: the first 64 slots (a batch) hold several classes.
     expect(new Set([...a.subarray(0, 64)].map((i) => labels[i])).size).toBeGreaterThan(5);
+  });
+
+  it('draws the classes of the standing statistics in the same proportions as the epochs', () => {
+    const labels = Uint8Array.from([...EMOJI.flatMap((c, k) => new Array<number>(c).fill(k))]);
+    for (const p of [0, 0.5, 1]) {
+      const drawn = classSampler(labels, EMOJI.length, p, new SeededRandom(3))(40_000);
+      const quotas = classQuotas(EMOJI, p, 40_000);
+      // Binomial noise at 40,000 draws: under 4 standard deviations of each class's count.
+      for (let c = 0; c < EMOJI.length; c++) {
+        const got = drawn.filter((x) => x === c).length;
+        expect(Math.abs(got - quotas[c]!)).toBeLessThan(4 * Math.sqrt(quotas[c]!));
+      }
+      expect(classSampler(labels, EMOJI.length, p, new SeededRandom(3))(100)).toEqual(drawn.subarray(0, 100));
+    }
+    // A class without images is never drawn.
+    expect(classSampler(Uint8Array.from([1, 1, 2]), 3, 0, new SeededRandom(1))(1000).includes(0)).toBe(false);
   });
 
   it('is a number in [0, 1] on the command line', () => {

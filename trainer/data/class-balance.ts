@@ -47,3 +47,23 @@ export function balancedOrder(labels: Uint8Array, classes: number, power: number
   const shuffle = rng.permutation(length);
   return Uint32Array.from(shuffle, (j) => picks[j]!);
 }
+
+/**
+ * A stream of classes drawn as training draws them: class c with probability proportional to count_c^power. The
+ * moving average's standing batch-norm statistics (train.ts's settle) take their classes from it, so the average
+ * is normalised over the mix of classes its weights were trained on. Drawn by `rng` alone.
+ */
+export function classSampler(labels: Uint8Array, classes: number, power: number, rng: SeededRandom): (n: number) => Uint8Array {
+  const counts = new Array<number>(classes).fill(0);
+  for (const label of labels) counts[label]!++;
+  const weights = counts.map((c) => (c > 0 ? c ** power : 0));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let sum = 0;
+  const cumulative = weights.map((w) => (sum += w / total));
+  return (n) =>
+    Uint8Array.from({ length: n }, () => {
+      const u = rng.nextFloat();
+      const c = cumulative.findIndex((edge) => u < edge);
+      return c === -1 ? cumulative.findLastIndex((_, j) => weights[j]! > 0) : c;
+    });
+}
