@@ -1,9 +1,9 @@
 /**
  * Adam (Kingma & Ba 2015) for every model the trainer builds: tfjs's AdamOptimizer, whose update runs as one native
  * graph per step where the wasm backend has native kernels (trainer/backend/kernels/adam-graph.ts: the same
- * operations in the same order, on the CPU's native threads). Everything else is tfjs's: the moments kept by the
- * variables' position, getWeights and setWeights (checkpoints), and the learning rate read at every update (the
- * schedule in trainer/run/lr-schedule.ts sets it).
+ * operations in the same order, on the CPU's native threads), and whose checkpoints also keep b1^t and b2^t. The
+ * rest is tfjs's: the moments kept by the variables' position, getWeights and setWeights, and the learning rate read
+ * at every update (the schedule in trainer/run/lr-schedule.ts sets it).
  */
 import { tf, type Tensor } from '../backend/tf.js';
 import { nativeKernelsInUse } from '../backend/kernels/register.js';
