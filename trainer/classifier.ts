@@ -14,7 +14,7 @@ import { adam } from './nn/adam.js';
 import { selectBackend, BACKEND_CHOICES, type BackendChoice } from './backend/select.js';
 import { loadCheckpoint, saveCheckpoint, type NamedArray } from './run/checkpoint.js';
 import { runCli } from './cli/main.js';
-import { folderOptions, intFlag, parseFlags, UsageError } from './cli/options.js';
+import { folderOptions, intFlag, parseFlags, unitInterval, UsageError } from './cli/options.js';
 import { DEFAULT_DATA_DIR, type ImageDataset } from './data/idx.js';
 import type { FolderOptions } from './data/folder.js';
 import { loadSplits, SPLIT_SEED, TEST_FRACTION } from './data/splits.js';
@@ -27,6 +27,7 @@ import { classifierParity, classifierToOnnx } from './eval/classifier-graph.js';
 import { rulerDir, type ClassifierCard } from './eval/classifier-card.js';
 import { dataFingerprint } from './data/fingerprint.js';
 import { rotationDataset } from './data/rotations.js';
+import { balancedOrder, classQuotas } from './data/class-balance.js';
 import { bytesToPixels } from '../shared/pixels.js';
 import { SeededRandom } from '../shared/rng.js';
 
@@ -46,6 +47,12 @@ export interface ClassifierOptions {
   resume: boolean;
   /** Predict which of four turns each image was given instead of its label (Gidaris et al. 2018): any folder. */
   rotation?: boolean;
+  /**
+   * Class c drawn in proportion to count_c^P (data/class-balance.ts); 1, the default: as the data has them. A ruler
+   * trained on the data's proportions barely learns its small classes (the emoji ruler: 1 of 13 real Activities),
+   * so per-class numbers for them need one trained with P < 1. Kept on resume.
+   */
+  classBalance?: number;
   backend: BackendChoice;
   config: ClassifierConfig;
 }
@@ -58,6 +65,8 @@ interface ClassifierMeta {
   limit: number | null;
   epoch: number;
   best: { epoch: number; valAccuracy: number };
+  /** Absent in checkpoints written before the option: 1. */
+  classBalance?: number;
   history: { epoch: number; loss: number; valAccuracy: number; seconds: number }[];
   optimizerWeights: string[];
 }
@@ -107,6 +116,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const seed = previous?.meta.seed ?? opts.seed;
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
   let validation = previous?.meta.validation ?? opts.validation;
+  const classBalance = previous ? (previous.meta.classBalance ?? 1) : (opts.classBalance ?? 1);
   const limit = previous ? (previous.meta.limit ?? undefined) : opts.limit;
   const backend = await selectBackend(opts.backend);
   log(`backend: ${backend.description}`);
@@ -116,11 +126,17 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const train = opts.rotation ? rotationDataset(splits.train) : splits.train;
   const test = opts.rotation ? rotationDataset(splits.test) : splits.test;
   if (train.classNames.length < 2) throw new UsageError(`--data ${opts.data}: a classifier needs labelled data with at least 2 classes (class subfolders or --labels), or --rotation (self-supervised)`);
+  if (classBalance !== 1 && opts.rotation) throw new UsageError('--class-balance re-weights labelled classes: --rotation\'s four turns are already equally often');
   validation ??= Math.min(5000, Math.round(train.count / 10));
   const trainCount = train.count - validation;
   const perEpoch = Math.floor(trainCount / batchSize);
   if (validation < 1 || perEpoch < 1) throw new UsageError(`--validation ${validation} and --batch-size ${batchSize} leave no training batch in ${train.count} images`);
   log(`data: ${trainCount} training, ${validation} validation (held out from train), ${test.count} test images`);
+  const trainLabels = train.labels.subarray(0, trainCount);
+  if (classBalance !== 1) {
+    const shares = classQuotas(train.classNames.map((_, k) => trainLabels.filter((l) => l === k).length), classBalance, 1000);
+    log(`class balance ${classBalance}: per 1000 images ${train.classNames.map((n, k) => `${n} ${shares[k]}`).join(', ')}`);
+  }
 
   // Model and resume
   const rng = new SeededRandom(seed);
@@ -130,7 +146,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const vars = [...features.trainableVariables(), ...head.trainableVariables()];
   const lrAt = (epoch: number) => c.learningRate * 0.5 ** Math.floor(epoch / c.decayEvery);
   let opt = adam(lrAt(previous?.meta.epoch ?? 0));
-  let meta: Omit<ClassifierMeta, 'optimizerWeights'> = previous?.meta ?? { config: c, seed, batchSize, validation, limit: limit ?? null, epoch: 0, best: { epoch: 0, valAccuracy: 0 }, history: [] };
+  let meta: Omit<ClassifierMeta, 'optimizerWeights'> = previous?.meta ?? { config: c, seed, batchSize, validation, limit: limit ?? null, epoch: 0, best: { epoch: 0, valAccuracy: 0 }, classBalance, history: [] };
   const best = new Map<string, NamedArray>();
   if (previous) {
     restoreAll('', nets, previous.tensors);
@@ -151,7 +167,8 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
       opt = next;
     }
     const epochRng = new SeededRandom((Math.imul(epoch + 1, 0x9e3779b1) ^ seed) >>> 0);
-    const order = epochRng.permutation(trainCount);
+    const order =
+      classBalance === 1 ? epochRng.permutation(trainCount) : balancedOrder(trainLabels, train.classNames.length, classBalance, trainCount, epochRng.nextUint32());
     const started = performance.now();
     let lossSum = 0;
     for (let b = 0; b < perEpoch; b++) {
@@ -216,7 +233,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
     testCount: test.count,
     validation: { count: validation, accuracy: meta.best.valAccuracy, bestEpoch: meta.best.epoch },
     history: meta.history,
-    training: { config: c, seed, batchSize, epochs: opts.epochs, backend: backend.description, trainedAt: new Date().toISOString() },
+    training: { config: c, seed, batchSize, epochs: opts.epochs, ...(classBalance !== 1 ? { classBalance } : {}), backend: backend.description, trainedAt: new Date().toISOString() },
   };
   const exportDir = opts.export ?? rulerDir(card.dataset);
   await writeFileAtomic(join(exportDir, card.file), graph);
@@ -233,6 +250,7 @@ export const CLASSIFIER_USAGE = [
   '       [--out runs/classifier] [--export DIR (default: rulers/DATASET)] [--limit N] [--resume] [--backend auto|cuda|tensorflow|webgpu|wasm|cpu]',
   '       [--image-size N] [--channels 1|3] [--fit crop|pad|stretch] [--background white|black|#rrggbb] [--labels FILE.csv]',
   '       [--rotation (no labels needed: the classes are 4 turns of each image, Gidaris et al. 2018)]',
+  '       [--class-balance P (draw class c in proportion to its count^P; 1: as the data has them, the default; 0: equally often)]',
 ].join('\n');
 
 export function parseClassifierArgs(argv: string[]): ClassifierOptions {
@@ -243,7 +261,7 @@ export function parseClassifierArgs(argv: string[]): ClassifierOptions {
       seed: { type: 'string', default: '1' }, out: { type: 'string', default: 'runs/classifier' }, export: { type: 'string' },
       data: { type: 'string', default: DEFAULT_DATA_DIR }, limit: { type: 'string' }, resume: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' },
       'image-size': { type: 'string' }, channels: { type: 'string' }, fit: { type: 'string', default: 'crop' }, background: { type: 'string', default: 'white' },
-      labels: { type: 'string' }, rotation: { type: 'boolean', default: false },
+      labels: { type: 'string' }, rotation: { type: 'boolean', default: false }, 'class-balance': { type: 'string' },
     },
   }).values;
   if (!(BACKEND_CHOICES as readonly string[]).includes(v.backend!)) throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${v.backend}"`);
@@ -251,6 +269,7 @@ export function parseClassifierArgs(argv: string[]): ClassifierOptions {
     epochs: intFlag('epochs', v.epochs, 1), batchSize: intFlag('batch-size', v['batch-size'], 1), ...(v.validation !== undefined ? { validation: intFlag('validation', v.validation, 1) } : {}), seed: intFlag('seed', v.seed, 0),
     out: v.out!, ...(v.export !== undefined ? { export: v.export } : {}), data: v.data!, folder: folderOptions(v), ...(v.limit !== undefined ? { limit: intFlag('limit', v.limit, 1) } : {}), resume: v.resume!,
     backend: v.backend as BackendChoice, config: classifierDefaults, ...(v.rotation ? { rotation: true } : {}),
+    ...(v['class-balance'] !== undefined ? { classBalance: unitInterval('class-balance', v['class-balance']) } : {}),
   };
 }
 

@@ -11,7 +11,10 @@ import { SeededRandom } from '../../shared/rng.js';
 import { parseTrainArgs, type TrainOptions } from '../../trainer/cli/options.js';
 import { loadCheckpoint } from '../../trainer/run/checkpoint.js';
 import type { RunMeta } from '../../trainer/run/run-state.js';
-import { makeImageFolder } from '../helpers/image-folder.js';
+import { makeImageFolder, pictureRgba, writePicture } from '../helpers/image-folder.js';
+import { parseClassifierArgs, trainClassifier, type ClassifierOptions } from '../../trainer/classifier.js';
+import { classifierDefaults } from '../../trainer/eval/classifier-model.js';
+import { mkdirSync } from 'node:fs';
 import { tempDir } from '../helpers/tmp.js';
 
 beforeAll(async () => {
@@ -110,5 +113,37 @@ describe('a run with --class-balance', () => {
     expect((await loadCheckpoint<RunMeta>(resumed))!.meta.classBalance).toBe(0);
     const single = await makeImageFolder({ classes: ['only'], perClass: 6, broken: false });
     await expect(train({ ...base(join(dir, 'single'), { classBalance: 0.5 }), model: 'dcgan', data: single.dir }, () => {})).rejects.toThrow(/--class-balance needs labelled data/);
+  }, 120_000);
+});
+
+describe('a ruler trained with --class-balance', () => {
+  it('draws the classes re-weighted, says so in its card, keeps it on resume, and refuses it with --rotation', async () => {
+    // 48 pictures of one class and 12 of another, as the emoji folder's People & Body and Activities.
+    const data = tempDir('imbalanced');
+    for (const [c, [name, count]] of ([['big', 48], ['small', 12]] as const).entries()) {
+      mkdirSync(join(data, name));
+      for (let i = 0; i < count; i++) await writePicture(join(data, name, `p-${i}.png`), pictureRgba(c, i, 16, 16), 16, 16);
+    }
+    const dir = tempDir('balanced-ruler');
+    const opts = (out: string, extra: Partial<ClassifierOptions>): ClassifierOptions => ({
+      epochs: 2, batchSize: 8, validation: 8, seed: 1, out: join(dir, out), export: join(dir, `${out}-ruler`), data, resume: false, backend: 'wasm',
+      folder: { imageSize: 16, channels: 3, fit: 'crop', background: [255, 255, 255] }, config: { ...classifierDefaults, channels: [4, 8, 8], featureSize: 8 }, ...extra,
+    });
+    const lines: string[] = [];
+    const plain = await trainClassifier(opts('plain', {}), () => {});
+    const balanced = await trainClassifier(opts('balanced', { classBalance: 0 }), (l) => lines.push(l));
+    expect(lines.some((l) => /^class balance 0: per 1000 images big 500, small 500$/.test(l))).toBe(true);
+    expect(balanced.training.classBalance).toBe(0);
+    expect(plain.training.classBalance).toBeUndefined();
+    // Other batches, so other losses from the same initial weights.
+    expect(balanced.history.map((h) => h.loss)).not.toEqual(plain.history.map((h) => h.loss));
+    // Stopped after one epoch and resumed without the flag: the same two epochs as the straight run.
+    await trainClassifier(opts('resumed', { classBalance: 0, epochs: 1 }), () => {});
+    const resumed = await trainClassifier(opts('resumed', { resume: true }), () => {});
+    expect(resumed.training.classBalance).toBe(0);
+    expect(resumed.history.map((h) => h.loss)).toEqual(balanced.history.map((h) => h.loss));
+    await expect(trainClassifier(opts('rotation', { classBalance: 0.5, rotation: true }), () => {})).rejects.toThrow(/--class-balance re-weights labelled classes/);
+    expect(parseClassifierArgs(['--class-balance', '0.5']).classBalance).toBe(0.5);
+    expect(() => parseClassifierArgs(['--class-balance', '2'])).toThrow('--class-balance must be a number in [0, 1], got "2"');
   }, 120_000);
 });

@@ -136,7 +136,7 @@ function typedLike(flag: string, example: unknown, value: string, choices?: read
   return value;
 }
 
-function unitInterval(flag: string, value: string): number {
+export function unitInterval(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a number in [0, 1], got "${value}"`);
   return n;

@@ -37,7 +37,7 @@ export interface ClassifierCard {
   testCount: number;
   validation: { count: number; accuracy: number; bestEpoch: number };
   history: { epoch: number; loss: number; valAccuracy: number; seconds: number }[];
-  training: { config: ClassifierConfig; seed: number; batchSize: number; epochs: number; backend: string; trainedAt: string };
+  training: { config: ClassifierConfig; seed: number; batchSize: number; epochs: number; classBalance?: number; backend: string; trainedAt: string };
 }
 
 /**
