@@ -16,6 +16,7 @@ import { parseClassifierArgs, trainClassifier, type ClassifierOptions } from '..
 import { classifierDefaults } from '../../trainer/eval/classifier-model.js';
 import { mkdirSync } from 'node:fs';
 import { tempDir } from '../helpers/tmp.js';
+import { tinyRun } from '../helpers/tiny-run.js';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -87,15 +88,13 @@ describe('--class-balance (trainer/data/class-balance.ts)', () => {
 });
 
 describe('a run with --class-balance', () => {
-  const tiny = { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8] };
   const losses = async (run: string) =>
     (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { d: number; g: number });
 
   it('trains on other batches, resumes to the same losses, keeps the option on resume, and needs labels', async () => {
     const { train } = await import('../../trainer/train.js');
     const folder = await makeImageFolder({ classes: ['a', 'b'], perClass: 6, broken: false });
-    const base = (out: string, extra: Partial<TrainOptions>): TrainOptions => ({ model: 'cgan', data: folder.dir, out, resume: false, batchSize: 4, seed: 1, backend: 'wasm',
-      checkpointEvery: 100, evalN: 0, epochs: 2, folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: tiny, ...extra });
+    const base = (out: string, extra: Partial<TrainOptions>) => tinyRun('cgan', folder.dir, out, { epochs: 2, ...extra });
     const dir = tempDir('class-balance');
     const plain = join(dir, 'plain');
     const straight = join(dir, 'straight');

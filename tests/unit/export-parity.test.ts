@@ -9,6 +9,7 @@ import { tf } from '../../trainer/backend/tf.js';
 import type { ExportedGraph } from '../../trainer/families/family.js';
 import { makeImageFolder } from '../helpers/image-folder.js';
 import { tempDir } from '../helpers/tmp.js';
+import { tinyRun } from '../helpers/tiny-run.js';
 
 const perturb = { on: false };
 
@@ -40,8 +41,7 @@ describe('export parity', () => {
   it('a graph that does not reproduce the network fails the export, and no file is written', async () => {
     const folder = await makeImageFolder({ classes: ['a'], perClass: 8, broken: false });
     const run = join(tempDir('parity'), 'run');
-    await train({ model: 'dcgan', data: folder.dir, out: run, resume: false, batchSize: 4, seed: 1, backend: 'wasm', checkpointEvery: 100, evalN: 0, steps: 1,
-      folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: { latentSize: 4, baseChannels: 8 } }, () => {});
+    await train(tinyRun('dcgan', folder.dir, run, { steps: 1, overrides: { latentSize: 4, baseChannels: 8 } }), () => {});
     const good = join(tempDir('parity-out'), 'good');
     await exportRun({ run, out: good, id: 'good' }, () => {});
     expect(existsSync(join(good, 'manifest.json'))).toBe(true);

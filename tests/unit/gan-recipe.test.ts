@@ -18,6 +18,7 @@ import { createOrtWebRuntime } from '../../edge/inference/ort-web-runtime.js';
 import { makeImageFolder } from '../helpers/image-folder.js';
 import { loadModelDir } from '../helpers/models-on-disk.js';
 import { tempDir } from '../helpers/tmp.js';
+import { TINY_NETWORKS, tinyRun } from '../helpers/tiny-run.js';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -219,8 +220,7 @@ describe('the recipe trains and exports', () => {
     const { exportRun } = await import('../../trainer/export.js');
     const folder = await makeImageFolder({ classes: ['a', 'b'], perClass: 6, broken: false });
     const run = join(tempDir('recipe'), 'run');
-    await train({ model: 'cgan', data: folder.dir, out: run, resume: false, batchSize: 4, seed: 1, backend: 'wasm', checkpointEvery: 100, evalN: 0, steps: 2,
-      folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8], ...recipe } }, () => {});
+    await train(tinyRun('cgan', folder.dir, run, { steps: 2, overrides: { ...TINY_NETWORKS, ...recipe } }), () => {});
     const out = join(tempDir('recipe-out'), 'm');
     // exportRun compares onnxruntime's output with tfjs's on 64 inputs and throws past its tolerance.
     await exportRun({ run, out, id: 'recipe' }, () => {});

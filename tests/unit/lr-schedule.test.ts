@@ -14,6 +14,7 @@ import type { RunMeta } from '../../trainer/run/run-state.js';
 import type { TrainOptions } from '../../trainer/cli/options.js';
 import { makeImageFolder } from '../helpers/image-folder.js';
 import { tempDir } from '../helpers/tmp.js';
+import { tinyRun } from '../helpers/tiny-run.js';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -56,7 +57,6 @@ describe('learningRateScaler', () => {
 });
 
 describe('a run with --lr-decay-epochs', () => {
-  const tiny = { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8] };
   const losses = async (run: string) =>
     (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; d: number; g: number });
 
@@ -64,8 +64,7 @@ describe('a run with --lr-decay-epochs', () => {
     const { train } = await import('../../trainer/train.js');
     const folder = await makeImageFolder({ classes: ['a', 'b'], perClass: 6, broken: false });
     // 12 images in batches of 4: 3 steps an epoch, 9 steps; the last 2 epochs (steps 4-9, 1-based) decay.
-    const base = (out: string, extra: Partial<TrainOptions>): TrainOptions => ({ model: 'dcgan', data: folder.dir, out, resume: false, batchSize: 4, seed: 1, backend: 'wasm',
-      checkpointEvery: 100, evalN: 0, epochs: 3, folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: tiny, ...extra });
+    const base = (out: string, extra: Partial<TrainOptions>) => tinyRun('dcgan', folder.dir, out, { epochs: 3, ...extra });
     const dir = tempDir('lr-decay');
     const constant = join(dir, 'constant');
     const straight = join(dir, 'straight');

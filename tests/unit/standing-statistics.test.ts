@@ -17,13 +17,14 @@ import type { TrainingModel } from '../../trainer/families/family.js';
 import { SeededRandom } from '../../shared/rng.js';
 import { makeImageFolder } from '../helpers/image-folder.js';
 import { tempDir } from '../helpers/tmp.js';
+import { TINY_NETWORKS, tinyRun } from '../helpers/tiny-run.js';
 
 beforeAll(async () => {
   await selectBackend('wasm');
 });
 
 const image = { width: 16, height: 16, channels: 3 as const };
-const tiny = { latentSize: 4, generatorChannels: [8, 4], discriminatorChannels: [4, 8] };
+const tiny = TINY_NETWORKS;
 
 async function values(net: Network, role: string): Promise<number[][]> {
   const names = net.params.filter((p) => p.name.endsWith(`.${role}`)).map((p) => p.name);
@@ -100,8 +101,7 @@ describe('settle(): the EMA generator gets its own statistics', () => {
     const { train } = await import('../../trainer/train.js');
     const folder = await makeImageFolder({ classes: ['a', 'b'], perClass: 6, broken: false });
     const run = join(tempDir('standing'), 'run');
-    await train({ model: 'dcgan', data: folder.dir, out: run, resume: false, batchSize: 4, seed: 1, backend: 'wasm', checkpointEvery: 100, evalN: 0, steps: 3, ema: 0.9,
-      folder: { imageSize: 16, fit: 'crop', background: [255, 255, 255] }, overrides: tiny }, () => {});
+    await train(tinyRun('dcgan', folder.dir, run, { steps: 3, ema: 0.9 }), () => {});
     const ckpt = (await loadCheckpoint<RunMeta>(run))!;
     const model = FAMILIES['dcgan']!.create(ckpt.meta.config as never, familyContext(ckpt.meta), new SeededRandom(1));
     await restoreRun(model, ckpt, true);
