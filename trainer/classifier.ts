@@ -117,6 +117,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   const batchSize = previous?.meta.batchSize ?? opts.batchSize;
   let validation = previous?.meta.validation ?? opts.validation;
   const classBalance = previous ? (previous.meta.classBalance ?? 1) : (opts.classBalance ?? 1);
+  if (opts.classBalance !== undefined && opts.classBalance !== classBalance) throw new UsageError(`--class-balance ${opts.classBalance}: ${opts.out} was trained with ${classBalance}, and a ruler keeps its sampling (resume without the flag)`);
   const limit = previous ? (previous.meta.limit ?? undefined) : opts.limit;
   const backend = await selectBackend(opts.backend);
   log(`backend: ${backend.description}`);

@@ -141,6 +141,7 @@ describe('a ruler trained with --class-balance', () => {
     const resumed = await trainClassifier(opts('resumed', { resume: true }), () => {});
     expect(resumed.training.classBalance).toBe(0);
     expect(resumed.history.map((h) => h.loss)).toEqual(balanced.history.map((h) => h.loss));
+    await expect(trainClassifier(opts('resumed', { resume: true, classBalance: 0.5, epochs: 3 }), () => {})).rejects.toThrow(/--class-balance 0.5: .* was trained with 0, and a ruler keeps its sampling/);
     await expect(trainClassifier(opts('rotation', { classBalance: 0.5, rotation: true }), () => {})).rejects.toThrow(/--class-balance re-weights labelled classes/);
     expect(parseClassifierArgs(['--class-balance', '0.5']).classBalance).toBe(0.5);
     expect(() => parseClassifierArgs(['--class-balance', '2'])).toThrow('--class-balance must be a number in [0, 1], got "2"');
