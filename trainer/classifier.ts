@@ -27,7 +27,7 @@ import { classifierParity, classifierToOnnx } from './eval/classifier-graph.js';
 import { rulerDir, type ClassifierCard } from './eval/classifier-card.js';
 import { dataFingerprint } from './data/fingerprint.js';
 import { rotationDataset } from './data/rotations.js';
-import { balancedOrder, classQuotas } from './data/class-balance.js';
+import { balancedOrder, classBalanceLine } from './data/class-balance.js';
 import { bytesToPixels } from '../shared/pixels.js';
 import { SeededRandom } from '../shared/rng.js';
 
@@ -134,10 +134,7 @@ export async function trainClassifier(opts: ClassifierOptions, log: (line: strin
   if (validation < 1 || perEpoch < 1) throw new UsageError(`--validation ${validation} and --batch-size ${batchSize} leave no training batch in ${train.count} images`);
   log(`data: ${trainCount} training, ${validation} validation (held out from train), ${test.count} test images`);
   const trainLabels = train.labels.subarray(0, trainCount);
-  if (classBalance !== 1) {
-    const shares = classQuotas(train.classNames.map((_, k) => trainLabels.filter((l) => l === k).length), classBalance, 1000);
-    log(`class balance ${classBalance}: per 1000 images ${train.classNames.map((n, k) => `${n} ${shares[k]}`).join(', ')}`);
-  }
+  if (classBalance !== 1) log(classBalanceLine(trainLabels, train.classNames, classBalance));
 
   // Model and resume
   const rng = new SeededRandom(seed);

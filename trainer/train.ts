@@ -9,7 +9,7 @@ import { selectBackend } from './backend/select.js';
 import { parseTrainArgs, usage, UsageError, type Augment, type TrainOptions } from './cli/options.js';
 import type { ImageDataset } from './data/idx.js';
 import { loadDataset } from './data/load.js';
-import { balancedOrder, classQuotas, classSampler } from './data/class-balance.js';
+import { balancedOrder, classBalanceLine, classSampler } from './data/class-balance.js';
 import { FAMILIES } from './families/index.js';
 import type { Batch, Family } from './families/family.js';
 import { keepAsBest, loadCheckpoint, saveCheckpoint } from './run/checkpoint.js';
@@ -128,10 +128,7 @@ export async function train(opts: TrainOptions, log: (line: string) => void = (l
   // Also a schedule: which images an epoch visits, not what the model is.
   const classBalance = opts.classBalance ?? previous?.meta.classBalance ?? 1;
   if (classBalance !== 1 && data.classNames.length < 2) throw new UsageError(`--class-balance needs labelled data: ${data.name} has ${data.classNames.length === 1 ? 'one class' : 'no labels'}`);
-  if (classBalance !== 1) {
-    const shares = classQuotas(data.classNames.map((_, c) => data.labels.filter((l) => l === c).length), classBalance, 1000);
-    log(`class balance ${classBalance}: per 1000 images ${data.classNames.map((n, c) => `${n} ${shares[c]}`).join(', ')}`);
-  }
+  if (classBalance !== 1) log(classBalanceLine(data.labels, data.classNames, classBalance));
   log(`data: ${data.name}, ${data.count} images ${data.shape.width}x${data.shape.height}x${data.shape.channels}, ${perEpoch} batches of ${batchSize} per epoch`);
 
   // Model

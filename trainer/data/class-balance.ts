@@ -12,6 +12,19 @@
  */
 import { SeededRandom } from '../../shared/rng.js';
 
+/** How many images of each of `classes` classes `labels` holds. */
+export function countClasses(labels: ArrayLike<number>, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]!] = (counts[labels[i]!] ?? 0) + 1;
+  return counts;
+}
+
+/** The line `npm run train` and `npm run classifier` log for P below 1: each class's slots per 1000 images. */
+export function classBalanceLine(labels: Uint8Array, classNames: readonly string[], power: number): string {
+  const shares = classQuotas(countClasses(labels, classNames.length), power, 1000);
+  return `class balance ${power}: per 1000 images ${classNames.map((n, c) => `${n} ${shares[c]}`).join(', ')}`;
+}
+
 /** How many of `length` slots each class gets: largest remainders of length * w_c / sum(w), w_c = count_c^power. */
 export function classQuotas(counts: readonly number[], power: number, length: number): number[] {
   const weights = counts.map((c) => (c > 0 ? c ** power : 0));
@@ -54,9 +67,7 @@ export function balancedOrder(labels: Uint8Array, classes: number, power: number
  * is normalised over the mix of classes its weights were trained on. Drawn by `rng` alone.
  */
 export function classSampler(labels: Uint8Array, classes: number, power: number, rng: SeededRandom): (n: number) => Uint8Array {
-  const counts = new Array<number>(classes).fill(0);
-  for (const label of labels) counts[label]!++;
-  const weights = counts.map((c) => (c > 0 ? c ** power : 0));
+  const weights = countClasses(labels, classes).map((c) => (c > 0 ? c ** power : 0));
   const total = weights.reduce((a, b) => a + b, 0);
   let sum = 0;
   const cumulative = weights.map((w) => (sum += w / total));

@@ -8,6 +8,7 @@ import { fitGaussian, frechetDistance, type Gaussian } from './frechet.js';
 import { classAccuracy, classAccuracyByClass, classHistogram, classifierScore } from './scores.js';
 import { DEFAULT_DATA_DIR } from '../data/idx.js';
 import { loadSplits } from '../data/splits.js';
+import { classQuotas, countClasses } from '../data/class-balance.js';
 import { dataFingerprint } from '../data/fingerprint.js';
 import { SeededRandom } from '../../shared/rng.js';
 import type { ImageShape } from '../../shared/grid.js';
@@ -41,8 +42,7 @@ export async function buildReference(classifier: Classifier, dataDir: string | u
   const { images: subset, count: m } = seededSubset(train, n, seed);
   const trainOut = await classifier.run(subset, m);
   const testGaussian = fitGaussian(testOut.features, test.count, dim);
-  const classCounts = new Array<number>(classifier.classes).fill(0);
-  for (const label of test.labels) classCounts[label] = (classCounts[label] ?? 0) + 1;
+  const classCounts = countClasses(test.labels, classifier.classes);
   return {
     test: testGaussian, testImages: test.images, testCount: test.count, realVsReal: frechetDistance(fitGaussian(trainOut.features, m, dim), testGaussian), n: m,
     trainImages: train.images, trainCount: train.count, classCounts, rulerAccuracyByClass: classAccuracyByClass(testOut.probs, classifier.classes, test.labels),
@@ -102,12 +102,7 @@ export async function measureSamples(classifier: Classifier, ref: Reference, ima
  * 60.8 with balanced classes. On a balanced test split (Fashion-MNIST's) this is every class in turn, i % k.
  */
 export function referenceLabels(n: number, classCounts: readonly number[]): Uint8Array {
-  const total = classCounts.reduce((a, b) => a + b, 0);
-  const exact = classCounts.map((c) => (n * c) / total);
-  const counts = exact.map(Math.floor);
-  const order = exact.map((e, j) => [e - Math.floor(e), j] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  const left = n - counts.reduce((a, b) => a + b, 0);
-  for (let r = 0; r < left; r++) counts[order[r]![1]]!++;
+  const counts = classQuotas(classCounts, 1, n);
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; ) {
     for (let j = 0; j < counts.length; j++) {
